@@ -1,0 +1,53 @@
+"""Calibration metrics, divergences to human labels and difficulty binning.
+
+All metrics share one compiled pass over the probability matrix (see :class:`CalibrationStats`)
+and accept hard labels or soft-label matrices as ``y_true``. Importing this module does not
+import torch.
+"""
+
+from ._calibration import (
+    classwise_calibration_error,
+    expected_calibration_error,
+    reliability_curve,
+)
+from ._difficulty import difficulty_bins, difficulty_scores
+from ._divergence import (
+    accuracy,
+    brier_score,
+    cross_entropy,
+    entropy,
+    entropy_correlation,
+    jensen_shannon_divergence,
+    kl_divergence,
+    total_variation,
+)
+from ._kernels import openmp_enabled
+from ._report import CalibrationReport, calibration_report
+from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
+from ._stats import CalibrationStats, ReliabilityCurve, equal_mass_edges
+
+__all__ = [
+    "CalibrationReport",
+    "CalibrationStats",
+    "ReliabilityCurve",
+    "SCORERS",
+    "accuracy",
+    "brier_score",
+    "calibration_report",
+    "classwise_calibration_error",
+    "cross_entropy",
+    "difficulty_bins",
+    "difficulty_scores",
+    "entropy",
+    "entropy_correlation",
+    "equal_mass_edges",
+    "expected_calibration_error",
+    "get_scorer",
+    "get_scorer_names",
+    "jensen_shannon_divergence",
+    "kl_divergence",
+    "make_proba_scorer",
+    "openmp_enabled",
+    "reliability_curve",
+    "total_variation",
+]

@@ -1,0 +1,264 @@
+"""Calibration errors and reliability curves (thin validating wrappers over the one pass)."""
+
+import numpy as np
+
+from ._stats import (
+    _BINNINGS,
+    _STRATEGIES,
+    ReliabilityCurve,
+    _check_choice,
+    _check_groups,
+    _check_n_bins,
+    bin_means,
+    calibration_error_from_hist,
+    equal_mass_edges,
+    prepare_inputs,
+    run_pass,
+    uniform_edges,
+)
+from . import _kernels
+
+__all__ = [
+    "expected_calibration_error",
+    "classwise_calibration_error",
+    "reliability_curve",
+]
+
+_NORMS = ("l1", "l2", "max")
+
+
+def compute_stats(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    binning="standard",
+    labels=None,
+    sample_weight=None,
+    groups=None,
+    classwise=False,
+    want_scores=False,
+    want_entropy=False,
+    want_row_entropy=False,
+    eps=None,
+    n_threads=None,
+):
+    """Validate, run the single pass, and (for quantile bins) re-bin the per-row confidences.
+
+    Returns a dict with ``top`` (G, nb, 3), ``cls`` (G, K, nb, 3) or None, ``sums`` (G, S),
+    ``edges``, ``class_edges``, ``rows`` and ``group_labels``.
+    """
+    n_bins = _check_n_bins(n_bins)
+    _check_choice(strategy, "strategy", _STRATEGIES)
+    _check_choice(binning, "binning", _BINNINGS)
+    if binning == "torchmetrics" and strategy != "uniform":
+        raise ValueError('binning="torchmetrics" only exists for strategy="uniform".')
+    prob, y_soft, y_hard, weight = prepare_inputs(
+        y_true, y_prob, labels=labels, sample_weight=sample_weight
+    )
+    codes, group_labels = _check_groups(groups, prob.shape[0])
+    n_groups = group_labels.shape[0]
+    edges = uniform_edges(n_bins, binning)
+    quantile = strategy == "quantile"
+    class_edges = None
+    if classwise:
+        if quantile:
+            # One set of equal-mass edges per class, padded to a common number of bins by
+            # repeating the last edge (the padding bins stay empty).
+            per_class = [equal_mass_edges(prob[:, k], n_bins, weight) for k in range(prob.shape[1])]
+            width = max(e.shape[0] for e in per_class)
+            class_edges = np.vstack(
+                [np.concatenate([e, np.full(width - e.shape[0], e[-1])]) for e in per_class]
+            )
+        else:
+            class_edges = uniform_edges(n_bins)[None, :]
+    res = run_pass(
+        prob, y_soft, y_hard, weight, codes, n_groups,
+        edges=edges, uniform=binning == "standard", extra_bin=binning == "torchmetrics",
+        round32=binning == "torchmetrics", classwise=classwise, class_edges=class_edges,
+        class_uniform=not quantile, eps=eps, want_scores=want_scores,
+        want_entropy=want_entropy, want_rows=quantile, want_row_entropy=want_row_entropy,
+        n_threads=n_threads,
+    )
+    if quantile:
+        rows = res["rows"]
+        edges = equal_mass_edges(rows["conf"], n_bins, weight)
+        res["top"] = _kernels.bin_1d(
+            rows["conf"], rows["acc"],
+            np.zeros(0) if weight is None else weight,
+            np.zeros(0, dtype=np.intp) if codes is None else codes,
+            n_groups, edges,
+        )
+    elif binning == "torchmetrics":
+        edges = np.append(edges, np.inf)
+    res.update(edges=edges, class_edges=class_edges, group_labels=group_labels,
+               n_samples=prob.shape[0], soft=y_soft is not None, weight=weight, codes=codes)
+    return res
+
+
+def expected_calibration_error(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    norm="l1",
+    binning="standard",
+    labels=None,
+    sample_weight=None,
+    n_threads=None,
+):
+    """Top-label expected calibration error (ECE), and its MCE / RMS variants.
+
+    The confidence of a prediction is its largest probability (ties: the first class attaining
+    it). Confidences are binned, and the calibration error is the weighted gap between mean
+    accuracy and mean confidence over the non-empty bins.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard class labels, or a soft-label matrix (non-negative rows summing to 1). With soft
+        labels the *accuracy* of a prediction is the probability mass the target puts on the
+        predicted class, ``y_true[i, argmax(y_prob[i])]``.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (rows summing to 1), or positive-class probabilities of a binary
+        problem. Float32 and float64 are used as they are (never copied or modified; a
+        non-contiguous array is copied once).
+    n_bins : int, default=15
+        Number of bins, >= 1.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: edges ``linspace(0, 1, n_bins + 1)`` in float64; bin ``b`` holds
+        ``e_b <= conf < e_{b+1}`` and the last bin is closed, so a confidence of exactly 1.0
+        falls in it. ``"quantile"``: equal-mass (adaptive) bins from
+        :func:`~sksoft.metrics.equal_mass_edges` -- tied confidences are never split across
+        bins, so heavy ties give fewer, still non-empty, bins.
+    norm : {"l1", "l2", "max"}, default="l1"
+        ``"l1"``: ECE, ``sum_b w_b |acc_b - conf_b|`` with ``w_b`` the bin's share of the total
+        weight; ``"l2"``: RMS calibration error ``sqrt(sum_b w_b (acc_b - conf_b)^2)``;
+        ``"max"``: maximum calibration error (MCE) over the non-empty bins.
+    binning : {"standard", "torchmetrics"}, default="standard"
+        ``"standard"`` is described above and equals netcal's ECE/MCE on float64 input.
+        ``"torchmetrics"`` reproduces ``torchmetrics.functional.calibration_error`` exactly:
+        confidences are rounded to float32 and compared with float32 edges, and a confidence
+        of exactly 1.0 goes to an extra (n_bins + 1)-th bin instead of the last one. Remaining
+        differences to torchmetrics: sums are accumulated in float64 (torchmetrics: float32),
+        sample weights and soft targets are supported (torchmetrics: neither).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,), optional
+        Non-negative weights; bin shares and means are weighted.
+    n_threads : int, optional
+        OpenMP threads (None: one thread below 1e6 probability values, all cores above; -1: all).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.metrics import expected_calibration_error
+    >>> y_prob = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> y_true = np.array([0, 1, 1, 0])
+    >>> round(expected_calibration_error(y_true, y_prob, n_bins=5), 4)
+    0.35
+    >>> round(expected_calibration_error(y_true, y_prob, n_bins=5, norm="max"), 4)
+    0.4
+    """
+    _check_choice(norm, "norm", _NORMS)
+    res = compute_stats(
+        y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
+        sample_weight=sample_weight, n_threads=n_threads,
+    )
+    return float(calibration_error_from_hist(res["top"].sum(axis=0), norm))
+
+
+def classwise_calibration_error(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    norm="l1",
+    labels=None,
+    sample_weight=None,
+    n_threads=None,
+):
+    """Classwise calibration error (Kull et al., 2019): the class-averaged calibration error.
+
+    For every class ``k`` the probabilities ``y_prob[:, k]`` are binned and compared with the
+    target probability of ``k`` (the one-hot label, or ``y_true[:, k]`` for soft targets);
+    the per-class errors (with the given ``norm``) are averaged over classes. With ``norm="l1"``
+    this is ``1/K sum_k sum_b (n_bk / n) |y_bk - p_bk|``.
+
+    Parameters are as in :func:`expected_calibration_error` (``strategy="quantile"`` uses
+    equal-mass edges per class).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y_prob = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> round(classwise_calibration_error([0, 1, 1, 0], y_prob, n_bins=5), 4)
+    0.375
+    """
+    _check_choice(norm, "norm", _NORMS)
+    res = compute_stats(
+        y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
+        sample_weight=sample_weight, classwise=True, n_threads=n_threads,
+    )
+    return float(calibration_error_from_hist(res["cls"].sum(axis=0), norm).mean())
+
+
+def reliability_curve(
+    y_true,
+    y_prob,
+    *,
+    n_bins=15,
+    strategy="uniform",
+    mode="top-label",
+    labels=None,
+    sample_weight=None,
+):
+    """Per-bin mean confidence, accuracy and count: the data of a reliability diagram.
+
+    Parameters
+    ----------
+    y_true, y_prob, n_bins, strategy, labels, sample_weight
+        As in :func:`expected_calibration_error`.
+    mode : {"top-label", "classwise"}, default="top-label"
+        Top-label confidence vs soft-aware accuracy, or one curve per class (arrays of shape
+        ``(n_classes, n_bins)``).
+
+    Returns
+    -------
+    ReliabilityCurve
+        ``edges``, ``confidence``, ``accuracy`` (NaN in empty bins) and ``count``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = reliability_curve([0, 1, 1], np.array([[.9, .1], [.2, .8], [.6, .4]]), n_bins=2)
+    >>> curve.count.tolist(), curve.accuracy.tolist()
+    ([0.0, 3.0], [nan, 0.6666666666666666])
+    """
+    _check_choice(mode, "mode", ("top-label", "classwise"))
+    classwise = mode == "classwise"
+    res = compute_stats(
+        y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
+        sample_weight=sample_weight, classwise=classwise,
+    )
+    if classwise:
+        hist = res["cls"].sum(axis=0)
+        edges = res["class_edges"]
+        if edges.shape[0] == 1:
+            edges = edges[0]
+    else:
+        hist = res["top"].sum(axis=0)
+        edges = res["edges"]
+    count, conf, acc = bin_means(hist)
+    return ReliabilityCurve(edges=edges, confidence=conf, accuracy=acc, count=count)

@@ -1,0 +1,187 @@
+"""Proper scores and divergences between targets and predicted distributions."""
+
+import numpy as np
+from scipy.stats import rankdata
+
+from .._targets import check_probability_matrix, check_sample_weight, validate_rows
+from ._calibration import compute_stats
+from ._stats import _F
+
+__all__ = [
+    "accuracy",
+    "brier_score",
+    "cross_entropy",
+    "kl_divergence",
+    "jensen_shannon_divergence",
+    "total_variation",
+    "entropy",
+    "entropy_correlation",
+]
+
+
+def _mean_sum(field, y_true, y_prob, sample_weight, labels, eps=None, want_entropy=False):
+    res = compute_stats(
+        y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
+        want_scores=True, want_entropy=want_entropy, eps=eps,
+    )
+    sums = res["sums"].sum(axis=0)
+    return sums, float(sums[_F[field]] / sums[_F["weight"]])
+
+
+def accuracy(y_true, y_prob, *, labels=None, sample_weight=None):
+    """Top-label accuracy of probabilistic predictions, soft-aware.
+
+    With hard labels, the fraction of rows whose argmax is the label. With soft labels, the mean
+    probability mass that the target puts on the predicted class (the expected accuracy against
+    a random annotator), ``mean_i y_true[i, argmax y_prob[i]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(accuracy(np.array([[0.7, 0.3], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.9, 0.1]])), 4)
+    0.45
+    """
+    return _mean_sum("accuracy", y_true, y_prob, sample_weight, labels)[1]
+
+
+def brier_score(y_true, y_prob, *, labels=None, sample_weight=None):
+    """Multiclass Brier score: mean over items of ``sum_k (y_prob[i, k] - y_true[i, k])^2``.
+
+    Not halved (ranges over [0, 2]); for binary problems this is twice scikit-learn's
+    ``brier_score_loss``. Lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(brier_score([0, 1], np.array([[0.8, 0.2], [0.4, 0.6]])), 4)
+    0.2
+    """
+    return _mean_sum("brier", y_true, y_prob, sample_weight, labels)[1]
+
+
+def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
+    """Cross-entropy in nats: NLL for hard targets, ``-sum_k t_k log p_k`` for soft ones.
+
+    Probabilities are clipped from below at ``eps`` inside the logarithm (default: the machine
+    epsilon of ``y_prob``'s dtype, as scikit-learn's ``log_loss``), so a zero probability on a
+    target class costs ``-log(eps)`` instead of infinity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(cross_entropy([0, 1], np.array([[0.5, 0.5], [0.2, 0.8]])), 4)
+    0.4581
+    """
+    return _mean_sum("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)[1]
+
+
+def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
+    """Mean ``KL(y_true || y_prob)`` in nats (cross-entropy minus the target entropy).
+
+    Uses the same clipping as :func:`cross_entropy`. Equals the NLL for hard targets.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(kl_divergence(np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]])), 4)
+    0.5108
+    """
+    sums, _ = _mean_sum("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)
+    return float(max(sums[_F["cross_entropy"]] - sums[_F["entropy_true"]], 0.0) / sums[_F["weight"]])
+
+
+def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None):
+    """Mean Jensen-Shannon divergence in nats (bounded by log 2), no clipping needed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(jensen_shannon_divergence([0], np.array([[0.0, 1.0]])), 4)
+    0.6931
+    """
+    return _mean_sum("jensen_shannon", y_true, y_prob, sample_weight, labels)[1]
+
+
+def total_variation(y_true, y_prob, *, labels=None, sample_weight=None):
+    """Mean total-variation distance ``0.5 * sum_k |y_true - y_prob|`` (in [0, 1]).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> total_variation([0], np.array([[0.75, 0.25]]))
+    0.25
+    """
+    return _mean_sum("total_variation", y_true, y_prob, sample_weight, labels)[1]
+
+
+def entropy(y_prob, *, sample_weight=None, average=True):
+    """Shannon entropy (nats) of each row of a probability matrix, or their weighted mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> entropy(np.array([[0.5, 0.5], [1.0, 0.0]]), average=False).round(4).tolist()
+    [0.6931, 0.0]
+    """
+    p = check_probability_matrix(y_prob, name="y_prob", allow_1d=True)
+    validate_rows(p, "y_prob")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 0.0 - np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0.0), axis=1, dtype=np.float64)
+    if not average:
+        return h
+    w = check_sample_weight(sample_weight, p.shape[0])
+    return float(np.average(h, weights=w))
+
+
+def _weighted_spearman(a, b, w):
+    ra, rb = rankdata(a), rankdata(b)
+    if w is None:
+        w = np.ones_like(ra)
+    w = w / w.sum()
+    ma, mb = np.sum(w * ra), np.sum(w * rb)
+    va, vb = np.sum(w * (ra - ma) ** 2), np.sum(w * (rb - mb) ** 2)
+    if va <= 0 or vb <= 0:
+        return float("nan")
+    return float(np.sum(w * (ra - ma) * (rb - mb)) / np.sqrt(va * vb))
+
+
+def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
+    """Spearman correlation between target entropy and predicted entropy, item by item.
+
+    How well a model mirrors human uncertainty: high when the items the annotators disagree on
+    are the items the model is unsure about. Requires soft ``y_true``. Ties get average ranks;
+    with ``sample_weight`` the weighted Pearson correlation of the ranks is returned. NaN when
+    either entropy is constant (e.g. all targets unanimous).
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,), optional
+        When given, returns a dict ``{group: correlation}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.array([[1.0, 0.0], [0.5, 0.5], [0.8, 0.2]])
+    >>> p = np.array([[0.9, 0.1], [0.6, 0.4], [0.7, 0.3]])
+    >>> entropy_correlation(t, p)
+    1.0
+    """
+    if np.ndim(y_true) != 2:
+        raise ValueError(
+            "entropy_correlation needs soft y_true (an (n, K) matrix of label distributions); "
+            "the entropy of hard labels is constant."
+        )
+    res = compute_stats(
+        y_true, y_prob, n_bins=1, sample_weight=sample_weight, groups=groups,
+        want_scores=True, want_row_entropy=True,
+    )
+    ht, hp, w = res["rows"]["htrue"], res["rows"]["hpred"], res["weight"]
+    if groups is None:
+        return _weighted_spearman(ht, hp, w)
+    out = {}
+    for code, label in enumerate(res["group_labels"]):
+        m = res["codes"] == code
+        out[label.item() if hasattr(label, "item") else label] = _weighted_spearman(
+            ht[m], hp[m], None if w is None else w[m]
+        )
+    return out

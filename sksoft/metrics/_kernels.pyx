@@ -1,0 +1,491 @@
+# Private Cython kernels behind sksoft.metrics.
+#
+# One pass over the probability matrix computes everything the calibration metrics need: per-group
+# per-bin (weight, confidence sum, accuracy sum) for the top label, optionally the same per class
+# (classwise calibration), and per-group sums of the proper scores and divergences. The kernel never
+# validates arguments (the Python wrappers do), except for the per-value checks (NaN, inf, negative,
+# row sums) which are cheap inside the pass and would otherwise cost extra passes over the data.
+# Compiler directives (boundscheck, wraparound, cdivision) are set once in setup.py.
+
+import numpy as np
+
+from cython.parallel cimport prange, threadid
+from libc.math cimport log, fabs, sqrt
+
+ctypedef fused floating:
+    float
+    double
+
+ctypedef fused target_t:
+    float
+    double
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int sksoft_openmp_enabled(void) { return 1; }
+    static int sksoft_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int sksoft_openmp_enabled(void) { return 0; }
+    static int sksoft_max_threads(void) { return 1; }
+    #endif
+    """
+    int sksoft_openmp_enabled() noexcept nogil
+    int sksoft_max_threads() noexcept nogil
+
+# Number of interleaved sub-histograms: consecutive rows usually fall into the same bin (most
+# confidences are near 1), and updating one memory cell from every row serialises on the
+# store-to-load forwarding latency. Row i updates copy (i % N_SUB).
+
+# Layout of the per-group sums (keep in sync with sksoft.metrics._stats.SUM_FIELDS).
+
+# Error codes (bit flags, see _stats._raise_kernel_error).
+
+cdef enum:
+    N_SUB = 4
+    S_WEIGHT = 0
+    S_ACC = 1
+    S_BRIER = 2
+    S_CE = 3
+    S_HTRUE = 4
+    S_HPRED = 5
+    S_JS = 6
+    S_TV = 7
+    S_HTRUE2 = 8
+    S_HPRED2 = 9
+    S_HCROSS = 10
+    N_SUMS = 11
+    E_PROB_NONFINITE = 1
+    E_PROB_NEGATIVE = 2
+    E_PROB_SUM = 4
+    E_TRUE_NONFINITE = 8
+    E_TRUE_NEGATIVE = 16
+    E_TRUE_SUM = 32
+
+
+cdef double LOG2 = 0.6931471805599453
+
+
+def openmp_enabled():
+    """Whether the kernels were compiled with OpenMP support."""
+    return bool(sksoft_openmp_enabled())
+
+
+def max_threads():
+    """OpenMP's default number of threads (1 without OpenMP)."""
+    return sksoft_max_threads()
+
+
+def n_sums():
+    return N_SUMS
+
+
+cdef inline Py_ssize_t _bin_uniform(double c, const double* e, Py_ssize_t nb) noexcept nogil:
+    # Multiply-and-truncate gives the bin up to one rounding step; one comparison against the
+    # float64 edges on each side makes the result exactly "e[b] <= c < e[b+1]" (last bin closed).
+    cdef Py_ssize_t b = <Py_ssize_t>(c * nb)
+    if b > nb - 1:
+        b = nb - 1
+    if b < 0:
+        b = 0
+    if b < nb - 1 and c >= e[b + 1]:
+        b += 1
+    elif b > 0 and c < e[b]:
+        b -= 1
+    return b
+
+
+cdef inline Py_ssize_t _bin_search(double c, const double* e, Py_ssize_t nb,
+                                   bint extra) noexcept nogil:
+    # Index of the bin with e[b] <= c < e[b+1]: the number of edges <= c, minus one. Values at or
+    # above the last edge go to the last bin (closed), or to an extra bin nb when `extra`.
+    cdef Py_ssize_t lo = 0, hi = nb + 1, mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if e[mid] <= c:
+            lo = mid + 1
+        else:
+            hi = mid
+    lo -= 1
+    if lo < 0:
+        lo = 0
+    if not extra and lo > nb - 1:
+        lo = nb - 1
+    return lo
+
+
+cdef inline double _xlogx(double x) noexcept nogil:
+    if x > 0:
+        return x * log(x)
+    return 0.0
+
+
+cdef void _rows(
+    const floating* P, const target_t* T, const Py_ssize_t* Y, const double* W,
+    const Py_ssize_t* G, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t K,
+    const double* edges, Py_ssize_t nb, Py_ssize_t nbo, bint uniform, bint extra,
+    bint round32,
+    const double* cedges, Py_ssize_t ncb, bint cuniform,
+    double eps, double tol, bint want_scores, bint want_entropy,
+    double* top, double* cls, double* sums, Py_ssize_t n_groups,
+    double* row_conf, double* row_acc, double* row_hpred, double* row_htrue,
+    long long* err,
+) noexcept nogil:
+    cdef Py_ssize_t i, k, b, g = 0, arg, sub, y = 0
+    cdef const floating* p
+    cdef const target_t* t
+    cdef double v, tv, s, m0, m1, m2, m3, best, conf, acc, w = 1.0
+    cdef double brier, ce, htrue, hpred, js, tvd, d, lp, mid
+    cdef int code
+    cdef Py_ssize_t top_sub = n_groups * nbo * 3
+    cdef Py_ssize_t cls_sub = n_groups * K * ncb * 3
+    cdef double* acc_top
+    cdef double* acc_cls
+    cdef double* acc_sum
+    cdef bint soft = T != NULL
+
+    for i in range(start, stop):
+        p = P + i * K
+        if W != NULL:
+            w = W[i]
+        if G != NULL:
+            g = G[i]
+        if not soft:
+            y = Y[i]
+        sub = i & (N_SUB - 1)
+
+        # Row max with four independent accumulators (ILP; vectorisable for large K), plus the
+        # validity checks in the same sweep: `not (v >= 0)` is true for NaN and for negatives.
+        code = 0
+        s = 0.0
+        m0 = m1 = m2 = m3 = -1.0
+        k = 0
+        while k + 4 <= K:
+            if p[k] > m0:
+                m0 = p[k]
+            if p[k + 1] > m1:
+                m1 = p[k + 1]
+            if p[k + 2] > m2:
+                m2 = p[k + 2]
+            if p[k + 3] > m3:
+                m3 = p[k + 3]
+            s += (<double>p[k] + <double>p[k + 1]) + (<double>p[k + 2] + <double>p[k + 3])
+            k += 4
+        while k < K:
+            if p[k] > m0:
+                m0 = p[k]
+            s += p[k]
+            k += 1
+        if m1 > m0:
+            m0 = m1
+        if m3 > m2:
+            m2 = m3
+        best = m0 if m0 >= m2 else m2
+        if not (fabs(s - 1.0) <= tol):
+            # Either a bad sum, or NaN/inf/negative entries: find out which for the message.
+            code = E_PROB_SUM
+            for k in range(K):
+                v = p[k]
+                if v != v or v - v != 0:
+                    code = E_PROB_NONFINITE
+                    break
+                if v < 0:
+                    code = E_PROB_NEGATIVE
+                    break
+        else:
+            for k in range(K):
+                if p[k] < 0:
+                    code = E_PROB_NEGATIVE
+                    break
+        # argmax: first index attaining the maximum
+        arg = 0
+        while arg < K - 1 and p[arg] != best:
+            arg += 1
+
+        if soft:
+            t = T + i * K
+            s = 0.0
+            for k in range(K):
+                tv = t[k]
+                if not (tv >= 0):
+                    if tv != tv or tv - tv != 0:
+                        code |= E_TRUE_NONFINITE
+                    else:
+                        code |= E_TRUE_NEGATIVE
+                s += tv
+            if not (fabs(s - 1.0) <= tol):
+                code |= E_TRUE_SUM
+            acc = t[arg]
+        else:
+            acc = 1.0 if arg == y else 0.0
+
+        if code != 0:
+            if err[0] < 0 or i < err[0]:
+                err[0] = i
+                err[1] = code
+            continue
+
+        conf = best
+        if round32:
+            conf = <double>(<float>conf)
+        if uniform:
+            b = _bin_uniform(conf, edges, nb)
+        else:
+            b = _bin_search(conf, edges, nb, extra)
+        acc_top = top + sub * top_sub + (g * nbo + b) * 3
+        acc_top[0] += w
+        acc_top[1] += w * conf
+        acc_top[2] += w * acc
+        if row_conf != NULL:
+            row_conf[i] = conf
+            row_acc[i] = acc
+
+        if cls != NULL:
+            acc_cls = cls + sub * cls_sub + g * K * ncb * 3
+            for k in range(K):
+                v = p[k]
+                if cuniform:
+                    b = _bin_uniform(v, cedges, ncb)
+                else:
+                    b = _bin_search(v, cedges + k * (ncb + 1), ncb, False)
+                acc_cls[(k * ncb + b) * 3] += w
+                acc_cls[(k * ncb + b) * 3 + 1] += w * v
+                if soft:
+                    acc_cls[(k * ncb + b) * 3 + 2] += w * t[k]
+                elif k == y:
+                    acc_cls[(k * ncb + b) * 3 + 2] += w
+
+        acc_sum = sums + g * N_SUMS
+        acc_sum[S_WEIGHT] += w
+        acc_sum[S_ACC] += w * acc
+        if not want_scores:
+            continue
+
+        hpred = 0.0
+        if want_entropy:
+            for k in range(K):
+                hpred -= _xlogx(p[k])
+        if soft:
+            brier = 0.0
+            ce = 0.0
+            htrue = 0.0
+            js = 0.0
+            tvd = 0.0
+            for k in range(K):
+                v = p[k]
+                tv = t[k]
+                d = v - tv
+                brier += d * d
+                tvd += fabs(d)
+                if tv > 0:
+                    lp = log(v if v > eps else eps)
+                    ce -= tv * lp
+                    htrue -= tv * log(tv)
+                    mid = 0.5 * (v + tv)
+                    js += 0.5 * tv * log(tv / mid)
+                    if v > 0:
+                        js += 0.5 * v * log(v / mid)
+                elif v > 0:
+                    # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
+                    js += 0.5 * v * LOG2
+            tvd *= 0.5
+        else:
+            # One-hot target: every score needs only p[y] (and the sum of squares for Brier).
+            v = p[y]
+            brier = 1.0 - 2.0 * v
+            for k in range(K):
+                brier += <double>p[k] * <double>p[k]
+            ce = -log(v if v > eps else eps)
+            htrue = 0.0
+            js = -0.5 * log(0.5 * (1.0 + v)) + 0.5 * (1.0 - v) * LOG2
+            if v > 0:
+                js += 0.5 * v * log(2.0 * v / (1.0 + v))
+            tvd = 1.0 - v
+        acc_sum[S_BRIER] += w * brier
+        acc_sum[S_CE] += w * ce
+        acc_sum[S_HTRUE] += w * htrue
+        acc_sum[S_HPRED] += w * hpred
+        acc_sum[S_JS] += w * js
+        acc_sum[S_TV] += w * tvd
+        acc_sum[S_HTRUE2] += w * htrue * htrue
+        acc_sum[S_HPRED2] += w * hpred * hpred
+        acc_sum[S_HCROSS] += w * htrue * hpred
+        if row_hpred != NULL:
+            row_hpred[i] = hpred
+            row_htrue[i] = htrue
+
+
+cdef inline double* _ptr(double[::1] a) noexcept nogil:
+    if a.shape[0] == 0:
+        return NULL
+    return &a[0]
+
+
+def calibration_pass(
+    const floating[:, ::1] prob,
+    const target_t[:, ::1] y_soft,
+    const Py_ssize_t[::1] y_hard,
+    const double[::1] weight,
+    const Py_ssize_t[::1] group,
+    Py_ssize_t n_groups,
+    const double[::1] edges,
+    bint uniform,
+    bint extra_bin,
+    bint round32,
+    const double[::1] class_edges,
+    Py_ssize_t n_class_bins,
+    bint class_uniform,
+    bint classwise,
+    double eps,
+    double tol,
+    bint want_scores,
+    bint want_entropy,
+    double[::1] row_conf,
+    double[::1] row_acc,
+    double[::1] row_hpred,
+    double[::1] row_htrue,
+    int n_threads,
+):
+    """One pass over ``prob``; returns (top, cls, sums, err_row, err_code).
+
+    ``top`` has shape (n_groups, n_bins (+1 with extra_bin), 3) holding the weight, confidence
+    sum and accuracy sum of each bin; ``cls`` (n_groups, K, n_class_bins, 3) the same per class,
+    or None; ``sums`` (n_groups, N_SUMS). ``y_soft`` has zero rows when ``y_hard`` is used.
+    ``class_edges`` is (n_class_bins+1,) for uniform class bins, or K * (n_class_bins+1) values.
+    """
+    cdef Py_ssize_t n = prob.shape[0], K = prob.shape[1]
+    cdef Py_ssize_t nb = edges.shape[0] - 1
+    cdef Py_ssize_t nbo = nb + 1 if extra_bin else nb
+    cdef Py_ssize_t ncb = n_class_bins if classwise else 0
+    cdef bint soft = y_soft.shape[0] > 0
+    cdef int nt = n_threads if n_threads > 0 else 1
+    cdef Py_ssize_t block = 4096
+    cdef Py_ssize_t n_blocks = (n + block - 1) // block
+    cdef Py_ssize_t blk, tid, start, stop
+    if nt > n_blocks:
+        nt = <int>max(n_blocks, 1)
+
+    top_buf = np.zeros((nt, N_SUB, n_groups, nbo, 3), dtype=np.float64)
+    if classwise:
+        cls_buf = np.zeros((nt, N_SUB, n_groups, K, ncb, 3), dtype=np.float64)
+    else:
+        cls_buf = np.zeros((nt, 1), dtype=np.float64)
+    sum_buf = np.zeros((nt, n_groups, N_SUMS), dtype=np.float64)
+    err_buf = np.full((nt, 2), -1, dtype=np.int64)
+
+    cdef double[:, :, :, :, ::1] top_v = top_buf
+    cdef double[:, ::1] cls_v = cls_buf.reshape(nt, -1)
+    cdef double[:, :, ::1] sum_v = sum_buf
+    cdef long long[:, ::1] err_v = err_buf
+    cdef Py_ssize_t top_stride = N_SUB * n_groups * nbo * 3
+    cdef Py_ssize_t cls_stride = cls_v.shape[1]
+
+    cdef const floating* P = &prob[0, 0]
+    cdef const target_t* T = &y_soft[0, 0] if soft else NULL
+    cdef const Py_ssize_t* Y = NULL if soft else &y_hard[0]
+    cdef const double* W = &weight[0] if weight.shape[0] > 0 else NULL
+    cdef const Py_ssize_t* Gp = &group[0] if group.shape[0] > 0 else NULL
+    cdef const double* E = &edges[0]
+    cdef const double* CE = &class_edges[0] if classwise else NULL
+    cdef double* rc = _ptr(row_conf)
+    cdef double* ra = _ptr(row_acc)
+    cdef double* rhp = _ptr(row_hpred)
+    cdef double* rht = _ptr(row_htrue)
+    cdef double* top_p = &top_v[0, 0, 0, 0, 0]
+    cdef double* cls_p = &cls_v[0, 0]
+    cdef double* sum_p = &sum_v[0, 0, 0]
+    cdef long long* err_p = &err_v[0, 0]
+
+    if nt == 1:
+        with nogil:
+            _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32,
+                  CE, ncb, class_uniform, eps, tol, want_scores, want_entropy,
+                  top_p, cls_p if classwise else NULL, sum_p, n_groups,
+                  rc, ra, rhp, rht, err_p)
+    else:
+        for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
+            tid = threadid()
+            start = blk * block
+            stop = start + block
+            if stop > n:
+                stop = n
+            _rows(P, T, Y, W, Gp, start, stop, K, E, nb, nbo, uniform, extra_bin, round32,
+                  CE, ncb, class_uniform, eps, tol, want_scores, want_entropy,
+                  top_p + tid * top_stride,
+                  (cls_p + tid * cls_stride) if classwise else NULL,
+                  sum_p + tid * n_groups * N_SUMS, n_groups,
+                  rc, ra, rhp, rht, err_p + 2 * tid)
+
+    top = top_buf.sum(axis=(0, 1))
+    cls = cls_buf.sum(axis=(0, 1)) if classwise else None
+    sums = sum_buf.sum(axis=0)
+    bad = err_buf[err_buf[:, 0] >= 0]
+    if bad.shape[0]:
+        j = int(np.argmin(bad[:, 0]))
+        return top, cls, sums, int(bad[j, 0]), int(bad[j, 1])
+    return top, cls, sums, -1, 0
+
+
+def bin_1d(
+    const double[::1] values,
+    const double[::1] acc,
+    const double[::1] weight,
+    const Py_ssize_t[::1] group,
+    Py_ssize_t n_groups,
+    const double[::1] edges,
+):
+    """Per-group per-bin (weight, value sum, acc sum) of 1-D values with arbitrary edges."""
+    cdef Py_ssize_t n = values.shape[0], nb = edges.shape[0] - 1, i, b, g = 0
+    out = np.zeros((n_groups, nb, 3), dtype=np.float64)
+    cdef double[:, :, ::1] o = out
+    cdef double w = 1.0
+    with nogil:
+        for i in range(n):
+            b = _bin_search(values[i], &edges[0], nb, False)
+            if weight.shape[0] > 0:
+                w = weight[i]
+            if group.shape[0] > 0:
+                g = group[i]
+            o[g, b, 0] += w
+            o[g, b, 1] += w * values[i]
+            o[g, b, 2] += w * acc[i]
+    return out
+
+
+def read_floor(const floating[:, ::1] prob, int n_threads):
+    """Read every value once (sum with 8 independent accumulators): the benchmark's floor."""
+    cdef Py_ssize_t n = prob.shape[0] * prob.shape[1]
+    cdef Py_ssize_t block = 1 << 16
+    cdef Py_ssize_t n_blocks = (n + block - 1) // block
+    cdef Py_ssize_t blk, j, start, stop
+    cdef const floating* P = &prob[0, 0]
+    cdef int nt = n_threads if n_threads > 0 else 1
+    out = np.zeros(n_blocks, dtype=np.float64)
+    cdef double[::1] o = out
+    for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
+        start = blk * block
+        stop = start + block
+        if stop > n:
+            stop = n
+        o[blk] = _sum8(P, start, stop)
+    return float(out.sum())
+
+
+cdef double _sum8(const floating* P, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef double a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0
+    cdef Py_ssize_t j = start
+    while j + 8 <= stop:
+        a0 += P[j]
+        a1 += P[j + 1]
+        a2 += P[j + 2]
+        a3 += P[j + 3]
+        a4 += P[j + 4]
+        a5 += P[j + 5]
+        a6 += P[j + 6]
+        a7 += P[j + 7]
+        j += 8
+    while j < stop:
+        a0 += P[j]
+        j += 1
+    return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7))
