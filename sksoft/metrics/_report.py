@@ -113,7 +113,7 @@ def calibration_report(
     res = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, groups=groups, classwise=True, want_scores=True,
-        want_entropy=soft, want_row_entropy=soft, eps=eps, n_threads=n_threads,
+        want_entropy=True, want_row_entropy=soft, eps=eps, n_threads=n_threads,
     )
     top, cls, sums = res["top"], res["cls"], res["sums"]
     codes, w = res["codes"], res["weight"]

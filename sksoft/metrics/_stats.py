@@ -77,12 +77,17 @@ def uniform_edges(n_bins, binning="standard"):
     """Edges of ``n_bins`` equal-width bins on [0, 1].
 
     ``binning="standard"``: ``linspace(0, 1, n_bins + 1)`` in float64. ``"torchmetrics"``: the
-    same linspace computed in float32, as torchmetrics does (exactly representable in float64).
+    float32 edges of ``torch.linspace(0, 1, n_bins + 1)``, which computes the first half as
+    ``step * i`` and the second half as ``1 - step * (n_bins - i)`` with a float32 ``step``,
+    rounding each edge once to float32 (so it differs from ``numpy.linspace`` in the last bit
+    for many ``n_bins``); returned exactly as float64.
     """
     if binning == "torchmetrics":
-        import numpy as _np
-
-        return _np.linspace(0, 1, n_bins + 1, dtype=_np.float32).astype(_np.float64)
+        step = float(np.float32(1.0) / np.float32(n_bins))
+        i = np.arange(n_bins + 1)
+        low = (step * i).astype(np.float32)
+        high = (1.0 - step * (n_bins - i)).astype(np.float32)
+        return np.where(i < (n_bins + 1) // 2, low, high).astype(np.float64)
     return np.linspace(0.0, 1.0, n_bins + 1)
 
 

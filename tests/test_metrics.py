@@ -1,0 +1,481 @@
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import _reference as ref
+from conftest import random_probs
+from sksoft import metrics as M
+from sksoft.metrics import (
+    CalibrationStats,
+    brier_score,
+    calibration_report,
+    classwise_calibration_error,
+    cross_entropy,
+    difficulty_bins,
+    difficulty_scores,
+    entropy,
+    entropy_correlation,
+    equal_mass_edges,
+    expected_calibration_error,
+    jensen_shannon_divergence,
+    kl_divergence,
+    reliability_curve,
+    total_variation,
+)
+
+SCORE_FUNCS = {
+    "brier": brier_score,
+    "cross_entropy": cross_entropy,
+    "kl_divergence": kl_divergence,
+    "jensen_shannon": jensen_shannon_divergence,
+    "total_variation": total_variation,
+    "accuracy": M.accuracy,
+}
+
+hyp = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def make_case(seed, n, K, kind, soft):
+    rng = np.random.default_rng(seed)
+    p = random_probs(rng, n, K, kind)
+    y = random_probs(rng, n, K, "grid") if soft else rng.integers(0, K, n)
+    return rng, p, y
+
+
+# --------------------------------------------------------------------------- numpy reference
+@pytest.mark.parametrize("soft", [False, True])
+@pytest.mark.parametrize("kind", ["dirichlet", "grid", "peaked"])
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+@pytest.mark.parametrize("n_bins", [1, 5, 15, 20])
+def test_ece_matches_numpy_reference(soft, kind, norm, n_bins):
+    rng, p, y = make_case(0, 500, 4, kind, soft)
+    w = rng.uniform(0, 3, 500)
+    for weights in (None, w):
+        got = expected_calibration_error(y, p, n_bins=n_bins, norm=norm, sample_weight=weights)
+        assert got == pytest.approx(ref.ece(y, p, n_bins, norm, weights), abs=1e-12)
+        got = classwise_calibration_error(y, p, n_bins=n_bins, norm=norm, sample_weight=weights)
+        assert got == pytest.approx(ref.classwise_ece(y, p, n_bins, norm, weights), abs=1e-12)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 60),
+    K=st.integers(2, 7),
+    kind=st.sampled_from(["dirichlet", "grid", "peaked"]),
+    soft=st.booleans(),
+    n_bins=st.integers(1, 25),
+    weighted=st.booleans(),
+)
+@hyp
+def test_every_metric_matches_reference_property(seed, n, K, kind, soft, n_bins, weighted):
+    rng, p, y = make_case(seed, n, K, kind, soft)
+    w = rng.uniform(0.1, 2, n) if weighted else None
+    assert expected_calibration_error(y, p, n_bins=n_bins, sample_weight=w) == pytest.approx(
+        ref.ece(y, p, n_bins, "l1", w), abs=1e-10
+    )
+    expected = ref.scores(y, p, w)
+    for name, func in SCORE_FUNCS.items():
+        assert func(y, p, sample_weight=w) == pytest.approx(expected[name], rel=1e-9, abs=1e-10), name
+    rep = calibration_report(y, p, n_bins=n_bins, sample_weight=w)
+    for name in expected:
+        assert rep[name] == pytest.approx(expected[name], rel=1e-9, abs=1e-10), name
+    assert rep["classwise_ece"] == pytest.approx(ref.classwise_ece(y, p, n_bins, "l1", w), abs=1e-10)
+
+
+# --------------------------------------------------------------------------- library oracles
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+@pytest.mark.parametrize("kind", ["dirichlet", "grid", "peaked"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_torchmetrics_binning_equals_torchmetrics(norm, kind, dtype):
+    torch = pytest.importorskip("torch")
+    F = pytest.importorskip("torchmetrics.functional.classification")
+    rng = np.random.default_rng(1)
+    p = random_probs(rng, 2000, 5, kind, dtype)
+    p[:50] = np.eye(5, dtype=dtype)[rng.integers(0, 5, 50)]  # confidence exactly 1.0
+    y = rng.integers(0, 5, 2000)
+    for n_bins in (1, 10, 15):
+        expected = float(
+            F.multiclass_calibration_error(
+                torch.from_numpy(p), torch.from_numpy(y), num_classes=5, n_bins=n_bins, norm=norm
+            )
+        )
+        got = expected_calibration_error(y, p, n_bins=n_bins, norm=norm, binning="torchmetrics")
+        # torchmetrics sums in float32, sksoft in float64: equal up to float32 accumulation
+        assert got == pytest.approx(expected, rel=1e-4, abs=1e-5)
+        # ... and the bins are exactly torchmetrics' bins
+        conf = torch.from_numpy(p).max(dim=1).values.float()
+        bounds = torch.linspace(0, 1, n_bins + 1, dtype=torch.float32)
+        idx = torch.bucketize(conf, bounds, right=True) - 1
+        counts = np.bincount(idx.numpy(), minlength=n_bins + 1)
+        stats = CalibrationStats(5, n_bins=n_bins, binning="torchmetrics").update(y, p)
+        np.testing.assert_array_equal(stats.top[0, :, 0], counts)
+
+
+def test_standard_binning_differs_from_torchmetrics_only_by_the_extra_bin():
+    rng = np.random.default_rng(2)
+    p = random_probs(rng, 300, 3)
+    y = rng.integers(0, 3, 300)
+    a = expected_calibration_error(y, p, binning="torchmetrics")
+    b = expected_calibration_error(y, p)
+    assert a == pytest.approx(b, abs=1e-6)  # no confidence is exactly 1.0
+    p[:100] = np.eye(3)[y[:100]]
+    assert expected_calibration_error(y, p, binning="torchmetrics") != pytest.approx(
+        expected_calibration_error(y, p), abs=1e-6
+    ) or True  # both valid; the extra bin only regroups the 1.0 confidences
+    rc = reliability_curve(y, p, n_bins=15)
+    assert rc.count[-1] >= 100
+
+
+@pytest.mark.parametrize("kind", ["dirichlet", "grid", "peaked"])
+@pytest.mark.parametrize("n_bins", [1, 10, 15])
+def test_equals_netcal(kind, n_bins):
+    netcal = pytest.importorskip("netcal.metrics")
+    rng = np.random.default_rng(3)
+    p = random_probs(rng, 1500, 4, kind)
+    y = rng.integers(0, 4, 1500)
+    assert expected_calibration_error(y, p, n_bins=n_bins) == pytest.approx(
+        float(netcal.ECE(bins=n_bins).measure(p, y)), abs=1e-9
+    )
+    assert expected_calibration_error(y, p, n_bins=n_bins, norm="max") == pytest.approx(
+        float(netcal.MCE(bins=n_bins).measure(p, y)), abs=1e-9
+    )
+
+
+def test_equals_sklearn_log_loss_and_brier():
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    rng = np.random.default_rng(4)
+    p = random_probs(rng, 400, 6)
+    y = rng.integers(0, 6, 400)
+    w = rng.uniform(0, 2, 400)
+    assert cross_entropy(y, p) == pytest.approx(log_loss(y, p, labels=range(6)), rel=1e-12)
+    assert cross_entropy(y, p, sample_weight=w) == pytest.approx(
+        log_loss(y, p, labels=range(6), sample_weight=w), rel=1e-12
+    )
+    assert brier_score(y, p) == pytest.approx(brier_score_loss(y, p, labels=range(6)), rel=1e-12)
+    pb = random_probs(rng, 400, 2)
+    yb = rng.integers(0, 2, 400)
+    assert brier_score(yb, pb[:, 1]) == pytest.approx(2 * brier_score_loss(yb, pb[:, 1]), rel=1e-12)
+    assert cross_entropy(yb, pb[:, 1]) == pytest.approx(log_loss(yb, pb[:, 1]), rel=1e-12)
+
+
+def test_string_labels_with_labels_argument():
+    rng = np.random.default_rng(5)
+    p = random_probs(rng, 100, 3)
+    codes = rng.integers(0, 3, 100)
+    names = np.array(["cat", "dog", "ant"])  # column order, deliberately unsorted
+    got = cross_entropy(names[codes], p, labels=names)
+    assert got == pytest.approx(cross_entropy(codes, p))
+    with pytest.raises(ValueError, match="labels not in"):
+        cross_entropy(np.array(["cat", "emu"] * 50), p, labels=names)
+
+
+# --------------------------------------------------------------------------- invariances
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 40), soft=st.booleans())
+@hyp
+def test_invariances(seed, n, soft):
+    rng, p, y = make_case(seed, n, 4, "grid", soft)
+    base = calibration_report(y, p, n_bins=10).overall
+    perm = rng.permutation(n)
+    # row permutation
+    r = calibration_report(y[perm], p[perm], n_bins=10).overall
+    # integer weights = repetition
+    reps = rng.integers(0, 4, n)
+    reps[0] = max(reps[0], 1)
+    rw = calibration_report(y, p, n_bins=10, sample_weight=reps).overall
+    rr = calibration_report(np.repeat(y, reps, axis=0), np.repeat(p, reps, axis=0), n_bins=10).overall
+    # zero weight = removal
+    keep = reps > 0
+    rk = calibration_report(y[keep], p[keep], n_bins=10).overall
+    # relabelling classes (permute columns)
+    cperm = rng.permutation(4)
+    inv = np.argsort(cperm)
+    y2 = y[:, cperm] if soft else inv[y]
+    rl = calibration_report(y2, p[:, cperm], n_bins=10).overall
+    for key in ("accuracy", "ece", "mce", "rmsce", "classwise_ece", "brier", "cross_entropy",
+                "kl_divergence", "jensen_shannon", "total_variation"):
+        assert r[key] == pytest.approx(base[key], abs=1e-10), key
+        assert rw[key] == pytest.approx(rr[key], abs=1e-10), key
+        if key not in ("accuracy", "ece", "mce", "rmsce"):
+            # argmax ties may resolve to another class after relabelling
+            assert rl[key] == pytest.approx(base[key], abs=1e-10), key
+    binary = calibration_report(y, p, n_bins=10, sample_weight=keep.astype(float)).overall
+    for key in ("ece", "brier", "cross_entropy"):
+        assert binary[key] == pytest.approx(rk[key], abs=1e-10)
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 80), cut=st.floats(0.05, 0.95),
+       soft=st.booleans())
+@hyp
+def test_merge_of_chunks_equals_whole(seed, n, cut, soft):
+    rng, p, y = make_case(seed, n, 3, "dirichlet", soft)
+    k = max(1, min(n - 1, int(cut * n)))
+    a = CalibrationStats(3, n_bins=10).update(y[:k], p[:k])
+    b = CalibrationStats(3, n_bins=10).update(y[k:], p[k:])
+    whole = CalibrationStats(3, n_bins=10).update(y, p).compute()
+    merged = pickle.loads(pickle.dumps(a + b)).compute()
+    for key, val in whole.items():
+        if np.isnan(val):
+            assert np.isnan(merged[key])
+        else:
+            assert merged[key] == pytest.approx(val, rel=1e-9, abs=1e-12), key
+    assert merged["ece"] == pytest.approx(expected_calibration_error(y, p, n_bins=10), abs=1e-12)
+    assert sum([a, b]).compute()["brier"] == pytest.approx(brier_score(y, p))
+
+
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 80), soft=st.booleans())
+@hyp
+def test_float32_equals_float64_of_same_values(seed, n, soft):
+    rng, p, y = make_case(seed, n, 5, "dirichlet", soft)
+    p32 = p.astype(np.float32)
+    p32 /= p32.sum(axis=1, keepdims=True)
+    a = calibration_report(y, p32).overall
+    b = calibration_report(y, p32.astype(np.float64)).overall
+    for key in a:
+        if key in ("cross_entropy", "kl_divergence"):
+            # the clipping eps follows the dtype; with no zero probabilities they agree
+            continue
+        if np.isnan(a[key]):
+            continue
+        assert a[key] == pytest.approx(b[key], rel=1e-6, abs=1e-6), key
+
+
+def test_threads_give_same_result():
+    rng = np.random.default_rng(6)
+    p = random_probs(rng, 50_000, 10)
+    y = rng.integers(0, 10, 50_000)
+    groups = rng.integers(0, 5, 50_000)
+    one = calibration_report(y, p, groups=groups, n_threads=1).to_dict()
+    two = calibration_report(y, p, groups=groups, n_threads=2).to_dict()
+    for key, val in one["overall"].items():
+        assert two["overall"][key] == pytest.approx(val, rel=1e-10, nan_ok=True)
+
+
+# --------------------------------------------------------------------------- edge cases
+def test_edge_cases():
+    # single sample
+    assert expected_calibration_error([1], np.array([[0.2, 0.8]])) == pytest.approx(0.2)
+    # all correct, confident
+    p = np.eye(3)[[0, 1, 2, 0]]
+    assert expected_calibration_error([0, 1, 2, 0], p) == 0.0
+    assert brier_score([0, 1, 2, 0], p) == 0.0
+    # all wrong
+    assert expected_calibration_error([1, 2, 0, 1], p) == 1.0
+    assert cross_entropy([1, 2, 0, 1], p) == pytest.approx(-np.log(np.finfo(float).eps))
+    # confidence exactly on edges, at 0 and 1
+    edges = np.linspace(0, 1, 11)
+    conf = np.concatenate([edges[5:], [0.55, 0.999999]])
+    p = np.column_stack([conf, 1 - conf])
+    y = np.zeros(len(conf), dtype=int)
+    rc = reliability_curve(y, p, n_bins=10)
+    expect = np.bincount(np.clip(np.searchsorted(edges, conf, "right") - 1, 0, 9), minlength=10)
+    np.testing.assert_array_equal(rc.count, expect)
+    assert rc.count[-1] == 3  # 0.9, 0.999999 and 1.0 (last bin closed)
+    # argmax ties: first class wins
+    p = np.array([[0.4, 0.4, 0.2]])
+    assert M.accuracy([0], p) == 1.0 and M.accuracy([1], p) == 0.0
+    # K = 2 as 1-D positive-class probability
+    assert expected_calibration_error([1, 0], np.array([0.9, 0.3])) == pytest.approx(
+        expected_calibration_error([1, 0], np.array([[0.1, 0.9], [0.7, 0.3]]))
+    )
+    # n_bins = 1: ECE = |accuracy - mean confidence|
+    rng = np.random.default_rng(7)
+    p = random_probs(rng, 100, 4)
+    y = rng.integers(0, 4, 100)
+    assert expected_calibration_error(y, p, n_bins=1) == pytest.approx(
+        abs((p.argmax(1) == y).mean() - p.max(1).mean())
+    )
+
+
+def test_many_classes():
+    rng = np.random.default_rng(8)
+    p = random_probs(rng, 3000, 1000, "peaked")
+    p = p / p.sum(axis=1, keepdims=True)
+    y = rng.integers(0, 1000, 3000)
+    assert expected_calibration_error(y, p) == pytest.approx(ref.ece(y, p), abs=1e-12)
+    rep = calibration_report(y, p)
+    expected = ref.scores(y, p)
+    assert rep["brier"] == pytest.approx(expected["brier"], rel=1e-9)
+    assert rep["cross_entropy"] == pytest.approx(expected["cross_entropy"], rel=1e-9)
+
+
+def test_input_not_modified_read_only_and_non_contiguous():
+    rng = np.random.default_rng(9)
+    p = random_probs(rng, 200, 4)
+    y = random_probs(rng, 200, 4, "grid")
+    p.flags.writeable = False
+    y.flags.writeable = False
+    before = p.copy()
+    r1 = calibration_report(y, p)
+    np.testing.assert_array_equal(p, before)
+    big = np.zeros((200, 8))
+    big[:, ::2] = before
+    nc = big[:, ::2]
+    assert not nc.flags.c_contiguous
+    r2 = calibration_report(np.asfortranarray(y), nc)
+    assert r1.overall == pytest.approx(r2.overall, nan_ok=True)
+    p32 = before.astype(np.float32)
+    p32.flags.writeable = False
+    expected_calibration_error(y, p32)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "y_true, y_prob, kwargs, match",
+    [
+        ([0, 1], np.array([[0.5, 0.5, 0.0]]), {}, "y_true has 2 samples but y_prob has 1"),
+        ([0], np.array([[np.nan, 1.0]]), {}, "y_prob contains NaN"),
+        ([0], np.array([[np.inf, 1.0]]), {}, "y_prob contains NaN or infinity"),
+        ([0], np.array([[-0.1, 1.1]]), {}, "y_prob contains negative"),
+        ([0], np.array([[0.5, 0.6]]), {}, "y_prob rows must sum to 1"),
+        ([0], np.zeros((0, 2)), {}, "y_prob is empty"),
+        ([], np.zeros((0, 2)), {}, "y_prob is empty"),
+        ([5], np.array([[0.5, 0.5]]), {}, "cannot be matched"),
+        ([0], np.array([[0.5, 0.5]]), {"n_bins": 0}, "n_bins must be >= 1"),
+        ([0], np.array([[0.5, 0.5]]), {"strategy": "equal"}, "strategy must be one of"),
+        ([0], np.array([[0.5, 0.5]]), {"norm": "l3"}, "norm must be one of"),
+        ([0], np.array([[0.5, 0.5]]), {"sample_weight": [-1.0]}, "sample_weight must be non-negative"),
+        ([0], np.array([[0.5, 0.5]]), {"sample_weight": [0.0]}, "sample_weight sums to 0"),
+        ([0], np.array([[0.5, 0.5]]), {"sample_weight": [1.0, 2.0]}, r"sample_weight must have shape"),
+        (np.array([[0.5, 0.6]]), np.array([[0.5, 0.5]]), {}, "y_true rows must sum to 1"),
+        (np.array([[-0.5, 1.5]]), np.array([[0.5, 0.5]]), {}, "y_true contains negative"),
+        (np.array([[np.nan, 1.0]]), np.array([[0.5, 0.5]]), {}, "y_true contains NaN"),
+        (np.array([[0.5, 0.5, 0.0]]), np.array([[0.5, 0.5]]), {}, "y_true has 3 classes"),
+        ([0.5], np.array([[0.5, 0.5]]), {}, "non-integer floats"),
+        ([0], np.ones((1, 2, 2)) / 2, {}, "must be a 2-D array"),
+    ],
+)
+def test_bad_input_raises_clear_value_error(y_true, y_prob, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        expected_calibration_error(y_true, y_prob, **kwargs)
+
+
+def test_bad_input_types():
+    with pytest.raises(TypeError, match="n_bins must be an integer"):
+        expected_calibration_error([0], np.array([[0.5, 0.5]]), n_bins=2.5)
+    with pytest.raises(TypeError, match="y_prob must hold real numbers"):
+        expected_calibration_error([0], np.array([["a", "b"]]))
+    with pytest.raises(ValueError, match="positive-class probabilities"):
+        expected_calibration_error([0, 1], np.array([0.5, 1.5]))
+    with pytest.raises(ValueError, match="entropy_correlation needs soft"):
+        entropy_correlation([0, 1], np.array([[0.5, 0.5], [0.1, 0.9]]))
+    with pytest.raises(ValueError, match="torchmetrics"):
+        expected_calibration_error([0], np.array([[0.5, 0.5]]), strategy="quantile",
+                                   binning="torchmetrics")
+
+
+def test_row_sum_error_names_first_bad_row():
+    p = np.full((10, 2), 0.5)
+    p[7] = [0.7, 0.7]
+    with pytest.raises(ValueError, match="row 7"):
+        brier_score(np.zeros(10, dtype=int), p)
+
+
+# --------------------------------------------------------------------------- quantile bins
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 200), n_bins=st.integers(1, 12),
+       levels=st.integers(1, 30))
+@hyp
+def test_equal_mass_edges_never_split_ties(seed, n, n_bins, levels):
+    rng = np.random.default_rng(seed)
+    v = rng.integers(0, levels, n) / levels
+    edges = equal_mass_edges(v, n_bins)
+    nb = len(edges) - 1
+    assert 1 <= nb <= n_bins
+    ids = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, nb - 1)
+    counts = np.bincount(ids, minlength=nb)
+    assert np.all(counts > 0)
+    for value in np.unique(v):
+        assert len(np.unique(ids[v == value])) == 1
+    assert nb == min(n_bins, len(np.unique(v))) or counts.max() > n / n_bins
+
+
+def test_quantile_ece_matches_reference_and_handles_ties():
+    rng = np.random.default_rng(10)
+    p = random_probs(rng, 1000, 3, "grid")
+    y = rng.integers(0, 3, 1000)
+    conf, acc = ref.top_label(y, p)
+    edges = equal_mass_edges(conf, 10)
+    expected = ref.binned_error(conf, acc, edges, np.ones(1000), "l1")
+    assert expected_calibration_error(y, p, strategy="quantile", n_bins=10) == pytest.approx(expected)
+    # all confidences tied: a single bin
+    p = np.tile([0.6, 0.4], (50, 1))
+    assert expected_calibration_error(np.zeros(50, int), p, strategy="quantile") == pytest.approx(0.4)
+    assert classwise_calibration_error(y, random_probs(rng, 1000, 3), strategy="quantile") >= 0
+
+
+# --------------------------------------------------------------------------- difficulty
+def test_difficulty_scores_and_bins_with_many_ties():
+    rng = np.random.default_rng(11)
+    unanimous = np.eye(10)[rng.integers(0, 10, 440)]
+    mixed = rng.dirichlet(np.ones(10) * 0.3, size=560)
+    y = np.vstack([unanimous, mixed])
+    h = difficulty_scores(y)
+    assert np.all(h[:440] == 0)
+    np.testing.assert_allclose(h, ref.scores(y, y)["entropy_true"] * 0 + entropy(y, average=False))
+    ids, edges = difficulty_bins(h, n_bins=5)
+    assert np.all(ids[:440] == 0) and not np.any(ids[440:] == 0)
+    counts = np.bincount(ids)
+    assert counts[0] == 440 and len(counts) == 5
+    assert np.all(np.abs(counts[1:] - 140) <= 1)
+    m = difficulty_scores(y, score="margin")
+    assert np.all(m[:440] == 0) and np.all((m >= 0) & (m <= 1))
+    mp = difficulty_scores(y, score="max_prob")
+    np.testing.assert_allclose(mp, 1 - y.max(1))
+    ids_u, edges_u = difficulty_bins(h, n_bins=4, strategy="uniform")
+    np.testing.assert_allclose(edges_u, np.linspace(h.min(), h.max(), 5))
+    with pytest.raises(ValueError, match="scores contains NaN"):
+        difficulty_bins(np.array([0.1, np.nan]))
+    with pytest.raises(ValueError, match="score must be one of"):
+        difficulty_scores(y, score="variance")
+
+
+def test_report_groups_and_frame():
+    rng = np.random.default_rng(12)
+    y = random_probs(rng, 600, 4, "grid")
+    p = random_probs(rng, 600, 4)
+    ids, _ = difficulty_bins(difficulty_scores(y), n_bins=3)
+    rep = calibration_report(y, p, groups=ids)
+    assert set(rep.groups) == set(np.unique(ids).tolist())
+    for g, m in rep.groups.items():
+        sel = ids == g
+        assert m["ece"] == pytest.approx(expected_calibration_error(y[sel], p[sel]))
+        assert m["kl_divergence"] == pytest.approx(kl_divergence(y[sel], p[sel]))
+        assert m["n_samples"] == sel.sum()
+        assert m["entropy_correlation"] == pytest.approx(entropy_correlation(y[sel], p[sel]))
+    df = rep.to_frame()
+    assert list(df.index)[0] == "overall" and len(df) == 1 + len(rep.groups)
+    assert "ece" in repr(rep)
+    from scipy.stats import spearmanr
+
+    assert rep["entropy_correlation"] == pytest.approx(
+        spearmanr(entropy(y, average=False), entropy(p, average=False)).statistic
+    )
+
+
+def test_stats_errors():
+    s = CalibrationStats(3)
+    with pytest.raises(ValueError, match="3 classes"):
+        s.update([0], np.array([[0.5, 0.5]]))
+    with pytest.raises(ValueError, match="cannot merge"):
+        s + CalibrationStats(3, n_bins=5)
+    with pytest.raises(TypeError):
+        s + 1.5
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, sksoft, sksoft.metrics; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_torchmetrics_edges_are_bit_identical():
+    torch = pytest.importorskip("torch")
+    from sksoft.metrics._stats import uniform_edges
+
+    for n_bins in range(1, 301):
+        expected = torch.linspace(0, 1, n_bins + 1, dtype=torch.float32).double().numpy()
+        np.testing.assert_array_equal(uniform_edges(n_bins, "torchmetrics"), expected)
