@@ -124,12 +124,15 @@ def validate_rows(arr, name):
     return arr
 
 
-def encode_labels(y, *, labels=None, n_classes=None, name="y_true"):
+def encode_labels(y, *, labels=None, n_classes=None, name="y_true", trust_range=False):
     """Map hard labels to integer codes ``0..K-1``.
 
     With ``labels`` given, codes are positions in ``labels`` and an unknown label raises. Without
     it, integer labels already in ``[0, n_classes)`` are their own codes (so a subset of classes
     may be present); otherwise the sorted unique values must number exactly ``n_classes``.
+
+    ``trust_range=True`` skips the range check of integer labels (for callers whose compiled
+    kernel checks it in its own pass and calls again without it on failure).
 
     Returns
     -------
@@ -174,9 +177,9 @@ def encode_labels(y, *, labels=None, n_classes=None, name="y_true"):
             raise ValueError(f"{name} contains labels not in `labels`: {unknown.tolist()}.")
         return order[pos].astype(np.intp), classes
     if y.dtype.kind in "iub" or (y.dtype.kind == "f"):
-        yi = y.astype(np.int64)
-        if n_classes is not None and yi.min() >= 0 and yi.max() < n_classes:
-            return yi.astype(np.intp), np.arange(n_classes)
+        yi = y.astype(np.intp, copy=False)
+        if n_classes is not None and (trust_range or (yi.min() >= 0 and yi.max() < n_classes)):
+            return yi, np.arange(n_classes)
     classes, codes = np.unique(y, return_inverse=True)
     if n_classes is not None and classes.shape[0] != n_classes:
         raise ValueError(

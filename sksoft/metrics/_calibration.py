@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._stats import (
+    LabelRangeError,
     _BINNINGS,
     _STRATEGIES,
     ReliabilityCurve,
@@ -54,8 +55,11 @@ def compute_stats(
     _check_choice(binning, "binning", _BINNINGS)
     if binning == "torchmetrics" and strategy != "uniform":
         raise ValueError('binning="torchmetrics" only exists for strategy="uniform".')
+    # Integer labels are range-checked inside the kernel's pass; only when that check fails do
+    # we fall back to numpy's label encoding (e.g. labels 1..K), see encode_labels.
+    trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
     prob, y_soft, y_hard, weight = prepare_inputs(
-        y_true, y_prob, labels=labels, sample_weight=sample_weight
+        y_true, y_prob, labels=labels, sample_weight=sample_weight, trust_range=trust
     )
     codes, group_labels = _check_groups(groups, prob.shape[0])
     n_groups = group_labels.shape[0]
@@ -73,14 +77,20 @@ def compute_stats(
             )
         else:
             class_edges = uniform_edges(n_bins)[None, :]
-    res = run_pass(
-        prob, y_soft, y_hard, weight, codes, n_groups,
+    pass_args = dict(
         edges=edges, uniform=binning == "standard", extra_bin=binning == "torchmetrics",
         round32=binning == "torchmetrics", classwise=classwise, class_edges=class_edges,
         class_uniform=not quantile, eps=eps, want_scores=want_scores,
         want_entropy=want_entropy, want_rows=quantile, want_row_entropy=want_row_entropy,
         n_threads=n_threads,
     )
+    try:
+        res = run_pass(prob, y_soft, y_hard, weight, codes, n_groups, **pass_args)
+    except LabelRangeError:
+        if not trust:
+            raise
+        _, _, y_hard, _ = prepare_inputs(y_true, prob, labels=labels)
+        res = run_pass(prob, y_soft, y_hard, weight, codes, n_groups, **pass_args)
     if quantile:
         rows = res["rows"]
         edges = equal_mass_edges(rows["conf"], n_bins, weight)

@@ -44,6 +44,7 @@ cdef extern from *:
 
 cdef enum:
     N_SUB = 4
+    BLOCK = 256
     S_WEIGHT = 0
     S_ACC = 1
     S_BRIER = 2
@@ -62,6 +63,7 @@ cdef enum:
     E_TRUE_NONFINITE = 8
     E_TRUE_NEGATIVE = 16
     E_TRUE_SUM = 32
+    E_LABEL = 64
 
 
 cdef double LOG2 = 0.6931471805599453
@@ -121,6 +123,118 @@ cdef inline double _xlogx(double x) noexcept nogil:
     return 0.0
 
 
+cdef inline void _row_max_narrow(const floating* p, Py_ssize_t K, double* best_out,
+                                 Py_ssize_t* arg_out, double* sum_out, double* min_out) noexcept nogil:
+    # Small K: two interleaved max/min/sum chains in the input's own precision (halves the
+    # loop-carried latency, no conversions), then a branch-free backward scan for the first
+    # index attaining the maximum (its compares are independent of each other).
+    cdef floating v0, v1, best = p[0], b1 = p[0], mn = p[0], n1 = p[0], s = p[0], s1 = 0
+    cdef Py_ssize_t k = 1, arg = K - 1
+    while k + 1 < K:
+        v0 = p[k]
+        v1 = p[k + 1]
+        best = v0 if v0 > best else best
+        b1 = v1 if v1 > b1 else b1
+        mn = v0 if v0 < mn else mn
+        n1 = v1 if v1 < n1 else n1
+        s += v0
+        s1 += v1
+        k += 2
+    if k < K:
+        v0 = p[k]
+        best = v0 if v0 > best else best
+        mn = v0 if v0 < mn else mn
+        s += v0
+    best = b1 if b1 > best else best
+    mn = n1 if n1 < mn else mn
+    for k in range(K - 2, -1, -1):
+        arg = k if p[k] == best else arg
+    best_out[0] = best
+    arg_out[0] = arg
+    sum_out[0] = <double>s + <double>s1
+    min_out[0] = mn
+
+
+cdef inline void _row_max_wide(const floating* p, Py_ssize_t K, double* best_out,
+                               Py_ssize_t* arg_out, double* sum_out, double* min_out) noexcept nogil:
+    # Large K: eight independent max/min/sum accumulators (vectorisable, no loop-carried
+    # dependency on one register), then one scan for the first index attaining the maximum.
+    cdef double m[8]
+    cdef double n8[8]
+    cdef double s8[8]
+    cdef double v, best, mn, s
+    cdef Py_ssize_t k = 0, r, arg
+    for r in range(8):
+        m[r] = p[r]
+        n8[r] = p[r]
+        s8[r] = 0.0
+    while k + 8 <= K:
+        for r in range(8):
+            v = p[k + r]
+            m[r] = v if v > m[r] else m[r]
+            n8[r] = v if v < n8[r] else n8[r]
+            s8[r] += v
+        k += 8
+    best = m[0]
+    mn = n8[0]
+    s = 0.0
+    for r in range(8):
+        best = m[r] if m[r] > best else best
+        mn = n8[r] if n8[r] < mn else mn
+        s += s8[r]
+    while k < K:
+        v = p[k]
+        best = v if v > best else best
+        mn = v if v < mn else mn
+        s += v
+        k += 1
+    arg = 0
+    while arg < K - 1 and p[arg] != best:
+        arg += 1
+    best_out[0] = best
+    arg_out[0] = arg
+    sum_out[0] = s
+    min_out[0] = mn
+
+
+cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y, Py_ssize_t b0,
+                       Py_ssize_t m, Py_ssize_t K, double tol, long long* err) noexcept nogil:
+    # Slow path, only for a block known to hold a bad row: find which row and why.
+    cdef Py_ssize_t j, k
+    cdef double v, s
+    cdef int code
+    for j in range(m):
+        code = 0
+        s = 0.0
+        for k in range(K):
+            v = P[(b0 + j) * K + k]
+            s += v
+            if v != v or v - v != 0:
+                code = E_PROB_NONFINITE
+                break
+            if v < 0 and code == 0:
+                code = E_PROB_NEGATIVE
+        if code == 0 and not (fabs(s - 1.0) <= tol):
+            code = E_PROB_SUM
+        if T != NULL:
+            s = 0.0
+            for k in range(K):
+                v = T[(b0 + j) * K + k]
+                s += v
+                if v != v or v - v != 0:
+                    code |= E_TRUE_NONFINITE
+                elif v < 0:
+                    code |= E_TRUE_NEGATIVE
+            if not (fabs(s - 1.0) <= tol):
+                code |= E_TRUE_SUM
+        elif <size_t>Y[b0 + j] >= <size_t>K:
+            code |= E_LABEL
+        if code != 0:
+            err[0] = b0 + j
+            err[1] = code
+            return
+
+
 cdef void _rows(
     const floating* P, const target_t* T, const Py_ssize_t* Y, const double* W,
     const Py_ssize_t* G, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t K,
@@ -132,188 +246,176 @@ cdef void _rows(
     double* row_conf, double* row_acc, double* row_hpred, double* row_htrue,
     long long* err,
 ) noexcept nogil:
-    cdef Py_ssize_t i, k, b, g = 0, arg, sub, y = 0
+    # Rows are processed in blocks of BLOCK: (1) row max / argmax / validity sums for the whole
+    # block, (2) branch-free bin indices and accuracies, (3) histogram updates spread over N_SUB
+    # interleaved copies, (4) only when asked: classwise bins and the proper scores.
+    cdef double cbuf[BLOCK]
+    cdef double abuf[BLOCK]
+    cdef Py_ssize_t argbuf[BLOCK]
+    cdef Py_ssize_t binbuf[BLOCK]
+    cdef Py_ssize_t i, j, k, b, b0, m, g = 0, y = 0
     cdef const floating* p
     cdef const target_t* t
-    cdef double v, tv, s, m0, m1, m2, m3, best, conf, acc, w = 1.0
+    cdef double v, tv, s, mn, c, w = 1.0
     cdef double brier, ce, htrue, hpred, js, tvd, d, lp, mid
-    cdef int code
+    cdef bint bad
     cdef Py_ssize_t top_sub = n_groups * nbo * 3
     cdef Py_ssize_t cls_sub = n_groups * K * ncb * 3
-    cdef double* acc_top
+    cdef double* h
     cdef double* acc_cls
     cdef double* acc_sum
     cdef bint soft = T != NULL
+    cdef bint wide = K >= 32
 
-    for i in range(start, stop):
-        p = P + i * K
-        if W != NULL:
-            w = W[i]
-        if G != NULL:
-            g = G[i]
+    if err[0] >= 0:
+        return
+    b0 = start
+    while b0 < stop:
+        m = stop - b0
+        if m > BLOCK:
+            m = BLOCK
+        # (1) max / argmax / validity
+        bad = False
+        for j in range(m):
+            p = P + (b0 + j) * K
+            if wide:
+                _row_max_wide(p, K, &cbuf[j], &argbuf[j], &s, &mn)
+            else:
+                _row_max_narrow(p, K, &cbuf[j], &argbuf[j], &s, &mn)
+            bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
+        if soft:
+            for j in range(m):
+                t = T + (b0 + j) * K
+                s = 0.0
+                mn = 0.0
+                for k in range(K):
+                    tv = t[k]
+                    s += tv
+                    mn = tv if tv < mn else mn
+                bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
         if not soft:
-            y = Y[i]
-        sub = i & (N_SUB - 1)
-
-        # Row max with four independent accumulators (ILP; vectorisable for large K), plus the
-        # validity checks in the same sweep: `not (v >= 0)` is true for NaN and for negatives.
-        code = 0
-        s = 0.0
-        m0 = m1 = m2 = m3 = -1.0
-        k = 0
-        while k + 4 <= K:
-            if p[k] > m0:
-                m0 = p[k]
-            if p[k + 1] > m1:
-                m1 = p[k + 1]
-            if p[k + 2] > m2:
-                m2 = p[k + 2]
-            if p[k + 3] > m3:
-                m3 = p[k + 3]
-            s += (<double>p[k] + <double>p[k + 1]) + (<double>p[k + 2] + <double>p[k + 3])
-            k += 4
-        while k < K:
-            if p[k] > m0:
-                m0 = p[k]
-            s += p[k]
-            k += 1
-        if m1 > m0:
-            m0 = m1
-        if m3 > m2:
-            m2 = m3
-        best = m0 if m0 >= m2 else m2
-        if not (fabs(s - 1.0) <= tol):
-            # Either a bad sum, or NaN/inf/negative entries: find out which for the message.
-            code = E_PROB_SUM
-            for k in range(K):
-                v = p[k]
-                if v != v or v - v != 0:
-                    code = E_PROB_NONFINITE
-                    break
-                if v < 0:
-                    code = E_PROB_NEGATIVE
-                    break
-        else:
-            for k in range(K):
-                if p[k] < 0:
-                    code = E_PROB_NEGATIVE
-                    break
-        # argmax: first index attaining the maximum
-        arg = 0
-        while arg < K - 1 and p[arg] != best:
-            arg += 1
-
-        if soft:
-            t = T + i * K
-            s = 0.0
-            for k in range(K):
-                tv = t[k]
-                if not (tv >= 0):
-                    if tv != tv or tv - tv != 0:
-                        code |= E_TRUE_NONFINITE
-                    else:
-                        code |= E_TRUE_NEGATIVE
-                s += tv
-            if not (fabs(s - 1.0) <= tol):
-                code |= E_TRUE_SUM
-            acc = t[arg]
-        else:
-            acc = 1.0 if arg == y else 0.0
-
-        if code != 0:
-            if err[0] < 0 or i < err[0]:
-                err[0] = i
-                err[1] = code
-            continue
-
-        conf = best
-        if round32:
-            conf = <double>(<float>conf)
-        if uniform:
-            b = _bin_uniform(conf, edges, nb)
-        else:
-            b = _bin_search(conf, edges, nb, extra)
-        acc_top = top + sub * top_sub + (g * nbo + b) * 3
-        acc_top[0] += w
-        acc_top[1] += w * conf
-        acc_top[2] += w * acc
+            # hard labels are used as column indices: check the range here, not in numpy
+            for j in range(m):
+                bad = bad | (<size_t>Y[b0 + j] >= <size_t>K)
+        if bad:
+            _first_error(P, T, Y, b0, m, K, tol, err)
+            return
+        # (2) bins and accuracies
+        for j in range(m):
+            c = cbuf[j]
+            if round32:
+                c = <double>(<float>c)
+                cbuf[j] = c
+            if uniform:
+                b = <Py_ssize_t>(c * nb)
+                b = b if b < nb - 1 else nb - 1
+                b += c >= edges[b + 1]
+                b = b if b < nb - 1 else nb - 1
+                b -= c < edges[b]
+            else:
+                b = _bin_search(c, edges, nb, extra)
+            binbuf[j] = b
+            if soft:
+                abuf[j] = T[(b0 + j) * K + argbuf[j]]
+            else:
+                abuf[j] = 1.0 if argbuf[j] == Y[b0 + j] else 0.0
+        # (3) histograms
+        for j in range(m):
+            if W != NULL:
+                w = W[b0 + j]
+            if G != NULL:
+                g = G[b0 + j]
+            h = top + (j & (N_SUB - 1)) * top_sub + (g * nbo + binbuf[j]) * 3
+            h[0] += w
+            h[1] += w * cbuf[j]
+            h[2] += w * abuf[j]
         if row_conf != NULL:
-            row_conf[i] = conf
-            row_acc[i] = acc
-
-        if cls != NULL:
-            acc_cls = cls + sub * cls_sub + g * K * ncb * 3
-            for k in range(K):
-                v = p[k]
-                if cuniform:
-                    b = _bin_uniform(v, cedges, ncb)
-                else:
-                    b = _bin_search(v, cedges + k * (ncb + 1), ncb, False)
-                acc_cls[(k * ncb + b) * 3] += w
-                acc_cls[(k * ncb + b) * 3 + 1] += w * v
+            for j in range(m):
+                row_conf[b0 + j] = cbuf[j]
+                row_acc[b0 + j] = abuf[j]
+        # (4) classwise bins and scores
+        if cls != NULL or want_scores:
+            for j in range(m):
+                i = b0 + j
+                p = P + i * K
+                if W != NULL:
+                    w = W[i]
+                if G != NULL:
+                    g = G[i]
                 if soft:
-                    acc_cls[(k * ncb + b) * 3 + 2] += w * t[k]
-                elif k == y:
-                    acc_cls[(k * ncb + b) * 3 + 2] += w
-
-        acc_sum = sums + g * N_SUMS
-        acc_sum[S_WEIGHT] += w
-        acc_sum[S_ACC] += w * acc
-        if not want_scores:
-            continue
-
-        hpred = 0.0
-        if want_entropy:
-            for k in range(K):
-                hpred -= _xlogx(p[k])
-        if soft:
-            brier = 0.0
-            ce = 0.0
-            htrue = 0.0
-            js = 0.0
-            tvd = 0.0
-            for k in range(K):
-                v = p[k]
-                tv = t[k]
-                d = v - tv
-                brier += d * d
-                tvd += fabs(d)
-                if tv > 0:
-                    lp = log(v if v > eps else eps)
-                    ce -= tv * lp
-                    htrue -= tv * log(tv)
-                    mid = 0.5 * (v + tv)
-                    js += 0.5 * tv * log(tv / mid)
+                    t = T + i * K
+                else:
+                    y = Y[i]
+                if cls != NULL:
+                    acc_cls = cls + (j & (N_SUB - 1)) * cls_sub + g * K * ncb * 3
+                    for k in range(K):
+                        v = p[k]
+                        if cuniform:
+                            b = _bin_uniform(v, cedges, ncb)
+                        else:
+                            b = _bin_search(v, cedges + k * (ncb + 1), ncb, False)
+                        acc_cls[(k * ncb + b) * 3] += w
+                        acc_cls[(k * ncb + b) * 3 + 1] += w * v
+                        if soft:
+                            acc_cls[(k * ncb + b) * 3 + 2] += w * t[k]
+                        elif k == y:
+                            acc_cls[(k * ncb + b) * 3 + 2] += w
+                if not want_scores:
+                    continue
+                hpred = 0.0
+                if want_entropy:
+                    for k in range(K):
+                        hpred -= _xlogx(p[k])
+                if soft:
+                    brier = 0.0
+                    ce = 0.0
+                    htrue = 0.0
+                    js = 0.0
+                    tvd = 0.0
+                    for k in range(K):
+                        v = p[k]
+                        tv = t[k]
+                        d = v - tv
+                        brier += d * d
+                        tvd += fabs(d)
+                        if tv > 0:
+                            lp = log(v if v > eps else eps)
+                            ce -= tv * lp
+                            htrue -= tv * log(tv)
+                            mid = 0.5 * (v + tv)
+                            js += 0.5 * tv * log(tv / mid)
+                            if v > 0:
+                                js += 0.5 * v * log(v / mid)
+                        elif v > 0:
+                            # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
+                            js += 0.5 * v * LOG2
+                    tvd *= 0.5
+                else:
+                    # One-hot target: every score needs only p[y] (and the sum of squares).
+                    v = p[y]
+                    brier = 1.0 - 2.0 * v
+                    for k in range(K):
+                        brier += <double>p[k] * <double>p[k]
+                    ce = -log(v if v > eps else eps)
+                    htrue = 0.0
+                    js = -0.5 * log(0.5 * (1.0 + v)) + 0.5 * (1.0 - v) * LOG2
                     if v > 0:
-                        js += 0.5 * v * log(v / mid)
-                elif v > 0:
-                    # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
-                    js += 0.5 * v * LOG2
-            tvd *= 0.5
-        else:
-            # One-hot target: every score needs only p[y] (and the sum of squares for Brier).
-            v = p[y]
-            brier = 1.0 - 2.0 * v
-            for k in range(K):
-                brier += <double>p[k] * <double>p[k]
-            ce = -log(v if v > eps else eps)
-            htrue = 0.0
-            js = -0.5 * log(0.5 * (1.0 + v)) + 0.5 * (1.0 - v) * LOG2
-            if v > 0:
-                js += 0.5 * v * log(2.0 * v / (1.0 + v))
-            tvd = 1.0 - v
-        acc_sum[S_BRIER] += w * brier
-        acc_sum[S_CE] += w * ce
-        acc_sum[S_HTRUE] += w * htrue
-        acc_sum[S_HPRED] += w * hpred
-        acc_sum[S_JS] += w * js
-        acc_sum[S_TV] += w * tvd
-        acc_sum[S_HTRUE2] += w * htrue * htrue
-        acc_sum[S_HPRED2] += w * hpred * hpred
-        acc_sum[S_HCROSS] += w * htrue * hpred
-        if row_hpred != NULL:
-            row_hpred[i] = hpred
-            row_htrue[i] = htrue
+                        js += 0.5 * v * log(2.0 * v / (1.0 + v))
+                    tvd = 1.0 - v
+                acc_sum = sums + g * N_SUMS
+                acc_sum[S_BRIER] += w * brier
+                acc_sum[S_CE] += w * ce
+                acc_sum[S_HTRUE] += w * htrue
+                acc_sum[S_HPRED] += w * hpred
+                acc_sum[S_JS] += w * js
+                acc_sum[S_TV] += w * tvd
+                acc_sum[S_HTRUE2] += w * htrue * htrue
+                acc_sum[S_HPRED2] += w * hpred * hpred
+                acc_sum[S_HCROSS] += w * htrue * hpred
+                if row_hpred != NULL:
+                    row_hpred[i] = hpred
+                    row_htrue[i] = htrue
+        b0 += m
 
 
 cdef inline double* _ptr(double[::1] a) noexcept nogil:
@@ -420,6 +522,9 @@ def calibration_pass(
     top = top_buf.sum(axis=(0, 1))
     cls = cls_buf.sum(axis=(0, 1)) if classwise else None
     sums = sum_buf.sum(axis=0)
+    # weight and accuracy sums are those of the top-label histogram
+    sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
+    sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
     bad = err_buf[err_buf[:, 0] >= 0]
     if bad.shape[0]:
         j = int(np.argmin(bad[:, 0]))

@@ -162,7 +162,7 @@ def _check_groups(groups, n):
     return codes.astype(np.intp), labels
 
 
-def prepare_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
+def prepare_inputs(y_true, y_prob, *, labels=None, sample_weight=None, trust_range=False):
     """Validate the arrays shared by all metrics.
 
     Returns (prob, y_soft, y_hard, weight); exactly one of y_soft / y_hard is not None. ``prob``
@@ -183,7 +183,9 @@ def prepare_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
             )
         y_hard = None
     else:
-        y_hard, _ = encode_labels(y_true, labels=labels, n_classes=K, name="y_true")
+        y_hard, _ = encode_labels(
+            y_true, labels=labels, n_classes=K, name="y_true", trust_range=trust_range
+        )
         if y_hard.shape[0] != n:
             raise ValueError(f"y_true has {y_hard.shape[0]} samples but y_prob has {n}.")
         y_soft = None
@@ -194,6 +196,10 @@ def prepare_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
 _EMPTY_F = np.zeros(0, dtype=np.float64)
 _EMPTY_I = np.zeros(0, dtype=np.intp)
 _EMPTY_SOFT = np.zeros((0, 1), dtype=np.float64)
+
+
+class LabelRangeError(ValueError):
+    """A hard label outside [0, n_classes) reached the kernel."""
 
 
 def _raise_kernel_error(row, code):
@@ -209,6 +215,8 @@ def _raise_kernel_error(row, code):
         raise ValueError(f"y_true contains negative values (first in row {row}).")
     if code & 32:
         raise ValueError(f"y_true rows must sum to 1; row {row} does not.")
+    if code & 64:
+        raise LabelRangeError(f"y_true has a label outside [0, n_classes) in row {row}.")
     raise ValueError(f"invalid input in row {row} (code {code}).")  # pragma: no cover
 
 
