@@ -207,5 +207,107 @@ def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
     if np.any(w < 0):
         raise ValueError(f"{name} must be non-negative.")
     if not np.any(w > 0):
-        raise ValueError(f"{name} sums to 0: at least one sample needs a positive weight.")
+        raise ValueError(f"{name} sums to zero: at least one sample needs a positive weight.")
     return w
+
+
+_CVP_HINT = (
+    " If these are integer codes produced by sklearn.model_selection.cross_val_predict "
+    "(which label-encodes each column of a 2-D y), use "
+    "sksoft.model_selection.cross_val_predict_proba instead."
+)
+
+
+def prepare_targets(y, *, classes=None, name="y"):
+    """Apply the target contract of sksoft estimators.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,), (n_samples, 1) or (n_samples, n_classes)
+        Hard labels (any hashable), a column of them (raveled with a
+        ``DataConversionWarning``), or a soft-label matrix.
+    classes : array-like, optional
+        Class labels. For hard ``y`` they fix the label set and its order (an unknown label
+        raises); for soft ``y`` they name the columns (``len(classes)`` must equal ``K``);
+        without them soft columns are ``arange(K)``.
+
+    Returns
+    -------
+    Y : ndarray of float64, shape (n_samples, n_classes)
+        One-hot rows for hard labels, the validated matrix for soft ones.
+    classes_ : ndarray
+    codes : ndarray of intp or None
+        Integer class codes for hard ``y``; None for soft ``y``.
+    """
+    import warnings
+
+    from sklearn.exceptions import DataConversionWarning
+    from sklearn.utils.multiclass import check_classification_targets
+
+    if y is None:
+        raise ValueError(
+            f"This estimator requires y to be passed, but the target {name} is None."
+        )
+    if hasattr(y, "toarray") and not isinstance(y, np.ndarray):
+        raise TypeError(f"{name} must be dense; got a sparse {type(y).__name__}.")
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y_arr = y_arr.ravel()
+    if y_arr.ndim == 1:
+        if y_arr.shape[0] == 0:
+            raise ValueError(f"{name} is empty: it has 0 samples.")
+        check_classification_targets(y_arr)
+        codes, classes_ = encode_labels(y_arr, labels=classes, name=name) if classes is not None \
+            else _unique_codes(y_arr)
+        if classes_.shape[0] < 2:
+            raise ValueError(
+                f"{name} has only one class ({classes_[0]!r}); a classifier needs at least 2 classes."
+            )
+        Y = np.zeros((codes.shape[0], classes_.shape[0]))
+        Y[np.arange(codes.shape[0]), codes] = 1.0
+        return Y, classes_, codes
+    if y_arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 1-D class labels or an (n_samples, n_classes) soft-label matrix; "
+            f"got shape {y_arr.shape}."
+        )
+    if y_arr.dtype.kind not in "iufb":
+        raise ValueError(
+            f"{name} is 2-D but not numeric (dtype {y_arr.dtype}): a soft-label matrix holds "
+            "probabilities." + _CVP_HINT
+        )
+    Y = np.asarray(y_arr, dtype=np.float64)
+    if Y.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples.")
+    try:
+        validate_rows(Y, name)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc} A 2-D {name} is read as a soft-label matrix (non-negative rows summing to 1)."
+            + _CVP_HINT
+        ) from None
+    K = Y.shape[1]
+    if classes is not None:
+        classes_ = np.asarray(classes)
+        if classes_.ndim != 1 or classes_.shape[0] != K:
+            raise ValueError(
+                f"classes has {classes_.shape[0] if classes_.ndim == 1 else classes_.shape} "
+                f"entries but the soft labels {name} have {K} columns."
+            )
+    else:
+        classes_ = np.arange(K)
+    return Y, classes_, None
+
+
+def _unique_codes(y):
+    try:
+        classes_, codes = np.unique(y, return_inverse=True)
+    except TypeError:
+        raise TypeError("y holds labels of mixed, incomparable types.") from None
+    return codes.astype(np.intp), classes_

@@ -340,7 +340,7 @@ def test_input_not_modified_read_only_and_non_contiguous():
         ([0], np.array([[0.5, 0.5]]), {"strategy": "equal"}, "strategy must be one of"),
         ([0], np.array([[0.5, 0.5]]), {"norm": "l3"}, "norm must be one of"),
         ([0], np.array([[0.5, 0.5]]), {"sample_weight": [-1.0]}, "sample_weight must be non-negative"),
-        ([0], np.array([[0.5, 0.5]]), {"sample_weight": [0.0]}, "sample_weight sums to 0"),
+        ([0], np.array([[0.5, 0.5]]), {"sample_weight": [0.0]}, "sample_weight sums to zero"),
         ([0], np.array([[0.5, 0.5]]), {"sample_weight": [1.0, 2.0]}, r"sample_weight must have shape"),
         (np.array([[0.5, 0.6]]), np.array([[0.5, 0.5]]), {}, "y_true rows must sum to 1"),
         (np.array([[-0.5, 1.5]]), np.array([[0.5, 0.5]]), {}, "y_true contains negative"),

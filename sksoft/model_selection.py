@@ -1,0 +1,130 @@
+"""Cross-validation helpers that soft-label targets need."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils import indexable
+from sklearn.utils._indexing import _safe_indexing
+from sklearn.utils.validation import _num_samples
+
+from ._targets import prepare_targets
+
+__all__ = ["SoftStratifiedKFold", "cross_val_predict_proba"]
+
+
+def _strata(y, strata):
+    if strata is not None:
+        return np.asarray(strata)
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] >= 2:
+        return np.argmax(y, axis=1)
+    return y
+
+
+class SoftStratifiedKFold(StratifiedKFold):
+    """Stratified K-fold that also works for soft-label matrices.
+
+    Stratifies on ``strata`` when given (e.g. the gold labels, routed as metadata with
+    ``set_split_request(strata=True)``), else on the argmax of a soft ``y`` (first class on
+    ties), else on ``y`` itself -- exactly :class:`~sklearn.model_selection.StratifiedKFold`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([[.9, .1], [.8, .2], [.3, .7], [.2, .8]])
+    >>> [test.tolist() for _, test in SoftStratifiedKFold(n_splits=2).split(np.zeros(4), y)]
+    [[0, 2], [1, 3]]
+    """
+
+    def split(self, X, y=None, groups=None, strata=None):
+        """Generate train/test indices, stratified as described above."""
+        if y is None and strata is None:
+            raise ValueError("SoftStratifiedKFold needs y or strata to stratify on.")
+        s = _strata(y, strata)
+        return super().split(X, s, groups)
+
+    def _iter_test_masks(self, X, y=None, groups=None):
+        return super()._iter_test_masks(X, _strata(y, None), groups)
+
+
+def _default_cv(cv, y):
+    if cv is None or isinstance(cv, numbers.Integral):
+        return SoftStratifiedKFold(n_splits=5 if cv is None else int(cv))
+    return check_cv(cv, y, classifier=True)
+
+
+def _slice_params(params, idx, n):
+    out = {}
+    for key, val in (params or {}).items():
+        if val is not None and (hasattr(val, "__len__") or hasattr(val, "__array__")) \
+                and not isinstance(val, (str, dict)) and _num_samples(val) == n:
+            out[key] = _safe_indexing(val, idx)
+        else:
+            out[key] = val
+    return out
+
+
+def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=None,
+                            n_jobs=None):
+    """Out-of-fold ``predict_proba`` for hard or soft ``y``, columns aligned to all classes.
+
+    scikit-learn's ``cross_val_predict(method="predict_proba")`` label-encodes each column of a
+    2-D ``y`` and so silently trains on integer codes; this function passes soft targets to the
+    estimator unchanged and places each fold's probabilities under the right class even when a
+    training fold misses a class (its column is 0 for that fold).
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba``
+    X : array-like of shape (n_samples, ...)
+    y : array-like of shape (n_samples,) or (n_samples, n_classes)
+    cv : int, cross-validation generator or iterable, optional
+        Default: 5-fold :class:`SoftStratifiedKFold`.
+    params : dict, optional
+        Fit parameters; arrays of length ``n_samples`` (``sample_weight``, ``soft_labels``)
+        are sliced to each training fold.
+    classes : array-like, optional
+        Class labels of the output columns (default: from ``y`` as in the target contract).
+    n_jobs : int, optional
+        Folds fitted in parallel with joblib.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_classes)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.linear_model import SoftLogisticRegression
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2)); y = rng.dirichlet([1, 1, 1], size=60)
+    >>> cross_val_predict_proba(SoftLogisticRegression(), X, y, cv=3).shape
+    (60, 3)
+    """
+    from joblib import Parallel, delayed
+
+    X, y = indexable(X, y)
+    _, classes_, _ = prepare_targets(y, classes=classes)
+    n = _num_samples(X)
+    cv = _default_cv(cv, y)
+    split_kw = {}
+    if params and "strata" in params and isinstance(cv, SoftStratifiedKFold):
+        split_kw["strata"] = params["strata"]
+    fit_params = {k: v for k, v in (params or {}).items() if k != "strata"}
+    splits = list(cv.split(X, y, **split_kw))
+
+    def one(train, test):
+        est = clone(estimator)
+        est.fit(_safe_indexing(X, train), _safe_indexing(y, train),
+                **_slice_params(fit_params, train, n))
+        return test, est.classes_, est.predict_proba(_safe_indexing(X, test))
+
+    results = Parallel(n_jobs=n_jobs)(delayed(one)(tr, te) for tr, te in splits)
+    out = np.zeros((n, len(classes_)))
+    for test, est_classes, proba in results:
+        pos = np.searchsorted(classes_, est_classes) if np.all(classes_[:-1] <= classes_[1:]) \
+            else np.array([np.flatnonzero(classes_ == c)[0] for c in est_classes])
+        out[np.asarray(test)[:, None], pos[None, :]] = proba
+    return out
