@@ -1,0 +1,391 @@
+"""From raw annotator votes to soft labels: formats, aggregation and agreement.
+
+Two formats are supported:
+
+* **wide**: an ``(n_items, n_annotators)`` array of class codes with ``NaN`` where an annotator
+  did not label an item (or any array with a boolean ``mask`` of observed entries) -- the
+  format of cleanlab's multi-annotator functions, and one that scikit-learn's metadata routing
+  slices per fold, so it can be passed to estimators and label sources as ``annotations=``;
+* **long**: a pandas DataFrame with ``task``, ``worker`` and ``label`` columns -- crowd-kit's.
+
+Everything reduces to an ``(n_items, K)`` count matrix, from which soft labels, majority votes
+and agreement statistics follow; :func:`dawid_skene` works on the individual annotations.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from ._targets import check_sample_weight  # noqa: F401  (re-exported helper for sources)
+
+__all__ = [
+    "wide_to_long",
+    "long_to_wide",
+    "to_counts",
+    "counts_to_soft",
+    "majority_vote",
+    "dawid_skene",
+    "DawidSkeneResult",
+    "agreement_summary",
+    "fleiss_kappa",
+]
+
+
+# --------------------------------------------------------------------------- formats
+def _triplets_from_wide(wide, mask=None):
+    """(item, annotator, label) integer arrays from a wide matrix."""
+    W = np.asarray(wide)
+    if W.ndim != 2:
+        raise ValueError(f"annotations (wide) must be 2-D (n_items, n_annotators); got {W.shape}.")
+    if mask is None:
+        if W.dtype.kind == "f":
+            mask = ~np.isnan(W)
+        else:
+            mask = np.ones(W.shape, dtype=bool)
+    else:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != W.shape:
+            raise ValueError(f"mask has shape {mask.shape} but annotations have {W.shape}.")
+    items, workers = np.nonzero(mask)
+    labels = W[items, workers]
+    if labels.size and (labels.dtype.kind == "f" and (
+            not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)))):
+        raise ValueError("annotations must hold integer class codes (and NaN for missing).")
+    labels = labels.astype(np.intp)
+    if labels.size and labels.min() < 0:
+        raise ValueError("annotations hold a negative class code.")
+    return items.astype(np.intp), workers.astype(np.intp), labels
+
+
+def _triplets(annotations, *, mask=None, classes=None):
+    """Normalise wide arrays or long DataFrames to integer triplets.
+
+    Returns items, workers, labels (codes), n_items, n_workers, classes.
+    """
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(annotations, pd.DataFrame):
+        missing = {"task", "worker", "label"} - set(annotations.columns)
+        if missing:
+            raise ValueError(f"long annotations need columns task, worker, label; missing {sorted(missing)}.")
+        task_ids, items = np.unique(annotations["task"].to_numpy(), return_inverse=True)
+        worker_ids, workers = np.unique(annotations["worker"].to_numpy(), return_inverse=True)
+        raw = annotations["label"].to_numpy()
+        if classes is None:
+            classes, labels = np.unique(raw, return_inverse=True)
+        else:
+            classes = np.asarray(classes)
+            lookup = {c: i for i, c in enumerate(classes.tolist())}
+            try:
+                labels = np.array([lookup[v] for v in raw.tolist()], dtype=np.intp)
+            except KeyError as exc:
+                raise ValueError(f"annotation label {exc.args[0]!r} is not in classes.") from None
+        return (items.astype(np.intp), workers.astype(np.intp), labels.astype(np.intp),
+                len(task_ids), len(worker_ids), np.asarray(classes))
+    items, workers, labels = _triplets_from_wide(annotations, mask)
+    W = np.asarray(annotations)
+    K = (int(labels.max()) + 1 if labels.size else 0) if classes is None else len(classes)
+    if classes is not None and labels.size and labels.max() >= K:
+        raise ValueError(f"annotations hold class code {labels.max()} but only {K} classes given.")
+    return items, workers, labels, W.shape[0], W.shape[1], (
+        np.arange(K) if classes is None else np.asarray(classes))
+
+
+def wide_to_long(wide, *, mask=None, task_ids=None, worker_ids=None):
+    """Wide (n_items, n_annotators) votes to a long DataFrame (task, worker, label).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wide_to_long(np.array([[0, np.nan], [1, 1]])).values.tolist()
+    [[0, 0, 0], [1, 0, 1], [1, 1, 1]]
+    """
+    import pandas as pd
+
+    items, workers, labels = _triplets_from_wide(wide, mask)
+    t = items if task_ids is None else np.asarray(task_ids)[items]
+    w = workers if worker_ids is None else np.asarray(worker_ids)[workers]
+    return pd.DataFrame({"task": t, "worker": w, "label": labels})
+
+
+def long_to_wide(df, *, classes=None):
+    """Long annotations to a wide float matrix with NaN for missing votes.
+
+    Returns
+    -------
+    wide : ndarray of float64, shape (n_tasks, n_workers)
+        Class codes (positions in ``classes``).
+    task_ids, worker_ids, classes : ndarray
+        Row, column and code labels (sorted unique values unless ``classes`` is given).
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError("long annotations must be a pandas DataFrame with task, worker, label.")
+    items, workers, labels, n_items, n_workers, classes = _triplets(df, classes=classes)
+    wide = np.full((n_items, n_workers), np.nan)
+    wide[items, workers] = labels
+    return wide, np.unique(df["task"].to_numpy()), np.unique(df["worker"].to_numpy()), classes
+
+
+def to_counts(annotations, *, n_classes=None, classes=None, mask=None):
+    """Vote counts per item and class, shape (n_items, n_classes).
+
+    Parameters
+    ----------
+    annotations : ndarray (wide) or DataFrame (long)
+    n_classes : int, optional
+        Number of classes for wide input (default: largest code + 1).
+    classes : array-like, optional
+        For long input: the label of each column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> to_counts(np.array([[0, 0, np.nan], [2, 1, 1]]), n_classes=3).tolist()
+    [[2, 0, 0], [0, 2, 1]]
+    """
+    if classes is None and n_classes is not None:
+        classes = np.arange(n_classes)
+    items, workers, labels, n_items, _, classes = _triplets(annotations, mask=mask, classes=classes)
+    K = len(classes)
+    return np.bincount(items * K + labels, minlength=n_items * K).reshape(n_items, K)
+
+
+def counts_to_soft(counts, *, prior=0.0):
+    """Soft labels from vote counts with additive (Dirichlet) smoothing.
+
+    ``(counts + prior) / (sum(counts) + K * prior)`` per row: the posterior mean of a
+    symmetric Dirichlet(``prior``) model; ``prior=0`` gives the empirical vote fractions.
+
+    Examples
+    --------
+    >>> counts_to_soft([[3, 1], [0, 4]], prior=1.0).tolist()
+    [[0.6666666666666666, 0.3333333333333333], [0.16666666666666666, 0.8333333333333334]]
+    """
+    C = np.asarray(counts, dtype=np.float64)
+    if C.ndim != 2:
+        raise ValueError(f"counts must be 2-D (n_items, n_classes); got shape {C.shape}.")
+    if np.any(C < 0) or not np.all(np.isfinite(C)):
+        raise ValueError("counts must be finite and non-negative.")
+    if prior < 0:
+        raise ValueError(f"prior must be >= 0; got {prior}.")
+    C = C + prior
+    totals = C.sum(axis=1, keepdims=True)
+    if np.any(totals == 0):
+        row = int(np.flatnonzero(totals.ravel() == 0)[0])
+        raise ValueError(f"item {row} has no votes; use prior > 0 to give it a uniform label.")
+    return C / totals
+
+
+def majority_vote(counts, *, tie_break="first", random_state=None):
+    """Plurality label of each item.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_items, n_classes)
+        Vote counts (or any scores, e.g. soft labels); see :func:`to_counts`.
+    tie_break : {"first", "random"}, default="first"
+        ``"first"``: the tied class with the smallest index (crowd-kit's ``MajorityVote`` and
+        ``numpy.argmax`` do the same). ``"random"``: uniformly among the tied classes, seeded
+        by ``random_state``.
+
+    Examples
+    --------
+    >>> majority_vote([[2, 2, 1], [0, 1, 3]]).tolist()
+    [0, 2]
+    """
+    C = np.asarray(counts, dtype=np.float64)
+    if C.ndim != 2 or C.shape[0] == 0:
+        raise ValueError(f"counts must be a non-empty 2-D array; got shape {C.shape}.")
+    if tie_break == "first":
+        return np.argmax(C, axis=1)
+    if tie_break != "random":
+        raise ValueError(f"tie_break must be 'first' or 'random'; got {tie_break!r}.")
+    rng = np.random.default_rng(random_state)
+    is_max = C == C.max(axis=1, keepdims=True)
+    noise = rng.random(C.shape)
+    return np.argmax(np.where(is_max, noise, -1.0), axis=1)
+
+
+@dataclass
+class DawidSkeneResult:
+    """Output of :func:`dawid_skene`.
+
+    Attributes
+    ----------
+    posteriors : ndarray (n_items, n_classes)
+        Posterior probability of each item's true class (soft labels).
+    confusions : ndarray (n_workers, n_classes, n_classes)
+        ``confusions[w, k, l]``: probability that worker ``w`` answers ``l`` when the truth is
+        ``k`` (rows sum to 1 over the labels the worker used).
+    priors : ndarray (n_classes,)
+    n_iter : int
+    elbo : list of float
+        Evidence lower bound per iteration (divided by the number of annotations).
+    """
+
+    posteriors: np.ndarray
+    confusions: np.ndarray
+    priors: np.ndarray
+    n_iter: int
+    elbo: list
+
+
+_DS_EPS = 1e-10
+
+
+def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_iter=100,
+                tol=1e-5, init="majority", random_state=None):
+    """Dawid-Skene EM: true-class posteriors and annotator confusion matrices.
+
+    Follows crowd-kit's ``DawidSkene`` so that results agree with it: initial posteriors are
+    the vote fractions (``init="majority"``; ``"random"`` draws Dirichlet(1) rows seeded by
+    ``random_state``); the M-step estimates priors as the mean posterior and confusion rows
+    from posterior-weighted vote counts, clipped below at 1e-10 for the labels a worker used;
+    iterations stop when the per-annotation evidence lower bound improves by less than
+    ``tol`` (crowd-kit's criterion) or after ``max_iter`` iterations. Vectorised with a sparse
+    item-by-annotation matrix: 100k annotations take a fraction of a second per ten iterations.
+
+    Parameters
+    ----------
+    annotations : wide ndarray (NaN = missing) or long DataFrame (task, worker, label)
+    n_classes, classes, mask
+        As in :func:`to_counts`.
+
+    Returns
+    -------
+    DawidSkeneResult
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> wide = np.array([[0, 0, 1], [1, 1, 1], [0, 0, 0], [1, 0, 1]], dtype=float)
+    >>> res = dawid_skene(wide, n_classes=2)
+    >>> res.posteriors.argmax(1).tolist()
+    [0, 1, 0, 1]
+    """
+    if classes is None and n_classes is not None:
+        classes = np.arange(n_classes)
+    items, workers, labels, n_items, n_workers, classes = _triplets(
+        annotations, mask=mask, classes=classes)
+    K = len(classes)
+    m = labels.shape[0]
+    if m == 0:
+        raise ValueError("annotations are empty.")
+    counts = np.bincount(items * K + labels, minlength=n_items * K).reshape(n_items, K)
+    has_votes = counts.sum(axis=1) > 0
+    if init == "majority":
+        post = np.zeros((n_items, K))
+        post[has_votes] = counts[has_votes] / counts[has_votes].sum(axis=1, keepdims=True)
+    elif init == "random":
+        post = np.random.default_rng(random_state).dirichlet(np.ones(K), size=n_items)
+    else:
+        raise ValueError(f"init must be 'majority' or 'random'; got {init!r}.")
+    # item x annotation incidence: sums per-annotation terms into items
+    A = sparse.csr_matrix((np.ones(m), (items, np.arange(m))), shape=(n_items, m))
+    wl = workers * K + labels  # (worker, observed label) pair of each annotation
+    used = np.zeros(n_workers * K, dtype=bool)
+    used[wl] = True
+
+    def m_step(post):
+        priors = post[has_votes].mean(axis=0)
+        # conf_T[w*K + l, k] = sum of post[item, k] over annotations with (worker, label)
+        conf_T = np.zeros((n_workers * K, K))
+        np.add.at(conf_T, wl, post[items])
+        conf_T[used] = np.maximum(conf_T[used], _DS_EPS)
+        conf = conf_T.reshape(n_workers, K, K)  # [w, l, k]
+        totals = conf.sum(axis=1, keepdims=True)
+        conf = np.divide(conf, totals, out=np.zeros_like(conf), where=totals > 0)
+        return priors, conf
+
+    def log_terms(conf):
+        with np.errstate(divide="ignore"):
+            return np.log(conf.reshape(n_workers * K, K)[wl])  # (m, K)
+
+    def elbo(post, priors, conf):
+        lp = np.log(np.maximum(priors, _DS_EPS))
+        joint = np.sum(post[items] * (log_terms(conf) + lp))
+        pc = np.maximum(post[has_votes], _DS_EPS)
+        return float((joint - np.sum(pc * np.log(pc))) / m)
+
+    priors, conf = m_step(post)
+    history = []
+    loss = -np.inf
+    it = 0
+    for it in range(1, max_iter + 1):
+        ll = A @ log_terms(conf) + np.log(np.maximum(priors, _DS_EPS))
+        ll -= ll.max(axis=1, keepdims=True)
+        new = np.exp(ll)
+        new /= new.sum(axis=1, keepdims=True)
+        post = np.where(has_votes[:, None], new, 0.0)
+        priors, conf = m_step(post)
+        new_loss = elbo(post, priors, conf)
+        history.append(new_loss)
+        if new_loss - loss < tol:
+            break
+        loss = new_loss
+    post[~has_votes] = priors
+    return DawidSkeneResult(posteriors=post, confusions=np.transpose(conf, (0, 2, 1)).copy(),
+                            priors=priors, n_iter=it, elbo=history)
+
+
+def fleiss_kappa(counts):
+    """Fleiss' kappa of a count matrix (items with fewer than two votes are ignored).
+
+    Examples
+    --------
+    >>> round(fleiss_kappa([[5, 0], [0, 5], [5, 0]]), 3)
+    1.0
+    """
+    C = np.asarray(counts, dtype=np.float64)
+    n = C.sum(axis=1)
+    C, n = C[n >= 2], n[n >= 2]
+    if C.shape[0] == 0:
+        return float("nan")
+    P_i = (np.sum(C * C, axis=1) - n) / (n * (n - 1))
+    p_j = C.sum(axis=0) / n.sum()
+    P_bar, P_e = P_i.mean(), np.sum(p_j * p_j)
+    if P_e >= 1:
+        return float("nan")
+    return float((P_bar - P_e) / (1 - P_e))
+
+
+def agreement_summary(counts):
+    """Per-item and dataset-level agreement of vote counts.
+
+    Returns
+    -------
+    dict
+        ``normalized_entropy`` (per item, entropy / log K, 0 = unanimous),
+        ``plurality_share`` (per item, fraction of votes for the most voted class),
+        ``n_annotations`` (per item), and dataset-level ``fleiss_kappa``,
+        ``mean_normalized_entropy``, ``fraction_unanimous``, ``mean_annotations``.
+
+    Examples
+    --------
+    >>> s = agreement_summary([[4, 0], [2, 2]])
+    >>> s["plurality_share"].tolist(), s["fraction_unanimous"]
+    ([1.0, 0.5], 0.5)
+    """
+    C = np.asarray(counts, dtype=np.float64)
+    if C.ndim != 2 or C.shape[1] < 2:
+        raise ValueError("counts must be (n_items, n_classes) with at least two classes.")
+    n = C.sum(axis=1)
+    P = counts_to_soft(C)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        H = -np.sum(np.where(P > 0, P * np.log(np.where(P > 0, P, 1)), 0.0), axis=1)
+    Hn = H / np.log(C.shape[1]) + 0.0
+    share = P.max(axis=1)
+    return {
+        "normalized_entropy": Hn,
+        "plurality_share": share,
+        "n_annotations": n,
+        "fleiss_kappa": fleiss_kappa(C),
+        "mean_normalized_entropy": float(Hn.mean()),
+        "fraction_unanimous": float(np.mean(share == 1.0)),
+        "mean_annotations": float(n.mean()),
+    }

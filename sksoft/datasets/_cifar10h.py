@@ -1,0 +1,210 @@
+"""CIFAR-10H: ~51 human labels for each of the 10,000 CIFAR-10 test images."""
+
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ..annotations import counts_to_soft
+
+__all__ = ["load_cifar10h", "fetch_cifar10h", "get_data_home", "read_cifar10_binary"]
+
+CLASS_NAMES = np.array(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                        "ship", "truck"])
+
+# The official release files (see shared/README of the project for how these were checked).
+REMOTE_FILES = {
+    "cifar10h-counts.npy": {
+        "url": "https://github.com/jcpeterson/cifar-10h/raw/master/data/cifar10h-counts.npy",
+        "sha256": "9b36b4550349af56c79083356312eb4af856cc5fd3caf1f669d40b9d0bbb69ff",
+    },
+    "cifar-10-binary.tar.gz": {
+        "url": "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+        "sha256": "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
+    },
+}
+_TEST_MEMBER = "cifar-10-batches-bin/test_batch.bin"
+_RECORD = 1 + 3 * 32 * 32
+
+DESCR = """CIFAR-10H (Peterson, Battleday, Griffiths & Russakovsky, ICCV 2019)
+===================================================================
+
+Human label distributions for the 10,000 CIFAR-10 *test* images: about 51 annotators per
+image (47-63) chose one of the ten classes. ``counts`` are their votes, ``soft_labels`` the
+vote fractions, ``y_gold`` the original CIFAR-10 labels. CIFAR-10H is licensed CC BY-NC-SA 4.0.
+"""
+
+
+def get_data_home(data_home=None):
+    """Cache folder: ``data_home``, else ``$SKSOFT_DATA``, else ``~/sksoft_data`` (created)."""
+    path = Path(data_home or os.environ.get("SKSOFT_DATA") or Path.home() / "sksoft_data")
+    path = path.expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_cifar10_binary(source):
+    """Read a CIFAR-10 binary batch (never unpickles): returns (images (n,32,32,3), labels).
+
+    ``source`` is a path to ``test_batch.bin``, to the official ``cifar-10-binary.tar.gz``
+    (the test batch is read from inside the archive), or the raw bytes.
+    """
+    if isinstance(source, (bytes, bytearray)):
+        raw = bytes(source)
+    else:
+        source = Path(source)
+        if source.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(source, "r:gz") as tar:
+                try:
+                    member = tar.getmember(_TEST_MEMBER)
+                except KeyError:
+                    raise ValueError(f"{source} has no {_TEST_MEMBER}.") from None
+                raw = tar.extractfile(member).read()
+        else:
+            raw = source.read_bytes()
+    if len(raw) % _RECORD:
+        raise ValueError(f"CIFAR-10 binary data must be a multiple of {_RECORD} bytes; got {len(raw)}.")
+    rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _RECORD)
+    labels = rec[:, 0].astype(np.int64)
+    images = rec[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy()
+    return images, labels
+
+
+def _bunch(images, counts, y_gold, class_names, source):
+    counts = np.asarray(counts)
+    if counts.ndim != 2 or counts.shape[1] != 10:
+        raise ValueError(f"CIFAR-10H counts must have shape (n, 10); got {counts.shape}.")
+    if images is not None and images.shape[0] != counts.shape[0]:
+        raise ValueError(f"{images.shape[0]} images but {counts.shape[0]} rows of counts.")
+    counts = np.rint(counts).astype(np.int64)
+    return Bunch(images=images, counts=counts, soft_labels=counts_to_soft(counts),
+                 y_gold=np.asarray(y_gold, dtype=np.int64), class_names=np.asarray(class_names),
+                 source=str(source), DESCR=DESCR)
+
+
+def load_cifar10h(path=None, *, counts_path=None, batch_path=None):
+    """Load CIFAR-10H from local files.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        An ``.npz`` with ``images`` (n, 32, 32, 3) uint8, ``counts`` (n, 10),
+        ``true_labels`` and ``class_names`` (the layout of the project's aligned copy).
+    counts_path, batch_path : str or Path, optional
+        The official ``cifar10h-counts.npy`` and the CIFAR-10 binary test batch
+        (``test_batch.bin`` or the whole ``cifar-10-binary.tar.gz``); used when ``path`` is
+        None. Without ``batch_path`` only the labels are loaded (``images`` is None).
+
+    Returns
+    -------
+    Bunch
+        ``images``, ``counts``, ``soft_labels``, ``y_gold``, ``class_names``, ``DESCR``.
+    """
+    if path is not None:
+        with np.load(path, allow_pickle=False) as d:
+            missing = {"counts", "true_labels"} - set(d.files)
+            if missing:
+                raise ValueError(f"{path} lacks arrays {sorted(missing)}.")
+            names = d["class_names"] if "class_names" in d.files else CLASS_NAMES
+            images = d["images"] if "images" in d.files else None
+            return _bunch(images, d["counts"], d["true_labels"], names, path)
+    if counts_path is None:
+        raise ValueError("give path (an .npz) or counts_path (the official counts .npy).")
+    counts = np.load(counts_path, allow_pickle=False)
+    images, labels = (None, None)
+    if batch_path is not None:
+        images, labels = read_cifar10_binary(batch_path)
+    if labels is None:
+        raise ValueError("batch_path (the CIFAR-10 binary test batch) is needed for the gold labels.")
+    return _bunch(images, counts, labels, CLASS_NAMES, counts_path)
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _download(url, dest, sha256, *, progress=True, timeout=60):
+    """Download to a temporary file beside ``dest``, verify, then move into place.
+
+    Nothing is left at ``dest`` unless the checksum matches: an interrupted download or a
+    corrupted file leaves only the (removed) temporary file.
+    """
+    tmp = tempfile.NamedTemporaryFile(dir=dest.parent, prefix=dest.name + ".", suffix=".part",
+                                      delete=False)
+    try:
+        with tmp:
+            try:
+                with urllib.request.urlopen(url, timeout=timeout) as resp:
+                    total = int(resp.headers.get("Content-Length") or 0) or None
+                    bar = None
+                    if progress:
+                        from tqdm.auto import tqdm
+
+                        bar = tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
+                                   leave=False)
+                    received = 0
+                    while True:
+                        chunk = resp.read(1 << 16)
+                        if not chunk:
+                            break
+                        tmp.write(chunk)
+                        received += len(chunk)
+                        if bar is not None:
+                            bar.update(len(chunk))
+                    if bar is not None:
+                        bar.close()
+                    if total is not None and received != total:
+                        raise OSError(f"download of {url} was interrupted "
+                                      f"({received} of {total} bytes).")
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+                raise OSError(
+                    f"could not download {url} ({exc}). If this machine is offline, download the "
+                    f"file elsewhere and place it at {dest}."
+                ) from exc
+        digest = _sha256(tmp.name)
+        if digest != sha256:
+            raise OSError(f"checksum mismatch for {url}: expected SHA-256 {sha256}, got {digest}; "
+                          "the file was not cached.")
+        shutil.move(tmp.name, dest)
+    finally:
+        if os.path.exists(tmp.name):
+            os.remove(tmp.name)
+    return dest
+
+
+def fetch_cifar10h(data_home=None, *, download_if_missing=True, progress=True):
+    """Download (once) and load the official CIFAR-10H counts and CIFAR-10 test images.
+
+    Files are cached in :func:`get_data_home` and verified with SHA-256 (also when already
+    cached); a failed or corrupted download leaves nothing in the cache. Offline, a clear
+    ``OSError`` says which file to place where.
+
+    Returns
+    -------
+    Bunch
+        As :func:`load_cifar10h`.
+    """
+    home = get_data_home(data_home)
+    paths = {}
+    for name, meta in REMOTE_FILES.items():
+        dest = home / name
+        if dest.exists() and _sha256(dest) != meta["sha256"]:
+            dest.unlink()
+        if not dest.exists():
+            if not download_if_missing:
+                raise OSError(f"{dest} is missing and download_if_missing=False.")
+            _download(meta["url"], dest, meta["sha256"], progress=progress)
+        paths[name] = dest
+    return load_cifar10h(counts_path=paths["cifar10h-counts.npy"],
+                         batch_path=paths["cifar-10-binary.tar.gz"])

@@ -1,0 +1,137 @@
+"""The built-in testbed: ambiguous handwritten digits with simulated annotators."""
+
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.utils import Bunch, check_random_state
+
+from ..annotations import counts_to_soft, to_counts
+
+DESCR = """Ambiguous digits (sksoft built-in, synthetic)
+=============================================
+
+Built from scikit-learn's bundled 8x8 handwritten digits (1,797 images, no download), in the
+spirit of the "synthetic MNIST variant" of Pavlovic, Paun & Poesio (2026).
+
+* A fraction of the images is made genuinely ambiguous by blending each with an image of a
+  visually close class (the class whose mean image is nearest): ``x = (1 - a) * x_i + a *
+  x_partner`` with mixing weight ``a`` (the ``ambiguity``); ``a < 0.5`` so the dominant
+  (clean) class is that of ``x_i``.
+* The annotators are **simulated**, not real people: each has a psychometric response to the
+  blend -- it answers the partner class with probability ``sigmoid(slope * (a - threshold))``
+  -- plus a lapse rate with which it answers uniformly at random. Counts and soft labels are
+  their votes.
+* Gold labels contain a controlled fraction of errors, concentrated on ambiguous images (the
+  gold label becomes the partner class), so the human plurality sometimes *corrects* gold --
+  the mode shift that the study's mode-aligned controls separate from uncertainty.
+"""
+
+
+def _partner_classes(X, y):
+    centroids = np.stack([X[y == k].mean(axis=0) for k in range(10)])
+    d = ((centroids[:, None, :] - centroids[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    return d.argmin(axis=1)
+
+
+def make_ambiguous_digits(
+    *,
+    ambiguous_fraction=0.35,
+    max_ambiguity=0.5,
+    n_annotators=50,
+    annotators_per_item=None,
+    slope=(10.0, 25.0),
+    threshold_sd=0.06,
+    lapse=(0.0, 0.04),
+    mislabel_fraction=0.04,
+    random_state=0,
+):
+    """Digits with ambiguous blends, simulated annotator votes and imperfect gold labels.
+
+    Parameters
+    ----------
+    ambiguous_fraction : float, default=0.35
+        Fraction of images blended with a partner-class image.
+    max_ambiguity : float, default=0.5
+        Mixing weights are drawn uniformly from ``[0.05, max_ambiguity)``.
+    n_annotators : int, default=50
+        Size of the simulated annotator pool.
+    annotators_per_item : int, optional
+        Votes per item (a random subset of the pool; default: every annotator votes).
+    slope : (float, float), default=(10, 25)
+        Range of the annotators' psychometric slopes (higher = sharper).
+    threshold_sd : float, default=0.06
+        Spread of the annotators' switching points around 0.5 (their bias).
+    lapse : (float, float), default=(0, 0.04)
+        Range of the annotators' lapse rates (uniformly random answers).
+    mislabel_fraction : float, default=0.04
+        Fraction of gold labels that are wrong, drawn with probability proportional to
+        ``0.02 + ambiguity`` (so mostly among ambiguous images).
+    random_state : int, RandomState or None, default=0
+
+    Returns
+    -------
+    Bunch
+        ``X`` (n, 64) float64 in [0, 1]; ``images`` (n, 8, 8); ``y_gold`` (the labels a model
+        is given, with errors); ``y_clean`` (dominant class); ``soft_labels`` and ``counts``
+        (n, 10); ``annotations`` (n, n_annotators) wide votes with NaN for missing;
+        ``ambiguity`` (mixing weight, 0 for clean images); ``partner`` (blend class);
+        ``is_mislabeled``; ``class_names``; ``DESCR``.
+
+    Examples
+    --------
+    >>> from sksoft.datasets import make_ambiguous_digits
+    >>> d = make_ambiguous_digits(random_state=0)
+    >>> d.X.shape, d.soft_labels.shape, round(float(d.is_mislabeled.mean()), 2)
+    ((1797, 64), (1797, 10), 0.04)
+    """
+    rng = check_random_state(random_state)
+    digits = load_digits()
+    X0 = digits.data / 16.0
+    y = digits.target.astype(np.intp)
+    n = X0.shape[0]
+    partner = _partner_classes(X0, y)[y]
+    ambiguous = rng.random_sample(n) < ambiguous_fraction
+    a = np.where(ambiguous, rng.uniform(0.05, max_ambiguity, n), 0.0)
+    # blend each ambiguous image with a random image of its partner class
+    by_class = [np.flatnonzero(y == k) for k in range(10)]
+    other = np.array([rng.choice(by_class[p]) for p in partner])
+    X = (1.0 - a)[:, None] * X0 + a[:, None] * X0[other]
+
+    # simulated annotators: psychometric response to the blend weight plus lapses
+    slopes = rng.uniform(*slope, n_annotators)
+    thresholds = 0.5 + rng.normal(0.0, threshold_sd, n_annotators)
+    lapses = rng.uniform(*lapse, n_annotators)
+    p_partner = 1.0 / (1.0 + np.exp(-slopes[None, :] * (a[:, None] - thresholds[None, :])))
+    p_partner = np.where(ambiguous[:, None], p_partner, 0.0)
+    answer = np.where(rng.random_sample((n, n_annotators)) < p_partner, partner[:, None], y[:, None])
+    lapsed = rng.random_sample((n, n_annotators)) < lapses[None, :]
+    answer = np.where(lapsed, rng.randint(0, 10, (n, n_annotators)), answer).astype(np.float64)
+    if annotators_per_item is not None and annotators_per_item < n_annotators:
+        keep = np.argsort(rng.random_sample((n, n_annotators)), axis=1) < annotators_per_item
+        answer = np.where(keep, answer, np.nan)
+    counts = to_counts(answer, n_classes=10)
+    soft = counts_to_soft(counts)
+
+    # gold-label errors where they would plausibly happen
+    n_wrong = int(round(mislabel_fraction * n))
+    weights = 0.02 + a
+    wrong = rng.choice(n, size=n_wrong, replace=False, p=weights / weights.sum())
+    y_gold = y.copy()
+    y_gold[wrong] = partner[wrong]
+    is_mislabeled = np.zeros(n, dtype=bool)
+    is_mislabeled[wrong] = True
+
+    return Bunch(
+        X=X,
+        images=X.reshape(n, 8, 8),
+        y_gold=y_gold,
+        y_clean=y,
+        soft_labels=soft,
+        counts=counts,
+        annotations=answer,
+        ambiguity=a,
+        partner=partner,
+        is_mislabeled=is_mislabeled,
+        class_names=np.array([str(k) for k in range(10)]),
+        DESCR=DESCR,
+    )
