@@ -17,7 +17,11 @@ class SoftClassifierMixin:
     They have ``classes`` and ``label_source`` parameters.
     """
 
-    def _fit_targets(self, X, y, *, soft_labels=None, sample_weight=None):
+    # Route the human labels and raw annotations to fit by default under scikit-learn's
+    # metadata routing (sample_weight keeps scikit-learn's opt-in default).
+    __metadata_request__fit = {"soft_labels": True, "annotations": True}
+
+    def _fit_targets(self, X, y, *, soft_labels=None, annotations=None, sample_weight=None):
         """Training targets (n, K) for this fit; sets ``classes_``.
 
         Without a ``label_source`` the targets are ``y`` itself (one-hot for hard labels).
@@ -35,8 +39,8 @@ class SoftClassifierMixin:
             from .label_sources import make_training_targets
 
             Y, classes_ = make_training_targets(
-                source, X, y, soft_labels=soft_labels, classes=getattr(self, "classes", None),
-                sample_weight=sample_weight,
+                source, X, y, soft_labels=soft_labels, annotations=annotations,
+                classes=getattr(self, "classes", None), sample_weight=sample_weight,
             )
         if Y.shape[0] != _num_samples(X):
             raise ValueError(f"X has {_num_samples(X)} samples but y has {Y.shape[0]}.")

@@ -110,7 +110,7 @@ class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         self.classes = classes
         self.label_source = label_source
 
-    def fit(self, X, y, sample_weight=None, soft_labels=None):
+    def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None):
         """Fit on hard labels or a soft-label matrix ``y``.
 
         Parameters
@@ -120,6 +120,8 @@ class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         sample_weight : array-like of shape (n_samples,), optional
         soft_labels : array-like of shape (n_samples, n_classes), optional
             Human label distributions, used by a ``label_source`` (metadata routing).
+        annotations : array-like of shape (n_samples, n_annotators), optional
+            Raw wide votes, used by :class:`~sksoft.label_sources.CrowdAggregate`.
 
         Returns
         -------
@@ -127,7 +129,8 @@ class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         """
         self._validate_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=True)
-        Y = self._fit_targets(X, y, soft_labels=soft_labels, sample_weight=sample_weight)
+        Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
+                              sample_weight=sample_weight)
         sw = check_sample_weight(sample_weight, X.shape[0])
         sw = np.ones(X.shape[0]) if sw is None else sw
         X64 = np.asarray(X, dtype=np.float64)

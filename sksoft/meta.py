@@ -49,10 +49,11 @@ class SoftExpand(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseE
         self.classes = classes
         self.label_source = label_source
 
-    def fit(self, X, y, sample_weight=None, soft_labels=None):
+    def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None):
         """Fit the wrapped estimator on the expanded rows."""
         X = validate_data(self, X, reset=True)
-        Y = self._fit_targets(X, y, soft_labels=soft_labels, sample_weight=sample_weight)
+        Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
+                              sample_weight=sample_weight)
         sw = check_sample_weight(sample_weight, X.shape[0])
         n, K = Y.shape
         W = Y * (sw[:, None] if sw is not None else 1.0)

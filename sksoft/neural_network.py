@@ -218,7 +218,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         return super().get_split_datasets(X, y, **fit_params)
 
     # ------------------------------------------------------------------ sklearn API
-    def fit(self, X, y=None, soft_labels=None, **fit_params):
+    def fit(self, X, y=None, soft_labels=None, annotations=None, **fit_params):
         """Fit on hard labels or a soft-label matrix.
 
         Parameters
@@ -228,11 +228,14 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
         soft_labels : array-like of shape (n_samples, n_classes), optional
             Human label distributions for a ``label_source`` (metadata routing).
+        annotations : array-like of shape (n_samples, n_annotators), optional
+            Raw wide votes for :class:`~sksoft.label_sources.CrowdAggregate`.
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
         X = self._validate_X(X, reset=True)
-        Y = self._fit_targets(X, y, soft_labels=soft_labels).astype(np.float32)
+        Y = self._fit_targets(X, y, soft_labels=soft_labels,
+                                  annotations=annotations).astype(np.float32)
         if self.random_state is not None:
             torch.manual_seed(int(self.random_state))
         with self._device_ctx():
@@ -241,12 +244,14 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
             NeuralNet.partial_fit(self, X, Y, **fit_params)
         return self
 
-    def partial_fit(self, X, y=None, classes=None, soft_labels=None, **fit_params):
+    def partial_fit(self, X, y=None, classes=None, soft_labels=None, annotations=None,
+                    **fit_params):
         """Train for one more round of ``max_epochs`` (initialising on the first call)."""
         first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
         X = self._validate_X(X, reset=first)
         if first:
-            Y = self._fit_targets(X, y, soft_labels=soft_labels).astype(np.float32)
+            Y = self._fit_targets(X, y, soft_labels=soft_labels,
+                                  annotations=annotations).astype(np.float32)
         else:
             from ._targets import prepare_targets
 
