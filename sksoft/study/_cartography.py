@@ -1,0 +1,78 @@
+"""Dataset cartography (Swayamdipta et al., 2020) for networks trained with skorch.
+
+:class:`TrainingDynamics` records the network's logits on its training rows after every
+epoch. From them, per training item: *confidence* (mean over epochs of the probability of the
+gold class), *variability* (its standard deviation) and *correctness* (fraction of epochs whose
+prediction is the gold class). :func:`write_training_dynamics` exports the logits in the jsonl
+layout of allenai/cartography (``training_dynamics/dynamics_epoch_{e}.jsonl`` with ``guid``,
+``logits_epoch_{e}`` and ``gold`` per line), so their plotting and filtering code reads them.
+"""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy.special import softmax
+from skorch.callbacks import Callback
+from torch.utils.data import Subset
+
+__all__ = ["TrainingDynamics", "data_map", "write_training_dynamics"]
+
+
+class TrainingDynamics(Callback):
+    """skorch callback storing the training rows' logits after every epoch (eval mode).
+
+    Attributes
+    ----------
+    logits_ : list of ndarray (n_train, n_classes)
+        One array per epoch.
+    indices_ : ndarray
+        Positions, in the ``X`` given to ``fit``, of the rows the logits belong to (the
+        training part after skorch's internal validation split).
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.logits_ = []
+        self.indices_ = None
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        if dataset_train is None:
+            return
+        if self.indices_ is None:
+            self.indices_ = (np.asarray(dataset_train.indices) if isinstance(dataset_train, Subset)
+                             else np.arange(len(dataset_train)))
+        out = net.forward(dataset_train, training=False, device="cpu")
+        self.logits_.append(out.detach().numpy().astype(np.float32))
+
+
+def data_map(logits, gold):
+    """Confidence, variability and correctness per item from per-epoch logits.
+
+    Parameters
+    ----------
+    logits : sequence of ndarray (n, K), one per epoch
+    gold : ndarray (n,) of class codes
+
+    Returns
+    -------
+    dict of ndarray (n,)
+    """
+    L = np.stack(logits)  # (E, n, K)
+    P = softmax(L, axis=2)
+    n = L.shape[1]
+    p_gold = P[:, np.arange(n), gold]  # (E, n)
+    correct = P.argmax(axis=2) == gold[None, :]
+    return {"confidence": p_gold.mean(axis=0), "variability": p_gold.std(axis=0),
+            "correctness": correct.mean(axis=0)}
+
+
+def write_training_dynamics(folder, logits, gold, guids):
+    """Write allenai/cartography's ``training_dynamics/dynamics_epoch_{e}.jsonl`` files."""
+    folder = Path(folder) / "training_dynamics"
+    folder.mkdir(parents=True, exist_ok=True)
+    for e, L in enumerate(logits):
+        with open(folder / f"dynamics_epoch_{e}.jsonl", "w") as fh:
+            for guid, row, g in zip(guids, L, gold):
+                fh.write(json.dumps({"guid": int(guid), f"logits_epoch_{e}": [float(v) for v in row],
+                                     "gold": int(g)}) + "\n")
+    return folder

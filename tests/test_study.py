@@ -1,0 +1,85 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sksoft.cli import main
+from sksoft.study import METRICS, run
+
+pytest.importorskip("torch")
+
+
+def test_study_end_to_end_mlp(tmp_path):
+    out = tmp_path / "study"
+    res = run(model="mlp", sources=("gold", "human", "mode_aligned"), seeds=2, folds=2,
+              epochs=3, difficulty_bins=2, out=str(out), progress=False)
+    assert res.complete
+    for name in ("results.csv", "curves.csv", "summary.md", "config.json"):
+        assert (out / name).exists(), name
+    for fig in ("reliability.png", "ece_by_difficulty.png", "seed_spread.png", "data_maps.png"):
+        assert (out / "figures" / fig).stat().st_size > 1000, fig
+    df = pd.read_csv(out / "results.csv")
+    assert list(df.columns) == ["source", "seed", "fold", "bin", "metric", "value"]
+    assert set(df["source"]) == {"gold", "human", "mode_aligned"}
+    assert set(df["seed"]) == {0, 1} and set(df["fold"]) == {0, 1}
+    assert set(df["bin"].astype(str)) == {"all", "0", "1"}
+    assert set(METRICS) | {"fit_seconds", "carto_confidence_vs_entropy",
+                           "carto_variability_vs_entropy"} == set(df["metric"])
+    assert len(df) == 3 * 2 * 2 * (3 * len(METRICS) + 3)
+    assert np.isfinite(df[df["metric"] != "entropy_correlation"]["value"]).all()
+    curves = pd.read_csv(out / "curves.csv")
+    assert set(curves["epoch"]) == {1, 2, 3}
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["config"]["seeds"] == 2 and cfg["versions"]["sksoft"]
+    summary = (out / "summary.md").read_text()
+    assert "human soft" in summary and "prediction_churn" in summary and "cartography" in summary
+    dyn = out / "cartography" / "human" / "training_dynamics"
+    lines = (dyn / "dynamics_epoch_2.jsonl").read_text().splitlines()
+    rec = json.loads(lines[0])
+    assert set(rec) == {"guid", "logits_epoch_2", "gold"} and len(rec["logits_epoch_2"]) == 10
+    assert res.summary["stability"]["prediction_churn"].notna().all()
+
+
+def test_study_is_reproducible_and_cli(tmp_path, capsys):
+    kw = dict(model="logreg", sources=("gold", "smoothing", "teacher"), seeds=2, folds=2,
+              progress=False, figures=False)
+    a = run(out=str(tmp_path / "a"), **kw).results
+    b = run(out=str(tmp_path / "b"), **kw).results
+    a = a[a["metric"] != "fit_seconds"].reset_index(drop=True)
+    b = b[b["metric"] != "fit_seconds"].reset_index(drop=True)
+    key = ["source", "seed", "fold", "bin", "metric"]
+    pd.testing.assert_frame_equal(a.sort_values(key).reset_index(drop=True),
+                                  b.sort_values(key).reset_index(drop=True))
+    code = main(["study", "--model", "logreg", "--sources", "gold", "human", "--seeds", "1",
+                 "--folds", "2", "--out", str(tmp_path / "cli"), "--no-progress", "--no-figures"])
+    assert code == 0
+    assert "human soft" in capsys.readouterr().out
+
+
+def test_study_interrupt_keeps_partial_results(tmp_path, monkeypatch):
+    from sksoft.study import _runner
+
+    calls = {"n": 0}
+    real = _runner.fit_one
+
+    def flaky(task, data, cfg):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(task, data, cfg)
+
+    monkeypatch.setattr(_runner, "fit_one", flaky)
+    res = run(model="logreg", sources=("gold", "human"), seeds=1, folds=3,
+              out=str(tmp_path / "p"), progress=False, figures=False)
+    assert not res.complete
+    df = pd.read_csv(tmp_path / "p" / "results.csv")
+    assert len(df[["source", "seed", "fold"]].drop_duplicates()) == 2
+    assert "interrupted" in (tmp_path / "p" / "summary.md").read_text()
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="unknown sources"):
+        run(sources=("gold", "oracle"), progress=False)
+    with pytest.raises(ValueError, match="model must be"):
+        run(model="svm", progress=False)
