@@ -127,11 +127,24 @@ def load_study_data(cfg):
 
 
 # --------------------------------------------------------------------------- models
-def make_source(name, seed):
-    from .. import label_sources as ls
+def _teacher(cfg, seed):
+    """The model behind teacher distillation and ensembles: logistic regression on features,
+    a short-trained CNN on images."""
+    if cfg is not None and cfg.model == "cnn":
+        from ..neural_network import SoftNeuralNetClassifier
+        from ..nn import SmallCNN
+
+        return SoftNeuralNetClassifier(SmallCNN, lr=2e-3, max_epochs=max(3, cfg.epochs // 3),
+                                       train_split=None, device=cfg.device, random_state=seed)
     from ..linear_model import SoftLogisticRegression
 
-    cheap = SoftLogisticRegression(C=0.1)
+    return SoftLogisticRegression(C=0.1)
+
+
+def make_source(name, seed, cfg=None):
+    from .. import label_sources as ls
+
+    cheap = _teacher(cfg, seed)
     return {
         "gold": lambda: ls.GoldLabels(),
         "human": lambda: ls.HumanSoftLabels(),
@@ -139,7 +152,9 @@ def make_source(name, seed):
         "mode_aligned": lambda: ls.ModeAlignedHumanLabels(),
         "smoothing": lambda: ls.LabelSmoothing(0.1),
         "teacher": lambda: ls.TeacherDistillation(cheap, cv=3, random_state=seed),
-        "ensemble": lambda: ls.EnsembleDisagreement(cheap, n_members=4, cv=3, random_state=seed),
+        "ensemble": lambda: ls.EnsembleDisagreement(
+            cheap, n_members=4, cv=3, method="bootstrap" if cfg is None or cfg.model != "cnn"
+            else "seeds", random_state=seed),
         "dawid_skene": lambda: ls.CrowdAggregate("dawid_skene"),
     }[name]()
 
@@ -215,7 +230,7 @@ def fit_one(task, data, cfg):
     X = data["images"] if cfg.model == "cnn" else data["X"]
     gold, human = data["y_gold"], data["human"]
     K = human.shape[1]
-    model = make_model(cfg, make_source(source_name, seed * 1000 + fold), seed * 1000 + fold, K)
+    model = make_model(cfg, make_source(source_name, seed * 1000 + fold, cfg), seed * 1000 + fold, K)
     params = {"soft_labels": human[train]}
     if data.get("annotations") is not None:
         params["annotations"] = data["annotations"][train]
