@@ -18,6 +18,7 @@ from ._stats import (
     uniform_edges,
 )
 from . import _kernels
+from ._chunked import chunked_stats, is_chunked
 
 __all__ = [
     "expected_calibration_error",
@@ -55,6 +56,19 @@ def compute_stats(
     _check_choice(binning, "binning", _BINNINGS)
     if binning == "torchmetrics" and strategy != "uniform":
         raise ValueError('binning="torchmetrics" only exists for strategy="uniform".')
+    if is_chunked(y_prob) or is_chunked(y_true):
+        if strategy != "uniform":
+            raise ValueError("equal-mass (quantile) bins need all rows at once; out-of-core "
+                             "input (dask array, memmap, iterator) supports strategy='uniform'.")
+        if groups is not None:
+            raise ValueError("groups are not supported for out-of-core input; accumulate a "
+                             "CalibrationStats per group instead.")
+        if want_row_entropy:
+            raise ValueError("the Spearman entropy correlation needs all rows at once; for "
+                             "out-of-core input calibration_report gives entropy_pearson.")
+        return chunked_stats(y_true, y_prob, n_bins=n_bins, binning=binning, labels=labels,
+                             sample_weight=sample_weight, classwise=classwise, eps=eps,
+                             n_threads=n_threads)
     # Integer labels are range-checked inside the kernel's pass; only when that check fails do
     # we fall back to numpy's label encoding (e.g. labels 1..K), see encode_labels.
     trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
@@ -134,7 +148,9 @@ def expected_calibration_error(
     y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
         Predicted probabilities (rows summing to 1), or positive-class probabilities of a binary
         problem. Float32 and float64 are used as they are (never copied or modified; a
-        non-contiguous array is copied once).
+        non-contiguous array is copied once). A dask array, a numpy memmap or an iterator of
+        row chunks (with ``y_true`` alike) is evaluated out of core, chunk by chunk, from
+        mergeable statistics -- equal to the in-memory result (``strategy="uniform"`` only).
     n_bins : int, default=15
         Number of bins, >= 1.
     strategy : {"uniform", "quantile"}, default="uniform"

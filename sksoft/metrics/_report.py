@@ -93,6 +93,10 @@ def calibration_report(
     eps : float, optional
         Clipping inside the logarithm, see :func:`cross_entropy`.
 
+    Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk;
+    the Spearman entropy correlation then is NaN and the mergeable Pearson correlation of the
+    entropies is reported as ``entropy_pearson``.
+
     Returns
     -------
     CalibrationReport
@@ -109,7 +113,10 @@ def calibration_report(
     >>> round(rep["brier"], 3) == round(float(((y_soft - y_prob) ** 2).sum(1).mean()), 3)
     True
     """
-    soft = np.ndim(y_true) == 2 and np.shape(y_true)[1] >= 2
+    from ._chunked import is_chunked
+
+    chunked = is_chunked(y_prob) or is_chunked(y_true)
+    soft = not chunked and np.ndim(y_true) == 2 and np.shape(y_true)[1] >= 2
     res = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, groups=groups, classwise=True, want_scores=True,
@@ -121,7 +128,9 @@ def calibration_report(
 
     def block(sel_top, sel_cls, sel_sums, mask):
         m = metrics_from_stats(sel_top, sel_cls, sel_sums)
-        m.pop("entropy_pearson")
+        pearson = m.pop("entropy_pearson")
+        if chunked:
+            m["entropy_pearson"] = pearson
         m["n_samples"] = int(res["n_samples"] if mask is None else mask.sum())
         if soft:
             ht = rows["htrue"] if mask is None else rows["htrue"][mask]

@@ -446,7 +446,7 @@ class CalibrationStats:
             classwise=self.classwise, class_edges=self.edges[None, :] if self._uniform else
             np.tile(self.edges, (self.n_classes, 1)),
             class_uniform=self._uniform, eps=self.eps, want_scores=True,
-            want_entropy=y_soft is not None, n_threads=n_threads,
+            want_entropy=True, n_threads=n_threads,
         )
         self.top += res["top"]
         if self.classwise:
