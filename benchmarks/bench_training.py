@@ -77,8 +77,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch CPU threads (1 gives the steadiest timings on shared machines)")
     ap.add_argument("--out", default="benchmarks/results/bench_training.json")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
 
     from skorch import NeuralNetClassifier
 

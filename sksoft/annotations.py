@@ -17,8 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from ._targets import check_sample_weight  # noqa: F401  (re-exported helper for sources)
-
 __all__ = [
     "wide_to_long",
     "long_to_wide",

@@ -202,21 +202,22 @@ class LabelRangeError(ValueError):
     """A hard label outside [0, n_classes) reached the kernel."""
 
 
+# The kernel's error bits (see _kernels.pyx) and their messages, in order of precedence.
+_KERNEL_ERRORS = (
+    (1, ValueError, "y_prob contains NaN or infinity (first in row {row})."),
+    (2, ValueError, "y_prob contains negative probabilities (first in row {row})."),
+    (4, ValueError, "y_prob rows must sum to 1; row {row} does not."),
+    (8, ValueError, "y_true contains NaN or infinity (first in row {row})."),
+    (16, ValueError, "y_true contains negative values (first in row {row})."),
+    (32, ValueError, "y_true rows must sum to 1; row {row} does not."),
+    (64, LabelRangeError, "y_true has a label outside [0, n_classes) in row {row}."),
+)
+
+
 def _raise_kernel_error(row, code):
-    if code & 1:
-        raise ValueError(f"y_prob contains NaN or infinity (first in row {row}).")
-    if code & 2:
-        raise ValueError(f"y_prob contains negative probabilities (first in row {row}).")
-    if code & 4:
-        raise ValueError(f"y_prob rows must sum to 1; row {row} does not.")
-    if code & 8:
-        raise ValueError(f"y_true contains NaN or infinity (first in row {row}).")
-    if code & 16:
-        raise ValueError(f"y_true contains negative values (first in row {row}).")
-    if code & 32:
-        raise ValueError(f"y_true rows must sum to 1; row {row} does not.")
-    if code & 64:
-        raise LabelRangeError(f"y_true has a label outside [0, n_classes) in row {row}.")
+    for bit, exc, message in _KERNEL_ERRORS:
+        if code & bit:
+            raise exc(message.format(row=row))
     raise ValueError(f"invalid input in row {row} (code {code}).")  # pragma: no cover
 
 

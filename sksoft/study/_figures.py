@@ -73,6 +73,7 @@ def difficulty_figure(results, tables, path):
                 continue
             ax.errorbar(s["bin"], s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=2,
                         label=SOURCE_LABELS.get(source, source))
+        ax.set_xticks(sorted(sub["bin"].unique()))
         ax.set_xlabel("difficulty bin (human entropy, 0 = easiest)")
         ax.set_title(title)
     axes[0].legend(fontsize=7)
