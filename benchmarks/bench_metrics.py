@@ -52,13 +52,42 @@ def make_data(n, K, dtype, seed=0):
     return y, p
 
 
+def markdown(rows, dtype="float32"):
+    """Compact README table: ms and (ratio to the floor) per method, one row per (n, K)."""
+    methods = ["read-once floor", "sksoft ECE", "sksoft ECE (1 thread)", "sksoft equal-mass ECE",
+               "sksoft full report", "torchmetrics ECE", "netcal ECE", "numpy ECE"]
+    cases = []
+    for r in rows:
+        if r["dtype"] == dtype and (r["n"], r["K"]) not in cases:
+            cases.append((r["n"], r["K"]))
+    lines = ["| n × K (" + dtype + ") | " + " | ".join(methods) + " |",
+             "|---|" + "---|" * len(methods)]
+    for n, K in cases:
+        cells = []
+        for m in methods:
+            hit = [r for r in rows if (r["n"], r["K"], r["dtype"], r["method"]) == (n, K, dtype, m)]
+            if not hit:
+                cells.append("–")
+            elif m == "read-once floor":
+                cells.append(f"{hit[0]['seconds'] * 1e3:.3g} ms")
+            else:
+                cells.append(f"{hit[0]['seconds'] * 1e3:.3g} ms ({hit[0]['ratio_to_floor']:.1f}×)")
+        lines.append(f"| {n:.0e} × {K} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--markdown", default=None, help="print the README table of a saved JSON")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-peers", action="store_true", help="skip torchmetrics and netcal")
     ap.add_argument("--out", default="benchmarks/results/bench_metrics.json")
     args = ap.parse_args()
+    if args.markdown:
+        for dtype in ("float32", "float64"):
+            print(markdown(json.loads(Path(args.markdown).read_text())["rows"], dtype) + "\n")
+        return
 
     threads = _kernels.max_threads()
     cases = [(10**4, 10), (10**5, 10), (10**6, 10), (10**5, 100), (10**5, 1000)]

@@ -10,11 +10,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._base import SoftClassifierMixin
 from ._targets import check_sample_weight
 
 __all__ = ["SoftLogisticRegression"]
+
+_SMALL_PROBLEM = 1_000_000  # entries of X below which BLAS runs on one thread
 
 
 def _binary_loss_grad(w, X, t, sw, alpha, fit_intercept):
@@ -146,11 +149,16 @@ class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator
             fun, args = _binary_loss_grad, (X64, Y[:, 1], sw_s, alpha, self.fit_intercept)
         else:
             fun, args = _multinomial_loss_grad, (X64, Y, sw_s, alpha, self.fit_intercept, K)
-        res = minimize(
-            fun, w0, args=args, method="L-BFGS-B", jac=True,
-            options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
-                     "ftol": 64 * np.finfo(float).eps},
-        )
+        # Multi-threaded BLAS costs far more than it saves on the small products of a small
+        # problem (measured 10-17x slower fits on 1797 x 64 digits with 2 OpenBLAS threads,
+        # scikit-learn's LogisticRegression alike), so small problems use one BLAS thread.
+        limit = 1 if X64.size < _SMALL_PROBLEM else None
+        with threadpool_limits(limits=limit, user_api="blas"):
+            res = minimize(
+                fun, w0, args=args, method="L-BFGS-B", jac=True,
+                options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
+                         "ftol": 64 * np.finfo(float).eps},
+            )
         self.n_iter_ = int(res.nit)
         if not res.success and self.n_iter_ >= self.max_iter:
             warnings.warn(

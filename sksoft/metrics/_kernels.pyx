@@ -10,7 +10,7 @@
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.math cimport log, fabs, sqrt
+from libc.math cimport log, logf, fabs
 
 ctypedef fused floating:
     float
@@ -117,10 +117,14 @@ cdef inline Py_ssize_t _bin_search(double c, const double* e, Py_ssize_t nb,
     return lo
 
 
-cdef inline double _xlogx(double x) noexcept nogil:
-    if x > 0:
+cdef inline double _xlogx(floating x) noexcept nogil:
+    # single-precision logarithm for float32 input: half the cost, error far below float32's
+    if x <= 0:
+        return 0.0
+    if floating is float:
+        return <double>x * <double>logf(x)
+    else:
         return x * log(x)
-    return 0.0
 
 
 cdef inline void _row_max_narrow(const floating* p, Py_ssize_t K, double* best_out,
