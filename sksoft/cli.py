@@ -55,7 +55,19 @@ def main(argv=None):
         return 0
     from .study import run
 
-    results = run(
+    try:
+        results = _run(run, args)
+    except (ValueError, OSError) as exc:
+        parser.error(str(exc))
+    summary = (results.out / "summary.md").read_text()
+    print(summary)
+    if not results.complete:
+        return 130
+    return 0
+
+
+def _run(run, args):
+    return run(
         data=args.data, data_path=args.data_path, model=args.model, sources=tuple(args.sources),
         seeds=args.seeds, folds=args.folds, difficulty_bins=args.difficulty_bins,
         epochs=args.epochs, device=args.device, n_jobs=args.n_jobs, backend=args.backend,
@@ -63,11 +75,6 @@ def main(argv=None):
         figures=not args.no_figures, progress=not args.no_progress,
         extra={"n_items": args.n_items},
     )
-    summary = (results.out / "summary.md").read_text()
-    print(summary)
-    if not results.complete:
-        return 130
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

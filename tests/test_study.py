@@ -83,3 +83,11 @@ def test_bad_config():
         run(sources=("gold", "oracle"), progress=False)
     with pytest.raises(ValueError, match="model must be"):
         run(model="svm", progress=False)
+
+
+def test_cli_reports_bad_input_cleanly(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["study", "--data", "cifar10h", "--data-path", str(tmp_path / "missing.npz"),
+              "--no-progress", "--out", str(tmp_path / "o")])
+    assert exc.value.code == 2
+    assert "missing.npz" in capsys.readouterr().err

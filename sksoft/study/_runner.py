@@ -402,6 +402,9 @@ def run(config=None, **kwargs):
         if (out / stale).exists():
             (out / stale).unlink()
     data = load_study_data(cfg)
+    if "dawid_skene" in cfg.sources and data.get("annotations") is None:
+        raise ValueError(f"the dawid_skene source needs annotator-level votes, which {cfg.data} "
+                         "does not provide (only vote counts).")
     tasks = _tasks(cfg, data)
     config_json = {"config": asdict(cfg), "data": {"name": data["name"],
                    "n_items": int(data["human"].shape[0])}, "versions": _versions(),
