@@ -57,6 +57,17 @@ def test_study_is_reproducible_and_cli(tmp_path, capsys):
     assert "human soft" in capsys.readouterr().out
 
 
+def test_network_study_is_reproducible(tmp_path):
+    kw = dict(model="mlp", sources=("gold", "human"), seeds=1, folds=2, epochs=2,
+              progress=False, figures=False)
+    a = run(out=str(tmp_path / "a"), **kw).results
+    b = run(out=str(tmp_path / "b"), **kw).results
+    key = ["source", "seed", "fold", "bin", "metric"]
+    a = a[a["metric"] != "fit_seconds"].sort_values(key).reset_index(drop=True)
+    b = b[b["metric"] != "fit_seconds"].sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_study_interrupt_keeps_partial_results(tmp_path, monkeypatch):
     from sksoft.study import _runner
 
