@@ -479,3 +479,23 @@ def test_torchmetrics_edges_are_bit_identical():
     for n_bins in range(1, 301):
         expected = torch.linspace(0, 1, n_bins + 1, dtype=torch.float32).double().numpy()
         np.testing.assert_array_equal(uniform_edges(n_bins, "torchmetrics"), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_argmax_and_validation_for_every_width(dtype):
+    # rows with many ties, for the SIMD row statistics (widths 1..70: partial lanes, > 64)
+    rng = np.random.default_rng(13)
+    for K in list(range(1, 20)) + [31, 32, 33, 63, 64, 65, 70]:
+        p = (rng.multinomial(8, np.ones(K) / K, size=300) / 8).astype(dtype)
+        y = rng.integers(0, K, 300)
+        assert M.accuracy(y, p) == pytest.approx(np.mean(p.argmax(1) == y), abs=1e-12), K
+        assert expected_calibration_error(y, p) == pytest.approx(ref.ece(y, p), abs=1e-10), K
+        bad = p.copy()
+        bad[150, K - 1] = -0.25
+        bad[150, 0] += 0.25
+        with pytest.raises(ValueError, match="row 150"):
+            expected_calibration_error(y, bad)
+        bad = p.copy()
+        bad[77, K - 1] = np.nan
+        with pytest.raises(ValueError, match="NaN or infinity .first in row 77"):
+            expected_calibration_error(y, bad)

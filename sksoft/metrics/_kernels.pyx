@@ -20,6 +20,13 @@ ctypedef fused target_t:
     float
     double
 
+cdef extern from "_rowstats.h" nogil:
+    # max, first argmax, sum and min of a row of up to 64 columns (SSE2 lanes on x86-64)
+    void sksoft_rowstats_f(const float* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
+                           double* sum, double* mn)
+    void sksoft_rowstats_d(const double* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
+                           double* sum, double* mn)
+
 cdef extern from *:
     """
     #ifdef _OPENMP
@@ -125,38 +132,6 @@ cdef inline double _xlogx(floating x) noexcept nogil:
         return <double>x * <double>logf(x)
     else:
         return x * log(x)
-
-
-cdef inline void _row_max_narrow(const floating* p, Py_ssize_t K, double* best_out,
-                                 Py_ssize_t* arg_out, double* sum_out, double* min_out) noexcept nogil:
-    # Small K: two interleaved max/min/sum chains in the input's own precision (halves the
-    # loop-carried latency, no conversions), then a branch-free backward scan for the first
-    # index attaining the maximum (its compares are independent of each other).
-    cdef floating v0, v1, best = p[0], b1 = p[0], mn = p[0], n1 = p[0], s = p[0], s1 = 0
-    cdef Py_ssize_t k = 1, arg = K - 1
-    while k + 1 < K:
-        v0 = p[k]
-        v1 = p[k + 1]
-        best = v0 if v0 > best else best
-        b1 = v1 if v1 > b1 else b1
-        mn = v0 if v0 < mn else mn
-        n1 = v1 if v1 < n1 else n1
-        s += v0
-        s1 += v1
-        k += 2
-    if k < K:
-        v0 = p[k]
-        best = v0 if v0 > best else best
-        mn = v0 if v0 < mn else mn
-        s += v0
-    best = b1 if b1 > best else best
-    mn = n1 if n1 < mn else mn
-    for k in range(K - 2, -1, -1):
-        arg = k if p[k] == best else arg
-    best_out[0] = best
-    arg_out[0] = arg
-    sum_out[0] = <double>s + <double>s1
-    min_out[0] = mn
 
 
 cdef inline void _row_max_wide(const floating* p, Py_ssize_t K, double* best_out,
@@ -284,8 +259,10 @@ cdef void _rows(
             p = P + (b0 + j) * K
             if wide:
                 _row_max_wide(p, K, &cbuf[j], &argbuf[j], &s, &mn)
+            elif floating is float:
+                sksoft_rowstats_f(p, K, &cbuf[j], &argbuf[j], &s, &mn)
             else:
-                _row_max_narrow(p, K, &cbuf[j], &argbuf[j], &s, &mn)
+                sksoft_rowstats_d(p, K, &cbuf[j], &argbuf[j], &s, &mn)
             bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
         if soft:
             for j in range(m):
