@@ -94,15 +94,10 @@ cdef inline Py_ssize_t _bin_uniform(double c, const double* e, Py_ssize_t nb) no
     # Multiply-and-truncate gives the bin up to one rounding step; one comparison against the
     # float64 edges on each side makes the result exactly "e[b] <= c < e[b+1]" (last bin closed).
     cdef Py_ssize_t b = <Py_ssize_t>(c * nb)
-    if b > nb - 1:
-        b = nb - 1
-    if b < 0:
-        b = 0
-    if b < nb - 1 and c >= e[b + 1]:
-        b += 1
-    elif b > 0 and c < e[b]:
-        b -= 1
-    return b
+    b = b if b < nb - 1 else nb - 1
+    b = b if b > 0 else 0
+    b = b + (c >= e[b + 1]) - (c < e[b])
+    return b if b < nb - 1 else nb - 1
 
 
 cdef inline Py_ssize_t _bin_search(double c, const double* e, Py_ssize_t nb,
@@ -288,11 +283,12 @@ cdef void _rows(
                 c = <double>(<float>c)
                 cbuf[j] = c
             if uniform:
+                # multiply-and-truncate, then both one-step corrections from two independent
+                # loads (at most one applies); confidence 1.0 goes to the closed last bin
                 b = <Py_ssize_t>(c * nb)
                 b = b if b < nb - 1 else nb - 1
-                b += c >= edges[b + 1]
+                b = b + (c >= edges[b + 1]) - (c < edges[b])
                 b = b if b < nb - 1 else nb - 1
-                b -= c < edges[b]
             else:
                 b = _bin_search(c, edges, nb, extra)
             binbuf[j] = b
