@@ -93,7 +93,6 @@ def test_gridsearch_on_dask_equals_sequential(client):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     human = rng.dirichlet(np.ones(3), size=300)
-    gold = human.argmax(1)
     grid = {"label_source": [GoldLabels(), HumanSoftLabels(), LabelSmoothing(0.2)],
             "C": [0.1, 1.0]}
     kw = dict(scoring={"nll": get_scorer("neg_cross_entropy"),

@@ -210,7 +210,7 @@ def test_crowd_aggregate_uses_training_rows(routing):
 
 
 def test_sources_work_with_the_network():
-    torch = pytest.importorskip("torch")  # noqa: F841
+    pytest.importorskip("torch")
     from sksoft.neural_network import SoftNeuralNetClassifier
 
     X, gold, human = data(n=150)

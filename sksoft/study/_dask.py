@@ -7,7 +7,7 @@ __all__ = ["dask_client", "require_dask"]
 
 def require_dask():
     try:
-        import dask  # noqa: F401
+        import dask  # noqa: F401  (availability check)
         import distributed  # noqa: F401
     except ImportError:
         raise ImportError(

@@ -365,12 +365,12 @@ def _executor(cfg, data, tasks):
     if cfg.backend == "dask":
         from ._dask import dask_client
 
-        with dask_client(cfg.scheduler, cfg.n_jobs) as client:
-            # large arrays go to the workers once, not with every task
-            with parallel_config(backend="dask", scatter=[data]):
-                yield from Parallel(n_jobs=-1, return_as="generator_unordered")(
-                    delayed(fit_one)(t, data, cfg) for t in tasks)
-            del client
+        # the client becomes the default one that joblib's dask backend uses; large arrays go
+        # to the workers once (scatter), not with every task
+        with dask_client(cfg.scheduler, cfg.n_jobs), \
+                parallel_config(backend="dask", scatter=[data]):
+            yield from Parallel(n_jobs=-1, return_as="generator_unordered")(
+                delayed(fit_one)(t, data, cfg) for t in tasks)
         return
     yield from Parallel(n_jobs=cfg.n_jobs, return_as="generator_unordered")(
         delayed(fit_one)(t, data, cfg) for t in tasks)
