@@ -21,7 +21,7 @@ ctypedef fused target_t:
     double
 
 cdef extern from "_rowstats.h" nogil:
-    # max, first argmax, sum and min of a row of up to 64 columns (SSE2 lanes on x86-64)
+    # max, first argmax, sum and min of a row (SSE2 lanes on x86-64, scalar elsewhere)
     void sksoft_rowstats_f(const float* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
                            double* sum, double* mn)
     void sksoft_rowstats_d(const double* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
@@ -129,48 +129,6 @@ cdef inline double _xlogx(floating x) noexcept nogil:
         return x * log(x)
 
 
-cdef inline void _row_max_wide(const floating* p, Py_ssize_t K, double* best_out,
-                               Py_ssize_t* arg_out, double* sum_out, double* min_out) noexcept nogil:
-    # Large K: eight independent max/min/sum accumulators (vectorisable, no loop-carried
-    # dependency on one register), then one scan for the first index attaining the maximum.
-    cdef double m[8]
-    cdef double n8[8]
-    cdef double s8[8]
-    cdef double v, best, mn, s
-    cdef Py_ssize_t k = 0, r, arg
-    for r in range(8):
-        m[r] = p[r]
-        n8[r] = p[r]
-        s8[r] = 0.0
-    while k + 8 <= K:
-        for r in range(8):
-            v = p[k + r]
-            m[r] = v if v > m[r] else m[r]
-            n8[r] = v if v < n8[r] else n8[r]
-            s8[r] += v
-        k += 8
-    best = m[0]
-    mn = n8[0]
-    s = 0.0
-    for r in range(8):
-        best = m[r] if m[r] > best else best
-        mn = n8[r] if n8[r] < mn else mn
-        s += s8[r]
-    while k < K:
-        v = p[k]
-        best = v if v > best else best
-        mn = v if v < mn else mn
-        s += v
-        k += 1
-    arg = 0
-    while arg < K - 1 and p[arg] != best:
-        arg += 1
-    best_out[0] = best
-    arg_out[0] = arg
-    sum_out[0] = s
-    min_out[0] = mn
-
-
 cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y, Py_ssize_t b0,
                        Py_ssize_t m, Py_ssize_t K, double tol, long long* err) noexcept nogil:
     # Slow path, only for a block known to hold a bad row: find which row and why.
@@ -239,7 +197,6 @@ cdef void _rows(
     cdef double* acc_cls
     cdef double* acc_sum
     cdef bint soft = T != NULL
-    cdef bint wide = K >= 32
 
     if err[0] >= 0:
         return
@@ -252,9 +209,7 @@ cdef void _rows(
         bad = False
         for j in range(m):
             p = P + (b0 + j) * K
-            if wide:
-                _row_max_wide(p, K, &cbuf[j], &argbuf[j], &s, &mn)
-            elif floating is float:
+            if floating is float:
                 sksoft_rowstats_f(p, K, &cbuf[j], &argbuf[j], &s, &mn)
             else:
                 sksoft_rowstats_d(p, K, &cbuf[j], &argbuf[j], &s, &mn)

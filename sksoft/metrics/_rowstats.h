@@ -1,5 +1,5 @@
 /* Row statistics for the calibration kernel: maximum, first index of the maximum, sum and
- * minimum of one probability row, for rows of up to 64 columns.
+ * minimum of one probability row (any width; up to 64 columns without data-dependent branches).
  *
  * With SSE2 (every x86-64 CPU, so no runtime dispatch is needed) the row is read in 128-bit
  * lanes: max / min / sum are lane-wise, and the first argmax comes from a bit mask of the lanes
@@ -65,9 +65,116 @@ static inline void sksoft_rowstats_scalar_d(const double *p, Py_ssize_t K, doubl
 
 #ifdef SKSOFT_HAVE_SSE2
 
+/* Wide rows (K > 64): four independent lane accumulators for max / min / sum (so the loop is
+ * not bound by the latency of one dependency chain), then a scan of 4-column blocks that stops
+ * at the first block holding the maximum. */
+static inline void sksoft_rowstats_wide_f(const float *p, Py_ssize_t K, double *best,
+                                          Py_ssize_t *arg, double *sum, double *mn) {
+    __m128 x0 = _mm_loadu_ps(p), x1 = x0, x2 = x0, x3 = x0;
+    __m128 n0 = x0, n1 = x0, n2 = x0, n3 = x0;
+    __m128 s0 = _mm_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    Py_ssize_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m128 a = _mm_loadu_ps(p + k), b = _mm_loadu_ps(p + k + 4);
+        __m128 c = _mm_loadu_ps(p + k + 8), d = _mm_loadu_ps(p + k + 12);
+        x0 = _mm_max_ps(x0, a); x1 = _mm_max_ps(x1, b);
+        x2 = _mm_max_ps(x2, c); x3 = _mm_max_ps(x3, d);
+        n0 = _mm_min_ps(n0, a); n1 = _mm_min_ps(n1, b);
+        n2 = _mm_min_ps(n2, c); n3 = _mm_min_ps(n3, d);
+        s0 = _mm_add_ps(s0, a); s1 = _mm_add_ps(s1, b);
+        s2 = _mm_add_ps(s2, c); s3 = _mm_add_ps(s3, d);
+    }
+    for (; k + 4 <= K; k += 4) {
+        __m128 a = _mm_loadu_ps(p + k);
+        x0 = _mm_max_ps(x0, a); n0 = _mm_min_ps(n0, a); s0 = _mm_add_ps(s0, a);
+    }
+    double s = 0.0;
+    if (k < K) {  /* the last, overlapping block for max / min; the rest summed one by one */
+        __m128 a = _mm_loadu_ps(p + K - 4);
+        x0 = _mm_max_ps(x0, a); n0 = _mm_min_ps(n0, a);
+        for (; k < K; k++) s += p[k];
+    }
+    x0 = _mm_max_ps(_mm_max_ps(x0, x1), _mm_max_ps(x2, x3));
+    n0 = _mm_min_ps(_mm_min_ps(n0, n1), _mm_min_ps(n2, n3));
+    s0 = _mm_add_ps(_mm_add_ps(s0, s1), _mm_add_ps(s2, s3));
+    __m128 t = _mm_max_ps(x0, _mm_shuffle_ps(x0, x0, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm_max_ps(t, _mm_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    __m128 u = _mm_min_ps(n0, _mm_shuffle_ps(n0, n0, _MM_SHUFFLE(1, 0, 3, 2)));
+    u = _mm_min_ps(u, _mm_shuffle_ps(u, u, _MM_SHUFFLE(2, 3, 0, 1)));
+    float lanes[4];
+    _mm_storeu_ps(lanes, s0);
+    s += ((double)lanes[0] + (double)lanes[1]) + ((double)lanes[2] + (double)lanes[3]);
+    Py_ssize_t a = 0;
+    int m = 0;
+    for (k = 0; k + 4 <= K; k += 4) {
+        m = _mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(p + k), t));
+        if (m) break;
+    }
+    if (m) {
+        a = k + sksoft_ctz64((uint64_t)m);
+    } else {
+        for (a = k; a < K && p[a] != _mm_cvtss_f32(t); a++) {}
+        if (a >= K) a = 0;  /* NaN maximum: the row is rejected by its sum */
+    }
+    *best = _mm_cvtss_f32(t); *mn = _mm_cvtss_f32(u); *sum = s; *arg = a;
+}
+
+static inline void sksoft_rowstats_wide_d(const double *p, Py_ssize_t K, double *best,
+                                          Py_ssize_t *arg, double *sum, double *mn) {
+    __m128d x0 = _mm_loadu_pd(p), x1 = x0, x2 = x0, x3 = x0;
+    __m128d n0 = x0, n1 = x0, n2 = x0, n3 = x0;
+    __m128d s0 = _mm_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    Py_ssize_t k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m128d a = _mm_loadu_pd(p + k), b = _mm_loadu_pd(p + k + 2);
+        __m128d c = _mm_loadu_pd(p + k + 4), d = _mm_loadu_pd(p + k + 6);
+        x0 = _mm_max_pd(x0, a); x1 = _mm_max_pd(x1, b);
+        x2 = _mm_max_pd(x2, c); x3 = _mm_max_pd(x3, d);
+        n0 = _mm_min_pd(n0, a); n1 = _mm_min_pd(n1, b);
+        n2 = _mm_min_pd(n2, c); n3 = _mm_min_pd(n3, d);
+        s0 = _mm_add_pd(s0, a); s1 = _mm_add_pd(s1, b);
+        s2 = _mm_add_pd(s2, c); s3 = _mm_add_pd(s3, d);
+    }
+    for (; k + 2 <= K; k += 2) {
+        __m128d a = _mm_loadu_pd(p + k);
+        x0 = _mm_max_pd(x0, a); n0 = _mm_min_pd(n0, a); s0 = _mm_add_pd(s0, a);
+    }
+    double s = 0.0;
+    if (k < K) {
+        __m128d a = _mm_loadu_pd(p + K - 2);
+        x0 = _mm_max_pd(x0, a); n0 = _mm_min_pd(n0, a);
+        s += p[K - 1];
+    }
+    x0 = _mm_max_pd(_mm_max_pd(x0, x1), _mm_max_pd(x2, x3));
+    n0 = _mm_min_pd(_mm_min_pd(n0, n1), _mm_min_pd(n2, n3));
+    s0 = _mm_add_pd(_mm_add_pd(s0, s1), _mm_add_pd(s2, s3));
+    __m128d t = _mm_max_pd(x0, _mm_shuffle_pd(x0, x0, 1));
+    __m128d u = _mm_min_pd(n0, _mm_shuffle_pd(n0, n0, 1));
+    double lanes[2];
+    _mm_storeu_pd(lanes, s0);
+    s += lanes[0] + lanes[1];
+    Py_ssize_t a = 0;
+    int m = 0;
+    for (k = 0; k + 2 <= K; k += 2) {
+        m = _mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(p + k), t));
+        if (m) break;
+    }
+    if (m) {
+        a = k + sksoft_ctz64((uint64_t)m);
+    } else {
+        for (a = k; a < K && p[a] != _mm_cvtsd_f64(t); a++) {}
+        if (a >= K) a = 0;
+    }
+    *best = _mm_cvtsd_f64(t); *mn = _mm_cvtsd_f64(u); *sum = s; *arg = a;
+}
+
 static inline void sksoft_rowstats_f(const float *p, Py_ssize_t K, double *best, Py_ssize_t *arg,
                                      double *sum, double *mn) {
-    if (K < 4 || K > SKSOFT_ROWSTATS_MAX_K) {
+    if (K > SKSOFT_ROWSTATS_MAX_K) {
+        sksoft_rowstats_wide_f(p, K, best, arg, sum, mn);
+        return;
+    }
+    if (K < 4) {
         sksoft_rowstats_scalar_f(p, K, best, arg, sum, mn);
         return;
     }
@@ -109,7 +216,11 @@ static inline void sksoft_rowstats_f(const float *p, Py_ssize_t K, double *best,
 
 static inline void sksoft_rowstats_d(const double *p, Py_ssize_t K, double *best, Py_ssize_t *arg,
                                      double *sum, double *mn) {
-    if (K < 2 || K > SKSOFT_ROWSTATS_MAX_K) {
+    if (K > SKSOFT_ROWSTATS_MAX_K) {
+        sksoft_rowstats_wide_d(p, K, best, arg, sum, mn);
+        return;
+    }
+    if (K < 2) {
         sksoft_rowstats_scalar_d(p, K, best, arg, sum, mn);
         return;
     }
