@@ -92,7 +92,8 @@ def n_sums():
 
 cdef inline Py_ssize_t _bin_uniform(double c, const double* e, Py_ssize_t nb) noexcept nogil:
     # Multiply-and-truncate gives the bin up to one rounding step; one comparison against the
-    # float64 edges on each side makes the result exactly "e[b] <= c < e[b+1]" (last bin closed).
+    # float64 edges on each side (two independent loads, at most one correction applies) makes
+    # the result exactly "e[b] <= c < e[b+1]", the last bin closed so that 1.0 falls in it.
     cdef Py_ssize_t b = <Py_ssize_t>(c * nb)
     b = b if b < nb - 1 else nb - 1
     b = b if b > 0 else 0
@@ -197,6 +198,8 @@ cdef void _rows(
     cdef double* acc_cls
     cdef double* acc_sum
     cdef bint soft = T != NULL
+    cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
+    cdef double av
 
     if err[0] >= 0:
         return
@@ -231,36 +234,44 @@ cdef void _rows(
         if bad:
             _first_error(P, T, Y, b0, m, K, tol, err)
             return
-        # (2) bins and accuracies
-        for j in range(m):
-            c = cbuf[j]
-            if round32:
-                c = <double>(<float>c)
-                cbuf[j] = c
-            if uniform:
-                # multiply-and-truncate, then both one-step corrections from two independent
-                # loads (at most one applies); confidence 1.0 goes to the closed last bin
-                b = <Py_ssize_t>(c * nb)
-                b = b if b < nb - 1 else nb - 1
-                b = b + (c >= edges[b + 1]) - (c < edges[b])
-                b = b if b < nb - 1 else nb - 1
-            else:
-                b = _bin_search(c, edges, nb, extra)
-            binbuf[j] = b
-            if soft:
-                abuf[j] = T[(b0 + j) * K + argbuf[j]]
-            else:
-                abuf[j] = 1.0 if argbuf[j] == Y[b0 + j] else 0.0
-        # (3) histograms
-        for j in range(m):
-            if W != NULL:
-                w = W[b0 + j]
-            if G != NULL:
-                g = G[b0 + j]
-            h = top + (j & (N_SUB - 1)) * top_sub + (g * nbo + binbuf[j]) * 3
-            h[0] += w
-            h[1] += w * cbuf[j]
-            h[2] += w * abuf[j]
+        if fast:
+            # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
+            # in one loop without per-row branches
+            for j in range(m):
+                c = cbuf[j]
+                b = _bin_uniform(c, edges, nb)
+                av = 1.0 if argbuf[j] == Y[b0 + j] else 0.0
+                abuf[j] = av
+                h = top + (j & (N_SUB - 1)) * top_sub + b * 3
+                h[0] += 1.0
+                h[1] += c
+                h[2] += av
+        else:
+            # (2) bins and accuracies
+            for j in range(m):
+                c = cbuf[j]
+                if round32:
+                    c = <double>(<float>c)
+                    cbuf[j] = c
+                if uniform:
+                    b = _bin_uniform(c, edges, nb)
+                else:
+                    b = _bin_search(c, edges, nb, extra)
+                binbuf[j] = b
+                if soft:
+                    abuf[j] = T[(b0 + j) * K + argbuf[j]]
+                else:
+                    abuf[j] = 1.0 if argbuf[j] == Y[b0 + j] else 0.0
+            # (3) histograms
+            for j in range(m):
+                if W != NULL:
+                    w = W[b0 + j]
+                if G != NULL:
+                    g = G[b0 + j]
+                h = top + (j & (N_SUB - 1)) * top_sub + (g * nbo + binbuf[j]) * 3
+                h[0] += w
+                h[1] += w * cbuf[j]
+                h[2] += w * abuf[j]
         if row_conf != NULL:
             for j in range(m):
                 row_conf[b0 + j] = cbuf[j]
