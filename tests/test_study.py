@@ -102,3 +102,12 @@ def test_cli_reports_bad_input_cleanly(tmp_path, capsys):
               "--no-progress", "--out", str(tmp_path / "o")])
     assert exc.value.code == 2
     assert "missing.npz" in capsys.readouterr().err
+
+
+def test_cnn_study_on_images(tmp_path):
+    res = run(model="cnn", sources=("gold", "teacher"), seeds=1, folds=2, epochs=4,
+              out=str(tmp_path / "cnn"), progress=False, figures=False)
+    df = res.results
+    assert set(df["source"]) == {"gold", "teacher"}
+    acc = df[(df["metric"] == "gold_accuracy") & (df["bin"].astype(str) == "all")]["value"]
+    assert (acc > 0.5).all()  # trained on the 8x8 digit images, far better than chance (0.1)

@@ -260,10 +260,11 @@ def fit_one(task, data, cfg):
             items = train[dyn.indices_]
             dm = data_map(dyn.logits_, gold[items])
             h_ent = difficulty_scores(human[items])
-            rows.append(("all", "carto_confidence_vs_entropy",
-                         float(spearmanr(dm["confidence"], h_ent).statistic)))
-            rows.append(("all", "carto_variability_vs_entropy",
-                         float(spearmanr(dm["variability"], h_ent).statistic)))
+            for name in ("confidence", "variability"):
+                # undefined (NaN) when either side is constant, e.g. after a single epoch
+                ok = np.ptp(dm[name]) > 0 and np.ptp(h_ent) > 0
+                rho = float(spearmanr(dm[name], h_ent).statistic) if ok else float("nan")
+                rows.append(("all", f"carto_{name}_vs_entropy", rho))
             if seed == 0 and fold == 0:
                 out["dynamics"] = {"items": items, "logits": dyn.logits_, **dm}
     return out
