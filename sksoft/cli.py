@@ -16,8 +16,10 @@ def _study_parser(sub):
         "calibration, stability and alignment with human uncertainty. Writes results.csv, "
         "summary.md, config.json and figures to --out.",
     )
-    p.add_argument("--data", choices=["digits", "cifar10h"], default="digits",
-                   help="built-in ambiguous digits (default) or CIFAR-10H")
+    p.add_argument("--data", default="digits",
+                   help="digits (built-in ambiguous digits, default), cifar10h, or your own "
+                   ".npz with X (or images), y_gold, and soft_labels or counts (optionally "
+                   "annotations, class_names)")
     p.add_argument("--data-path", default=None,
                    help="CIFAR-10H: an .npz, or a folder with cifar10h-counts.npy and "
                    "cifar-10-binary.tar.gz (default: download and cache)")

@@ -113,3 +113,23 @@ def test_cnn_study_on_images(tmp_path):
     acc = df[sel].set_index(["source", "fold"])["value"]
     assert (acc["gold"] > 0.5).all()  # trained on the 8x8 digit images, far above chance (0.1)
     assert acc["teacher"].notna().all()  # distilled from a short-trained, cross-fitted CNN
+
+
+def test_study_on_own_data(tmp_path):
+    from sksoft.datasets import make_ambiguous_digits
+
+    d = make_ambiguous_digits(random_state=1)
+    path = tmp_path / "mine.npz"
+    np.savez(path, X=d.X, y_gold=d.y_gold, counts=d.counts, annotations=d.annotations)
+    res = run(data=str(path), model="logreg", sources=("gold", "human", "dawid_skene"), seeds=1,
+              folds=2, out=str(tmp_path / "o"), progress=False, figures=False)
+    assert res.complete and res.data_info["n_items"] == len(d.X)
+    arrays = {"images": d.images[:, None], "y_gold": d.y_gold, "soft_labels": d.soft_labels}
+    res = run(data=arrays, model="logreg", sources=("gold",), seeds=1, folds=2,
+              out=str(tmp_path / "p"), progress=False, figures=False)
+    cfg = json.loads((tmp_path / "p" / "config.json").read_text())
+    assert cfg["config"]["data"] == "arrays given to sksoft.study.run"
+    with pytest.raises(ValueError, match="y_gold must be"):
+        run(data={"X": d.X, "y_gold": d.y_gold + 20, "counts": d.counts}, progress=False)
+    with pytest.raises(ValueError, match="needs y_gold"):
+        run(data={"X": d.X, "y_gold": d.y_gold}, progress=False)

@@ -4,7 +4,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -69,7 +69,7 @@ class StudyConfig:
 
     def resolved(self):
         """Apply --quick and check values."""
-        cfg = StudyConfig(**asdict(self))
+        cfg = replace(self)  # shallow: user arrays given as data are not copied
         if cfg.quick:
             cfg.seeds = min(cfg.seeds, 2)
             cfg.folds = min(cfg.folds, 3)
@@ -79,8 +79,10 @@ class StudyConfig:
             raise ValueError(f"unknown sources {sorted(unknown)}; choose from {sorted(SOURCE_LABELS)}.")
         if cfg.model not in ("logreg", "mlp", "cnn"):
             raise ValueError(f"model must be logreg, mlp or cnn; got {cfg.model!r}.")
-        if cfg.data not in ("digits", "cifar10h"):
-            raise ValueError(f"data must be digits or cifar10h; got {cfg.data!r}.")
+        if isinstance(cfg.data, str) and cfg.data not in ("digits", "cifar10h") \
+                and not cfg.data.endswith(".npz"):
+            raise ValueError(f"data must be digits, cifar10h, a path to an .npz or a dict of "
+                             f"arrays; got {cfg.data!r}.")
         if cfg.backend not in ("loky", "dask", "sequential"):
             raise ValueError(f"backend must be loky, dask or sequential; got {cfg.backend!r}.")
         if cfg.seeds < 1 or cfg.folds < 2 or cfg.difficulty_bins < 1:
@@ -90,8 +92,56 @@ class StudyConfig:
 
 
 # --------------------------------------------------------------------------- data
+def own_data(arrays, name="user data"):
+    """Validate a user's arrays for the study.
+
+    ``arrays`` (a dict, or the arrays of an ``.npz``) holds ``X`` (n, d) features and/or
+    ``images`` (n, channels, height, width), ``y_gold`` (n,) integer class codes, and the human
+    labels as ``soft_labels`` (n, K) distributions or ``counts`` (n, K) votes; optionally
+    ``annotations`` (n, n_annotators) wide votes with NaN for missing, ``class_names`` (K,).
+    """
+    from .._targets import check_probability_matrix, validate_rows
+    from ..annotations import counts_to_soft
+
+    keys = set(arrays)
+    if "y_gold" not in keys or not ({"soft_labels", "counts"} & keys) \
+            or not ({"X", "images"} & keys):
+        raise ValueError("study data needs y_gold, soft_labels or counts, and X or images; got "
+                         f"{sorted(keys)}.")
+    if "soft_labels" in keys:
+        human = np.asarray(check_probability_matrix(arrays["soft_labels"], name="soft_labels"),
+                           dtype=np.float64)
+        validate_rows(human, "soft_labels")
+    else:
+        human = counts_to_soft(arrays["counts"])
+    n, K = human.shape
+    y = np.asarray(arrays["y_gold"])
+    if y.shape != (n,) or y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= K:
+        raise ValueError(f"y_gold must be {n} integer class codes in [0, {K}).")
+    out = {"y_gold": y.astype(np.intp), "human": human, "name": str(name),
+           "annotations": np.asarray(arrays["annotations"], dtype=np.float64)
+           if "annotations" in keys else None,
+           "class_names": np.asarray(arrays["class_names"]) if "class_names" in keys
+           else np.array([str(k) for k in range(K)])}
+    for key in ("X", "images"):
+        if key in keys:
+            a = np.asarray(arrays[key], dtype=np.float32)
+            if a.shape[0] != n:
+                raise ValueError(f"{key} has {a.shape[0]} rows but the labels have {n}.")
+            out[key] = a
+    if "X" not in out:
+        out["X"] = out["images"].reshape(n, -1)
+    out.setdefault("images", None)
+    return out
+
+
 def load_study_data(cfg):
     """Features, gold labels, human distributions (and annotations / images when present)."""
+    if not isinstance(cfg.data, str):
+        return own_data(cfg.data, cfg.extra.get("name", "user data"))
+    if cfg.data.endswith(".npz"):
+        with np.load(cfg.data, allow_pickle=False) as z:
+            return own_data({k: z[k] for k in z.files}, cfg.extra.get("name", cfg.data))
     if cfg.data == "digits":
         from ..datasets import make_ambiguous_digits
 
@@ -228,6 +278,8 @@ def fit_one(task, data, cfg):
 
         torch.set_num_threads(1)
     X = data["images"] if cfg.model == "cnn" else data["X"]
+    if X is None:
+        raise ValueError("the cnn model needs images (n, channels, height, width) in the data.")
     gold, human = data["y_gold"], data["human"]
     K = human.shape[1]
     model = make_model(cfg, make_source(source_name, seed * 1000 + fold, cfg), seed * 1000 + fold, K)
@@ -407,7 +459,10 @@ def run(config=None, **kwargs):
         raise ValueError(f"the dawid_skene source needs annotator-level votes, which {cfg.data} "
                          "does not provide (only vote counts).")
     tasks = _tasks(cfg, data)
-    config_json = {"config": asdict(cfg), "data": {"name": data["name"],
+    settings = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    if not isinstance(settings["data"], str):
+        settings["data"] = "arrays given to sksoft.study.run"
+    config_json = {"config": settings, "data": {"name": data["name"],
                    "n_items": int(data["human"].shape[0])}, "versions": _versions(),
                    "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                    "seeds": {"cv_split": "StratifiedKFold(shuffle=True, random_state=seed)",
