@@ -46,15 +46,70 @@ def _study_parser(sub):
     return p
 
 
+def _report_parser(sub):
+    p = sub.add_parser(
+        "report",
+        help="calibration report of saved predictions",
+        description="Every calibration metric of predictions saved in an .npz with y_prob "
+        "(n, K) and y_true (n,) labels or (n, K) label distributions; optionally groups (n,). "
+        "Without a file, a report on the built-in ambiguous digits (logistic regression, "
+        "held-out half).",
+    )
+    p.add_argument("file", nargs="?", default=None)
+    p.add_argument("--n-bins", type=int, default=15)
+    p.add_argument("--strategy", choices=["uniform", "quantile"], default="uniform")
+    p.add_argument("--difficulty-bins", type=int, default=0,
+                   help="group by difficulty bins of a soft y_true (0: no groups)")
+    p.add_argument("--csv", default=None, help="also write the table to this CSV file")
+    return p
+
+
+def report(args):
+    import numpy as np
+
+    from .metrics import calibration_report, difficulty_bins, difficulty_scores
+
+    if args.file is None:
+        from .datasets import make_ambiguous_digits
+        from .linear_model import SoftLogisticRegression
+
+        d = make_ambiguous_digits()
+        half = np.arange(len(d.X)) % 2 == 0
+        model = SoftLogisticRegression(C=0.1).fit(d.X[half], d.soft_labels[half])
+        y_true, y_prob, groups = d.soft_labels[~half], model.predict_proba(d.X[~half]), None
+        print("built-in ambiguous digits: logistic regression trained on human soft labels of "
+              "half the items, evaluated against the human labels of the other half\n")
+    else:
+        with np.load(args.file, allow_pickle=False) as z:
+            if "y_prob" not in z.files or "y_true" not in z.files:
+                raise ValueError(f"{args.file} needs arrays y_prob and y_true; has {z.files}.")
+            y_true, y_prob = z["y_true"], z["y_prob"]
+            groups = z["groups"] if "groups" in z.files else None
+    if args.difficulty_bins and np.ndim(y_true) == 2:
+        groups = difficulty_bins(difficulty_scores(y_true), n_bins=args.difficulty_bins)[0]
+    rep = calibration_report(y_true, y_prob, groups=groups, n_bins=args.n_bins,
+                             strategy=args.strategy)
+    print(rep)
+    if args.csv:
+        rep.to_frame().to_csv(args.csv)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="sksoft", description="Soft-label learning and fast calibration metrics.")
     sub = parser.add_subparsers(dest="command")
     _study_parser(sub)
+    _report_parser(sub)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    if args.command == "report":
+        try:
+            return report(args)
+        except (ValueError, OSError) as exc:
+            parser.error(str(exc))
     from .study import run
 
     try:

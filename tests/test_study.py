@@ -133,3 +133,22 @@ def test_study_on_own_data(tmp_path):
         run(data={"X": d.X, "y_gold": d.y_gold + 20, "counts": d.counts}, progress=False)
     with pytest.raises(ValueError, match="needs y_gold"):
         run(data={"X": d.X, "y_gold": d.y_gold}, progress=False)
+
+
+def test_report_command(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    y = rng.dirichlet(np.ones(3), size=200)
+    p = rng.dirichlet(np.ones(3), size=200)
+    np.savez(tmp_path / "pred.npz", y_true=y, y_prob=p)
+    assert main(["report", str(tmp_path / "pred.npz"), "--difficulty-bins", "2",
+                 "--csv", str(tmp_path / "r.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "overall" in out and "ece" in out
+    table = pd.read_csv(tmp_path / "r.csv", index_col=0)
+    from sksoft.metrics import expected_calibration_error
+
+    assert table.loc["overall", "ece"] == pytest.approx(expected_calibration_error(y, p))
+    assert main(["report"]) == 0  # the built-in example
+    with pytest.raises(SystemExit):
+        np.savez(tmp_path / "bad.npz", y=y)
+        main(["report", str(tmp_path / "bad.npz")])

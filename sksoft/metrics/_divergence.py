@@ -135,6 +135,8 @@ def entropy(y_prob, *, sample_weight=None, average=True):
 
 def _weighted_spearman(a, b, w):
     ra, rb = rankdata(a), rankdata(b)
+    if ra.shape[0] < 2 or np.ptp(ra) == 0 or np.ptp(rb) == 0:
+        return float("nan")  # a constant side: the correlation is undefined
     if w is None:
         w = np.ones_like(ra)
     w = w / w.sum()

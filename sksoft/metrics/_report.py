@@ -53,11 +53,13 @@ class CalibrationReport:
         names = [c for c in _ORDER if c in self.overall]
         rows = [("overall", self.overall)] + [(str(g), m) for g, m in self.groups.items()]
         width = max(len(r[0]) for r in rows) + 2
-        head = "group".ljust(width) + "".join(f"{n[:12]:>13}" for n in names)
+        cols = [max(len(n), 9) + 2 for n in names]
+        head = "group".ljust(width) + "".join(f"{n:>{c}}" for n, c in zip(names, cols))
         lines = [head]
         for label, m in rows:
             cells = "".join(
-                f"{m[n]:>13.0f}" if n == "n_samples" else f"{m[n]:>13.4f}" for n in names
+                f"{m[n]:>{c}.0f}" if n == "n_samples" else f"{m[n]:>{c}.4f}"
+                for n, c in zip(names, cols)
             )
             lines.append(label.ljust(width) + cells)
         return "\n".join(lines)
