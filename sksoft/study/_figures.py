@@ -143,7 +143,7 @@ def seed_spread_figure(results, path):
             ax.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"],
                             color=line.get_color(), alpha=0.15)
         ax.set_xlabel("epoch")
-        ax.set_title("validation loss (mean ± std over seeds, folds)")
+        ax.set_title("validation loss on each source's own targets\n(mean ± std over seeds, folds)")
         ax.legend(fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
