@@ -38,7 +38,7 @@ def is_soft_target(y):
     return len(shape) == 2 and shape[1] >= 2
 
 
-def _as_float_array(a, name, *, keep_float32=True):
+def _as_float_array(a, name):
     """Convert to a float32/float64 ndarray without copying when possible."""
     if hasattr(a, "toarray") and not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a dense array; got a sparse {type(a).__name__}.")
@@ -52,7 +52,7 @@ def _as_float_array(a, name, *, keep_float32=True):
             ) from None
         if arr.dtype.kind == "c":
             raise TypeError(f"{name} must hold real numbers; got complex values.")
-    if arr.dtype == np.float32 and keep_float32:
+    if arr.dtype == np.float32:
         return arr
     if arr.dtype != np.float64:
         arr = arr.astype(np.float64)
