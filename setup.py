@@ -74,7 +74,7 @@ def _openmp_flags(compiler):
 class BuildExt(build_ext):
     def build_extensions(self):
         cflags, lflags = _openmp_flags(self.compiler)
-        opt = [] if self.compiler.compiler_type == "msvc" else ["-O3"]
+        opt = [] if self.compiler.compiler_type == "msvc" else ["-O3", "-fno-trapping-math"]
         state = "enabled" if cflags else "disabled (single-threaded kernels)"
         print(f"sksoft: OpenMP {state}")
         for ext in self.extensions:

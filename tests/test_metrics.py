@@ -499,3 +499,65 @@ def test_first_argmax_and_validation_for_every_width(dtype):
         bad[77, K - 1] = np.nan
         with pytest.raises(ValueError, match="NaN or infinity .first in row 77"):
             expected_calibration_error(y, bad)
+
+
+# --------------------------------------------------------------------------- vectorised paths
+@pytest.fixture(params=[0, 1], ids=["baseline", "avx2"])
+def vec_level(request):
+    """Run a test on each compiled code path of _vecmath.h (the AVX2 one where the CPU has it)."""
+    from sksoft.metrics import _kernels
+
+    if request.param > _kernels.vec_level_available():
+        pytest.skip("this CPU or build has no AVX2 + FMA code path")
+    best = _kernels.vec_level_available()
+    assert _kernels.set_vec_level(request.param) == request.param
+    yield request.param
+    _kernels.set_vec_level(best)
+
+
+@pytest.mark.parametrize("K", [2, 3, 10, 37, 300])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_bins", [1, 2, 15])
+def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):
+    rng = np.random.default_rng(K * 7 + n_bins)
+    n = 700
+    for soft in (False, True):
+        p = random_probs(rng, n, K, "dirichlet", dtype)
+        p[:20] = np.eye(K, dtype=dtype)[rng.integers(0, K, 20)]  # exact zeros and ones
+        p[20:40] = (np.full(K, 1.0 / K)).astype(dtype)  # ties, values on a bin edge for K=2
+        y = random_probs(rng, n, K, "grid") if soft else rng.integers(0, K, n)
+        groups = rng.integers(0, 3, n)
+        rtol = 2e-6 if dtype == np.float32 else 1e-11
+        pref = p.astype(np.float64)
+        expected = ref.scores(y, pref, eps=1e-12)
+        rep = calibration_report(y, p, n_bins=n_bins, groups=groups, eps=1e-12)
+        for name in expected:
+            assert rep[name] == pytest.approx(expected[name], rel=rtol, abs=1e-12), name
+        assert rep["classwise_ece"] == pytest.approx(
+            ref.classwise_ece(y, pref, n_bins), rel=1e-9, abs=1e-12)
+        for g, metrics in rep.groups.items():
+            m = groups == g
+            assert metrics["n_samples"] == m.sum()
+            assert metrics["cross_entropy"] == pytest.approx(
+                ref.scores(y[m], pref[m], eps=1e-12)["cross_entropy"], rel=rtol)
+            assert metrics["classwise_ece"] == pytest.approx(
+                ref.classwise_ece(y[m], pref[m], n_bins), rel=1e-9, abs=1e-12)
+        for norm in ("l1", "max"):
+            assert classwise_calibration_error(y, p, n_bins=n_bins, norm=norm) == pytest.approx(
+                ref.classwise_ece(y, pref, n_bins, norm), rel=1e-9, abs=1e-12)
+
+
+def test_vectorised_log_is_accurate(vec_level):
+    # entropy() of two-point rows p, 1-p exercises x log x over many binades
+    p1 = np.concatenate([np.logspace(-300, 0, 2000), np.linspace(0.5, 1, 1001)])
+    for eps in (None, 1e-300, 0.0):
+        P = np.column_stack([p1, 1 - p1])
+        got = cross_entropy(np.zeros(len(p1), int), P, eps=eps)
+        with np.errstate(divide="ignore"):
+            lo = np.finfo(float).eps if eps is None else eps
+            want = float(np.mean(-np.log(np.maximum(p1, lo))))
+        assert got == pytest.approx(want, rel=1e-14)
+    rows = np.column_stack([p1, 1 - p1])
+    want = -(rows * np.log(np.where(rows > 0, rows, 1))).sum(1)
+    got = calibration_report(np.zeros(len(p1), int), rows)["entropy_pred"]
+    assert got == pytest.approx(want.mean(), rel=1e-14)

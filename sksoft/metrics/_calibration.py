@@ -10,6 +10,7 @@ from ._stats import (
     _check_choice,
     _check_groups,
     _check_n_bins,
+    drop_empty_groups,
     bin_means,
     calibration_error_from_hist,
     equal_mass_edges,
@@ -118,9 +119,9 @@ def compute_stats(
         )
     elif binning == "torchmetrics":
         edges = np.append(edges, np.inf)
-    res.update(edges=edges, class_edges=class_edges, group_labels=group_labels,
-               n_samples=prob.shape[0], soft=y_soft is not None, weight=weight, codes=codes)
-    return res
+    res.update(edges=edges, class_edges=class_edges, n_samples=prob.shape[0],
+               soft=y_soft is not None, weight=weight, codes=codes)
+    return drop_empty_groups(res, group_labels)
 
 
 def expected_calibration_error(

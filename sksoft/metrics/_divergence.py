@@ -182,7 +182,7 @@ def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
         return _weighted_spearman(ht, hp, w)
     out = {}
     for code, label in enumerate(res["group_labels"]):
-        m = res["codes"] == code
+        m = res["codes"] == res["group_codes"][code]
         out[label.item() if hasattr(label, "item") else label] = _weighted_spearman(
             ht[m], hp[m], None if w is None else w[m]
         )

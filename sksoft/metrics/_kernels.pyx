@@ -27,6 +27,25 @@ cdef extern from "_rowstats.h" nogil:
     void sksoft_rowstats_d(const double* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
                            double* sum, double* mn)
 
+cdef extern from "_vecmath.h" nogil:
+    # vectorised x log x, logarithms and per-row statistics of hard-label rows, compiled for the
+    # baseline ISA and AVX2 + FMA with runtime dispatch (see _vecmath.h)
+    int sksoft_vec_set_level(int level)
+    int sksoft_vec_available()
+    int SK_TMP
+    void sksoft_hard_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
+                             double* tmp, double* v, double* q, double* h)
+    void sksoft_hard_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
+                             double* tmp, double* v, double* q, double* h)
+    void sksoft_hard_scores(const double* v, const double* q, Py_ssize_t n, double eps,
+                            double* brier, double* ce, double* js, double* tv)
+    Py_ssize_t sksoft_sparse_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
+                                    const Py_ssize_t* G, double e1, double* col, int* off,
+                                    int* cell)
+    Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
+                                    const Py_ssize_t* G, double e1, double* col, int* off,
+                                    int* cell)
+
 cdef extern from *:
     """
     #ifdef _OPENMP
@@ -52,6 +71,7 @@ cdef extern from *:
 cdef enum:
     N_SUB = 4
     BLOCK = 256
+    TMP = 4096  # = SK_TMP in _vecmath.h
     S_WEIGHT = 0
     S_ACC = 1
     S_BRIER = 2
@@ -63,7 +83,8 @@ cdef enum:
     S_HTRUE2 = 8
     S_HPRED2 = 9
     S_HCROSS = 10
-    N_SUMS = 11
+    S_COUNT = 11
+    N_SUMS = 12
     E_PROB_NONFINITE = 1
     E_PROB_NEGATIVE = 2
     E_PROB_SUM = 4
@@ -88,6 +109,22 @@ def max_threads():
 
 def n_sums():
     return N_SUMS
+
+
+def set_vec_level(int level):
+    """Choose the vectorised code path: 0 baseline, 1 AVX2 + FMA, -1 the best the CPU has.
+
+    Returns the level in use (never above what the CPU supports). For tests and benchmarks.
+    """
+    return sksoft_vec_set_level(level)
+
+
+def vec_level_available():
+    """The best vectorised code path this CPU and build support (0 or 1)."""
+    return sksoft_vec_available()
+
+
+sksoft_vec_set_level(-1)
 
 
 cdef inline Py_ssize_t _bin_uniform(double c, const double* e, Py_ssize_t nb) noexcept nogil:
@@ -173,9 +210,10 @@ cdef void _rows(
     const Py_ssize_t* G, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t K,
     const double* edges, Py_ssize_t nb, Py_ssize_t nbo, bint uniform, bint extra,
     bint round32,
-    const double* cedges, Py_ssize_t ncb, bint cuniform,
+    const double* cedges, Py_ssize_t ncb, bint cuniform, bint sparse,
     double eps, double tol, bint want_scores, bint want_entropy,
     double* top, double* cls, double* sums, Py_ssize_t n_groups,
+    double* colp, double* colt, int* hits, Py_ssize_t hit_half,
     double* row_conf, double* row_acc, double* row_hpred, double* row_htrue,
     long long* err,
 ) noexcept nogil:
@@ -186,19 +224,37 @@ cdef void _rows(
     cdef double abuf[BLOCK]
     cdef Py_ssize_t argbuf[BLOCK]
     cdef Py_ssize_t binbuf[BLOCK]
-    cdef Py_ssize_t i, j, k, b, b0, m, g = 0, y = 0
+    # per-row statistics of hard-label rows (vectorised, see _vecmath.h) and scratch
+    cdef double vbuf[BLOCK]
+    cdef double qbuf[BLOCK]
+    cdef double hbuf[BLOCK]
+    cdef double brbuf[BLOCK]
+    cdef double cebuf[BLOCK]
+    cdef double jsbuf[BLOCK]
+    cdef double tvbuf[BLOCK]
+    cdef double tmp[TMP]
+    cdef Py_ssize_t i, j, k, b, b0, m, g = 0, y = 0, nh, hit, o, cell
     cdef const floating* p
     cdef const target_t* t
     cdef double v, tv, s, mn, c, w = 1.0
     cdef double brier, ce, htrue, hpred, js, tvd, d, lp, mid
+    cdef double s_brier, s_ce, s_hpred, s_js, s_tv, s_hpred2
     cdef bint bad
     cdef Py_ssize_t top_sub = n_groups * nbo * 3
     cdef Py_ssize_t cls_sub = n_groups * K * ncb * 3
     cdef double* h
     cdef double* acc_cls
     cdef double* acc_sum
+    cdef double* colp_g
+    cdef double* colt_g
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
+    # Classwise equal-width bins without weights: only values >= the first inner edge are binned
+    # one by one (a row summing to 1 has at most n_bins of them); bin 0 of every class follows
+    # from the column sums after the pass (see _finish_classwise).
+    cdef bint sparse_cls = cls != NULL and sparse
+    cdef double e1 = cedges[1] if cls != NULL else 0.0
+    cdef bint hard_scores = want_scores and not soft
     cdef double av
 
     if err[0] >= 0:
@@ -272,12 +328,62 @@ cdef void _rows(
                 h[0] += w
                 h[1] += w * cbuf[j]
                 h[2] += w * abuf[j]
+        # rows per group
+        if G == NULL:
+            sums[S_COUNT] += m
+        else:
+            for j in range(m):
+                sums[G[b0 + j] * N_SUMS + S_COUNT] += 1.0
         if row_conf != NULL:
             for j in range(m):
                 row_conf[b0 + j] = cbuf[j]
                 row_acc[b0 + j] = abuf[j]
-        # (4) classwise bins and scores
-        if cls != NULL or want_scores:
+        # (4a) classwise bins, sparse: the block's column sums, minus the values outside bin 0
+        # (binned one by one) = the sums of bin 0, added once per block
+        if sparse_cls:
+            if floating is float:
+                nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
+                                          colp, hits, hits + hit_half)
+            else:
+                nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
+                                          colp, hits, hits + hit_half)
+            if soft:
+                for j in range(m):
+                    if G != NULL:
+                        g = G[b0 + j]
+                    t = T + (b0 + j) * K
+                    colt_g = colt + g * K
+                    for k in range(K):
+                        colt_g[k] += t[k]
+            else:
+                for j in range(m):
+                    if G != NULL:
+                        g = G[b0 + j]
+                    y = Y[b0 + j]
+                    b = _bin_uniform(P[(b0 + j) * K + y], cedges, ncb)
+                    cls[(j & (N_SUB - 1)) * cls_sub + ((g * K + y) * ncb + b) * 3 + 2] += 1.0
+            for hit in range(nh):
+                o = hits[hit]
+                cell = hits[hit_half + hit]
+                v = P[b0 * K + o]
+                b = _bin_uniform(v, cedges, ncb)
+                acc_cls = cls + (hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3
+                acc_cls[0] += 1.0
+                acc_cls[1] += v
+                colp[cell] -= v
+                if soft:
+                    tv = T[b0 * K + o]
+                    acc_cls[2] += tv
+                    colt[cell] -= tv
+            # bin 0's counts are derived after the pass (rows minus the binned values)
+            for k in range(n_groups * K):
+                cls[k * ncb * 3 + 1] += colp[k]
+                colp[k] = 0.0
+                if soft:
+                    cls[k * ncb * 3 + 2] += colt[k]
+                    colt[k] = 0.0
+        # (4b) classwise bins, dense (weights, or per-class edges)
+        elif cls != NULL:
             for j in range(m):
                 i = b0 + j
                 p = P + i * K
@@ -289,75 +395,122 @@ cdef void _rows(
                     t = T + i * K
                 else:
                     y = Y[i]
-                if cls != NULL:
-                    acc_cls = cls + (j & (N_SUB - 1)) * cls_sub + g * K * ncb * 3
-                    for k in range(K):
-                        v = p[k]
-                        if cuniform:
-                            b = _bin_uniform(v, cedges, ncb)
-                        else:
-                            b = _bin_search(v, cedges + k * (ncb + 1), ncb, False)
-                        acc_cls[(k * ncb + b) * 3] += w
-                        acc_cls[(k * ncb + b) * 3 + 1] += w * v
-                        if soft:
-                            acc_cls[(k * ncb + b) * 3 + 2] += w * t[k]
-                        elif k == y:
-                            acc_cls[(k * ncb + b) * 3 + 2] += w
-                if not want_scores:
-                    continue
-                hpred = 0.0
-                if want_entropy:
-                    for k in range(K):
-                        hpred -= _xlogx(p[k])
-                if soft:
-                    brier = 0.0
-                    ce = 0.0
-                    htrue = 0.0
-                    js = 0.0
-                    tvd = 0.0
-                    for k in range(K):
-                        v = p[k]
-                        tv = t[k]
-                        d = v - tv
-                        brier += d * d
-                        tvd += fabs(d)
-                        if tv > 0:
-                            lp = log(v if v > eps else eps)
-                            ce -= tv * lp
-                            htrue -= tv * log(tv)
-                            mid = 0.5 * (v + tv)
-                            js += 0.5 * tv * log(tv / mid)
-                            if v > 0:
-                                js += 0.5 * v * log(v / mid)
-                        elif v > 0:
-                            # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
-                            js += 0.5 * v * LOG2
-                    tvd *= 0.5
-                else:
-                    # One-hot target: every score needs only p[y] (and the sum of squares).
-                    v = p[y]
-                    brier = 1.0 - 2.0 * v
-                    for k in range(K):
-                        brier += <double>p[k] * <double>p[k]
-                    ce = -log(v if v > eps else eps)
-                    htrue = 0.0
-                    js = -0.5 * log(0.5 * (1.0 + v)) + 0.5 * (1.0 - v) * LOG2
+                acc_cls = cls + (j & (N_SUB - 1)) * cls_sub + g * K * ncb * 3
+                for k in range(K):
+                    v = p[k]
+                    if cuniform:
+                        b = _bin_uniform(v, cedges, ncb)
+                    else:
+                        b = _bin_search(v, cedges + k * (ncb + 1), ncb, False)
+                    acc_cls[(k * ncb + b) * 3] += w
+                    acc_cls[(k * ncb + b) * 3 + 1] += w * v
+                    if soft:
+                        acc_cls[(k * ncb + b) * 3 + 2] += w * t[k]
+                    elif k == y:
+                        acc_cls[(k * ncb + b) * 3 + 2] += w
+        if not want_scores:
+            b0 += m
+            continue
+        # (4c) scores of hard targets: vectorised per-row statistics, then sums
+        if hard_scores:
+            if floating is float:
+                sksoft_hard_block_f(P + b0 * K, m, K, Y + b0, tmp, vbuf, qbuf,
+                                    hbuf if want_entropy else NULL)
+            else:
+                sksoft_hard_block_d(P + b0 * K, m, K, Y + b0, tmp, vbuf, qbuf,
+                                    hbuf if want_entropy else NULL)
+            if not want_entropy:
+                for j in range(m):
+                    hbuf[j] = 0.0
+            sksoft_hard_scores(vbuf, qbuf, m, eps, brbuf, cebuf, jsbuf, tvbuf)
+            if row_hpred != NULL:
+                for j in range(m):
+                    row_hpred[b0 + j] = hbuf[j]
+                    row_htrue[b0 + j] = 0.0
+            if G == NULL and W == NULL:
+                s_brier = 0.0
+                s_ce = 0.0
+                s_hpred = 0.0
+                s_js = 0.0
+                s_tv = 0.0
+                s_hpred2 = 0.0
+                for j in range(m):
+                    s_brier += brbuf[j]
+                    s_ce += cebuf[j]
+                    s_hpred += hbuf[j]
+                    s_js += jsbuf[j]
+                    s_tv += tvbuf[j]
+                    s_hpred2 += hbuf[j] * hbuf[j]
+                sums[S_BRIER] += s_brier
+                sums[S_CE] += s_ce
+                sums[S_HPRED] += s_hpred
+                sums[S_JS] += s_js
+                sums[S_TV] += s_tv
+                sums[S_HPRED2] += s_hpred2
+            else:
+                for j in range(m):
+                    if W != NULL:
+                        w = W[b0 + j]
+                    if G != NULL:
+                        g = G[b0 + j]
+                    acc_sum = sums + g * N_SUMS
+                    acc_sum[S_BRIER] += w * brbuf[j]
+                    acc_sum[S_CE] += w * cebuf[j]
+                    acc_sum[S_HPRED] += w * hbuf[j]
+                    acc_sum[S_JS] += w * jsbuf[j]
+                    acc_sum[S_TV] += w * tvbuf[j]
+                    acc_sum[S_HPRED2] += w * hbuf[j] * hbuf[j]
+            b0 += m
+            continue
+        # (4d) scores of soft targets, row by row
+        for j in range(m):
+            i = b0 + j
+            p = P + i * K
+            t = T + i * K
+            if W != NULL:
+                w = W[i]
+            if G != NULL:
+                g = G[i]
+            hpred = 0.0
+            if want_entropy:
+                for k in range(K):
+                    hpred -= _xlogx(p[k])
+            brier = 0.0
+            ce = 0.0
+            htrue = 0.0
+            js = 0.0
+            tvd = 0.0
+            for k in range(K):
+                v = p[k]
+                tv = t[k]
+                d = v - tv
+                brier += d * d
+                tvd += fabs(d)
+                if tv > 0:
+                    lp = log(v if v > eps else eps)
+                    ce -= tv * lp
+                    htrue -= tv * log(tv)
+                    mid = 0.5 * (v + tv)
+                    js += 0.5 * tv * log(tv / mid)
                     if v > 0:
-                        js += 0.5 * v * log(2.0 * v / (1.0 + v))
-                    tvd = 1.0 - v
-                acc_sum = sums + g * N_SUMS
-                acc_sum[S_BRIER] += w * brier
-                acc_sum[S_CE] += w * ce
-                acc_sum[S_HTRUE] += w * htrue
-                acc_sum[S_HPRED] += w * hpred
-                acc_sum[S_JS] += w * js
-                acc_sum[S_TV] += w * tvd
-                acc_sum[S_HTRUE2] += w * htrue * htrue
-                acc_sum[S_HPRED2] += w * hpred * hpred
-                acc_sum[S_HCROSS] += w * htrue * hpred
-                if row_hpred != NULL:
-                    row_hpred[i] = hpred
-                    row_htrue[i] = htrue
+                        js += 0.5 * v * log(v / mid)
+                elif v > 0:
+                    # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
+                    js += 0.5 * v * LOG2
+            tvd *= 0.5
+            acc_sum = sums + g * N_SUMS
+            acc_sum[S_BRIER] += w * brier
+            acc_sum[S_CE] += w * ce
+            acc_sum[S_HTRUE] += w * htrue
+            acc_sum[S_HPRED] += w * hpred
+            acc_sum[S_JS] += w * js
+            acc_sum[S_TV] += w * tvd
+            acc_sum[S_HTRUE2] += w * htrue * htrue
+            acc_sum[S_HPRED2] += w * hpred * hpred
+            acc_sum[S_HCROSS] += w * htrue * hpred
+            if row_hpred != NULL:
+                row_hpred[i] = hpred
+                row_htrue[i] = htrue
         b0 += m
 
 
@@ -418,6 +571,21 @@ def calibration_pass(
         cls_buf = np.zeros((nt, 1), dtype=np.float64)
     sum_buf = np.zeros((nt, n_groups, N_SUMS), dtype=np.float64)
     err_buf = np.full((nt, 2), -1, dtype=np.int64)
+    # sparse classwise binning (equal-width class bins, no weights): per-thread column sums of
+    # the current block and the positions of its values outside bin 0 -- at most
+    # (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they are binned)
+    cdef bint sparse = (classwise and class_uniform and weight.shape[0] == 0
+                        and BLOCK * K < 2**31)
+    cdef Py_ssize_t per_row = 0
+    if sparse:
+        per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
+        col_buf = np.zeros((nt, 2, n_groups * K), dtype=np.float64)
+        hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 1)), dtype=np.intc)
+    else:
+        col_buf = np.zeros((nt, 2, 1), dtype=np.float64)
+        hit_buf = np.zeros((nt, 1), dtype=np.intc)
+    cdef double[:, :, ::1] col_v = col_buf
+    cdef int[:, ::1] hit_v = hit_buf
 
     cdef double[:, :, :, :, ::1] top_v = top_buf
     cdef double[:, ::1] cls_v = cls_buf.reshape(nt, -1)
@@ -441,12 +609,18 @@ def calibration_pass(
     cdef double* cls_p = &cls_v[0, 0]
     cdef double* sum_p = &sum_v[0, 0, 0]
     cdef long long* err_p = &err_v[0, 0]
+    cdef Py_ssize_t col_stride = col_v.shape[1] * col_v.shape[2]
+    cdef Py_ssize_t half = col_v.shape[2]
+    cdef double* col_p = &col_v[0, 0, 0]
+    cdef int* hit_p = &hit_v[0, 0]
+    cdef Py_ssize_t hit_stride = hit_v.shape[1]
 
     if nt == 1:
         with nogil:
             _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32,
-                  CE, ncb, class_uniform, eps, tol, want_scores, want_entropy,
+                  CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
+                  col_p, col_p + half, hit_p, hit_stride // 2,
                   rc, ra, rhp, rht, err_p)
     else:
         for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
@@ -456,10 +630,12 @@ def calibration_pass(
             if stop > n:
                 stop = n
             _rows(P, T, Y, W, Gp, start, stop, K, E, nb, nbo, uniform, extra_bin, round32,
-                  CE, ncb, class_uniform, eps, tol, want_scores, want_entropy,
+                  CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
                   top_p + tid * top_stride,
                   (cls_p + tid * cls_stride) if classwise else NULL,
                   sum_p + tid * n_groups * N_SUMS, n_groups,
+                  col_p + tid * col_stride, col_p + tid * col_stride + half,
+                  hit_p + tid * hit_stride, hit_stride // 2,
                   rc, ra, rhp, rht, err_p + 2 * tid)
 
     top = top_buf.sum(axis=(0, 1))
@@ -468,6 +644,14 @@ def calibration_pass(
     # weight and accuracy sums are those of the top-label histogram
     sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
     sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
+    if sparse:
+        # bin 0 of every class holds the rows not binned elsewhere (counts are exact integers)
+        count0 = sums[:, S_COUNT][:, None] - cls[:, :, 1:, 0].sum(axis=2)
+        cls[:, :, 0, 0] = count0
+        empty = count0 <= 0
+        cls[:, :, 0, 1] = np.where(empty, 0.0, np.maximum(cls[:, :, 0, 1], 0.0))
+        if soft:
+            cls[:, :, 0, 2] = np.where(empty, 0.0, np.maximum(cls[:, :, 0, 2], 0.0))
     bad = err_buf[err_buf[:, 0] >= 0]
     if bad.shape[0]:
         j = int(np.argmin(bad[:, 0]))

@@ -128,12 +128,13 @@ def calibration_report(
     codes, w = res["codes"], res["weight"]
     rows = res["rows"]
 
-    def block(sel_top, sel_cls, sel_sums, mask):
+    def block(sel_top, sel_cls, sel_sums, code):
+        mask = None if code is None or not soft else codes == res["group_codes"][code]
         m = metrics_from_stats(sel_top, sel_cls, sel_sums)
         pearson = m.pop("entropy_pearson")
         if chunked:
             m["entropy_pearson"] = pearson
-        m["n_samples"] = int(res["n_samples"] if mask is None else mask.sum())
+        m["n_samples"] = int(res["n_samples"] if code is None else res["group_rows"][code])
         if soft:
             ht = rows["htrue"] if mask is None else rows["htrue"][mask]
             hp = rows["hpred"] if mask is None else rows["hpred"][mask]
@@ -148,5 +149,5 @@ def calibration_report(
     if groups is not None:
         for code, label in enumerate(res["group_labels"]):
             key = label.item() if hasattr(label, "item") else label
-            per_group[key] = block(top[code], cls[code], sums[code], codes == code)
+            per_group[key] = block(top[code], cls[code], sums[code], code)
     return CalibrationReport(overall, per_group)

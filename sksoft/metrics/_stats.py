@@ -35,6 +35,7 @@ SUM_FIELDS = (
     "entropy_true_sq",
     "entropy_pred_sq",
     "entropy_cross",
+    "count",
 )
 _F = {name: i for i, name in enumerate(SUM_FIELDS)}
 assert len(SUM_FIELDS) == _kernels.n_sums()
@@ -151,8 +152,18 @@ def equal_mass_edges(values, n_bins, sample_weight=None):
     return np.asarray(edges, dtype=np.float64)
 
 
+# Integer groups spanning at most this many consecutive values are used as codes directly (an
+# O(n) shift instead of np.unique's sort); groups that no row has are dropped after the pass.
+_GROUP_RANGE_MAX = 256
+
+
 def _check_groups(groups, n):
-    """Return (codes, labels) for a 1-D group vector, or (None, [None])."""
+    """Return (codes, labels) for a 1-D group vector, or (None, [None]).
+
+    ``labels[c]`` is the group of the rows with code ``c``. For integer (and boolean) groups
+    within a small range the codes are the values minus the smallest one, and ``labels`` may
+    include values that no row has; :func:`drop_empty_groups` removes them after the pass.
+    """
     if groups is None:
         return None, np.array([None], dtype=object)
     g = np.asarray(groups)
@@ -160,8 +171,37 @@ def _check_groups(groups, n):
         raise ValueError(f"groups must have shape ({n},); got {g.shape}.")
     if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
         raise ValueError("groups contains NaN or infinity.")
+    if g.dtype.kind in "iub" and n > 0:
+        gi = g.view(np.uint8) if g.dtype.kind == "b" else g
+        lo, hi = int(gi.min()), int(gi.max())
+        if hi - lo < _GROUP_RANGE_MAX:
+            if gi.dtype == np.intp and lo == 0:
+                codes = np.ascontiguousarray(gi)
+            else:
+                codes = np.subtract(gi, lo, dtype=np.intp)
+            return codes, np.arange(lo, hi + 1).astype(g.dtype)
     labels, codes = np.unique(g, return_inverse=True)
     return codes.astype(np.intp), labels
+
+
+def drop_empty_groups(res, labels):
+    """Remove the groups without rows from a pass's statistics (in place).
+
+    Adds ``group_labels``, ``group_rows`` (rows per kept group) and ``group_codes`` (the code of
+    each kept group in the per-row ``codes``) to ``res``.
+    """
+    rows = res["sums"][:, _F["count"]]
+    keep = np.flatnonzero(rows > 0)
+    if keep.shape[0] != rows.shape[0]:
+        res["top"] = res["top"][keep]
+        res["sums"] = res["sums"][keep]
+        if res.get("cls") is not None:
+            res["cls"] = res["cls"][keep]
+        labels = labels[keep]
+    res["group_labels"] = labels
+    res["group_rows"] = rows[keep].astype(np.int64)
+    res["group_codes"] = keep
+    return res
 
 
 def prepare_inputs(y_true, y_prob, *, labels=None, sample_weight=None, trust_range=False):

@@ -1,0 +1,211 @@
+/* Body of the vectorisable kernels in _vecmath.h. It is included twice: once for the baseline
+ * instruction set and, on x86-64 with GCC or Clang, once more compiled for AVX2 + FMA (SK_FN
+ * appends the suffix, SK_ATTR holds the target attribute). Everything is plain C written so that
+ * the compiler can vectorise the loops: no branches on data, bit casts through memcpy. */
+
+/* Natural logarithm of a normal, finite x > 0 (callers clamp below at DBL_MIN).
+ * x = 2^e * m with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(s) with s = (m - 1) / (m + 1),
+ * |s| <= 0.1716, from the Taylor series of atanh up to s^21 (truncation below 2.5e-17
+ * relative); e * log(2) in two parts so that the product is exact. Within 2 ulp of log(x). */
+SK_ATTR static inline double SK_FN(sk_log)(double x) {
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    uint64_t mbits = (u & UINT64_C(0x000FFFFFFFFFFFFF)) | UINT64_C(0x3FF0000000000000);
+    uint64_t ebits = (u >> 52) | UINT64_C(0x4330000000000000);
+    double m, e;
+    memcpy(&m, &mbits, sizeof m);  /* x's mantissa, in [1, 2) */
+    memcpy(&e, &ebits, sizeof e);
+    /* (a double comparison: SSE2 has no 64-bit integer one) */
+    double big = m > 1.4142135623730951 ? 1.0 : 0.0;
+    m = m * (1.0 - 0.5 * big);
+    e = e - (4503599627370496.0 + 1023.0) + big; /* the unbiased exponent, exactly */
+    double s = (m - 1.0) / (m + 1.0);
+    double z = s * s;
+    double r = 1.0 / 21.0;
+    r = r * z + 1.0 / 19.0;
+    r = r * z + 1.0 / 17.0;
+    r = r * z + 1.0 / 15.0;
+    r = r * z + 1.0 / 13.0;
+    r = r * z + 1.0 / 11.0;
+    r = r * z + 1.0 / 9.0;
+    r = r * z + 1.0 / 7.0;
+    r = r * z + 1.0 / 5.0;
+    r = r * z + 1.0 / 3.0;
+    double s2 = s + s;
+    return e * SK_LN2_HI + (s2 * z * r + (e * SK_LN2_LO + s2));
+}
+
+/* The same in single precision for float32 data: s^11 suffices (truncation below 1e-9
+ * relative), within about 2 ulp of logf. */
+SK_ATTR static inline float SK_FN(sk_logf)(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t mant = u & UINT32_C(0x007FFFFF);
+    uint32_t big = mant > UINT32_C(0x003504F3) ? 1 : 0; /* mantissa of sqrt(2) */
+    uint32_t mbits = mant | ((UINT32_C(127) - big) << 23);
+    int32_t e = (int32_t)((u >> 23) + big) - 127;
+    float m;
+    memcpy(&m, &mbits, sizeof m);
+    float s = (m - 1.0f) / (m + 1.0f);
+    float z = s * s;
+    float r = 1.0f / 11.0f;
+    r = r * z + 1.0f / 9.0f;
+    r = r * z + 1.0f / 7.0f;
+    r = r * z + 1.0f / 5.0f;
+    r = r * z + 1.0f / 3.0f;
+    float s2 = s + s;
+    float ef = (float)e;
+    return ef * SK_LN2F_HI + (s2 * z * r + (ef * SK_LN2F_LO + s2));
+}
+
+/* out[i] = x[i] * log(x[i]) for non-negative finite x (0 for 0; subnormal x use log(DBL_MIN),
+ * an absolute error below 1e-305). */
+SK_ATTR static void SK_FN(sk_xlogx_f)(const float *SK_RESTRICT x, Py_ssize_t n,
+                                      double *SK_RESTRICT out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float v = x[i];
+        float l = SK_FN(sk_logf)(v > SK_FLT_MIN ? v : SK_FLT_MIN);
+        out[i] = (double)(v * l);
+    }
+}
+
+SK_ATTR static void SK_FN(sk_xlogx_d)(const double *SK_RESTRICT x, Py_ssize_t n,
+                                      double *SK_RESTRICT out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double v = x[i];
+        double l = SK_FN(sk_log)(v > SK_DBL_MIN ? v : SK_DBL_MIN);
+        out[i] = v * l;
+    }
+}
+
+/* Scores of rows with a hard (one-hot) target, from v = p[y] and q = sum_k p[k]^2:
+ * Brier 1 - 2v + q, cross-entropy -log(max(v, eps)), total variation 1 - v, and
+ * Jensen-Shannon  log 2 - (1+v)/2 log(1+v) + v/2 log v  (the target's mass is all on y, so
+ * the mixture is (1+v)/2 there and p[k]/2 elsewhere, which contributes p[k]/2 log 2 each). */
+SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const double *SK_RESTRICT q,
+                                          Py_ssize_t n, double eps, double *SK_RESTRICT brier,
+                                          double *SK_RESTRICT ce, double *SK_RESTRICT js,
+                                          double *SK_RESTRICT tv) {
+    double lo = eps > SK_DBL_MIN ? eps : SK_DBL_MIN;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double vi = v[i];
+        double lv = SK_FN(sk_log)(vi > SK_DBL_MIN ? vi : SK_DBL_MIN);
+        double l1 = SK_FN(sk_log)(1.0 + vi);
+        double lc = SK_FN(sk_log)(vi > lo ? vi : lo);
+        brier[i] = 1.0 - 2.0 * vi + q[i];
+        ce[i] = -lc;
+        js[i] = SK_LN2 - 0.5 * (1.0 + vi) * l1 + 0.5 * vi * lv;
+        tv[i] = 1.0 - vi;
+    }
+    if (eps < SK_DBL_MIN) {
+        /* only a user's eps below DBL_MIN lets a subnormal or zero p[y] reach the log */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double c = v[i] > eps ? v[i] : eps;
+            if (c < SK_DBL_MIN) ce[i] = c > 0.0 ? -log(c) : HUGE_VAL;
+        }
+    }
+}
+
+/* Row sums of an (m, K) block held contiguously: out[j] = sum_k x[j*K + k]. */
+SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m, Py_ssize_t K,
+                                      double *SK_RESTRICT out) {
+    for (Py_ssize_t j = 0; j < m; j++) {
+        const double *r = x + j * K;
+        double s0 = 0.0, s1 = 0.0;
+        Py_ssize_t k = 0;
+        for (; k + 2 <= K; k += 2) {
+            s0 += r[k];
+            s1 += r[k + 1];
+        }
+        if (k < K) s0 += r[k];
+        out[j] = s0 + s1;
+    }
+}
+
+/* Per-row statistics of the hard-label scores for m rows of K probabilities: v[j] = p[y[j]],
+ * q[j] = sum_k p^2 and, if h is not NULL, h[j] = -sum_k p log p. tmp holds SK_TMP doubles. */
+#define SK_BODY_HARD_BLOCK(T, XLOGX)                                                          \
+    for (Py_ssize_t j = 0; j < m; j++) v[j] = (double)P[j * K + y[j]];                        \
+    Py_ssize_t rows = K <= SK_TMP ? SK_TMP / K : 1;                                             \
+    for (Py_ssize_t j0 = 0; j0 < m; j0 += rows) {                                              \
+        Py_ssize_t rr = m - j0 < rows ? m - j0 : rows;                                         \
+        const T *p = P + j0 * K;                                                               \
+        if (K <= SK_TMP) {                                                                     \
+            Py_ssize_t len = rr * K;                                                           \
+            for (Py_ssize_t i = 0; i < len; i++) tmp[i] = (double)p[i] * (double)p[i];       \
+            SK_FN(sk_row_sums)(tmp, rr, K, q + j0);                                            \
+            if (h != NULL) {                                                                   \
+                SK_FN(XLOGX)(p, len, tmp);                                                     \
+                SK_FN(sk_row_sums)(tmp, rr, K, h + j0);                                        \
+                for (Py_ssize_t j = 0; j < rr; j++) h[j0 + j] = -h[j0 + j];                    \
+            }                                                                                  \
+        } else {                                                                               \
+            double sq = 0.0, sh = 0.0, part;                                                   \
+            for (Py_ssize_t c = 0; c < K; c += SK_TMP) {                                       \
+                Py_ssize_t len = K - c < SK_TMP ? K - c : SK_TMP;                              \
+                for (Py_ssize_t i = 0; i < len; i++) tmp[i] = (double)p[c + i] * (double)p[c + i]; \
+                SK_FN(sk_row_sums)(tmp, 1, len, &part);                                        \
+                sq += part;                                                                    \
+                if (h != NULL) {                                                               \
+                    SK_FN(XLOGX)(p + c, len, tmp);                                             \
+                    SK_FN(sk_row_sums)(tmp, 1, len, &part);                                    \
+                    sh += part;                                                                \
+                }                                                                              \
+            }                                                                                  \
+            q[j0] = sq;                                                                        \
+            if (h != NULL) h[j0] = -sh;                                                        \
+        }                                                                                      \
+    }
+
+SK_ATTR static void SK_FN(sk_hard_block_f)(const float *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,
+                                           const Py_ssize_t *SK_RESTRICT y,
+                                           double *SK_RESTRICT tmp, double *SK_RESTRICT v,
+                                           double *SK_RESTRICT q, double *SK_RESTRICT h) {
+    SK_BODY_HARD_BLOCK(float, sk_xlogx_f)
+}
+
+SK_ATTR static void SK_FN(sk_hard_block_d)(const double *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,
+                                           const Py_ssize_t *SK_RESTRICT y,
+                                           double *SK_RESTRICT tmp, double *SK_RESTRICT v,
+                                           double *SK_RESTRICT q, double *SK_RESTRICT h) {
+    SK_BODY_HARD_BLOCK(double, sk_xlogx_d)
+}
+
+/* Sparse classwise binning of m rows (see _kernels.pyx): adds each row to the column sums of
+ * its group (col[g*K + k]) and lists the values >= e1, i.e. outside bin 0, as their offset in
+ * the block (off) and their group-and-class cell (cell = g*K + k). Returns how many. The list
+ * is written without branches: every value is stored and the count advances only for hits, so
+ * off and cell need room for one more entry than the hits. */
+#define SK_BODY_SPARSE_HITS(T)                                                                \
+    Py_ssize_t nh = 0;                                                                         \
+    for (Py_ssize_t j = 0; j < m; j++) {                                                       \
+        const T *p = P + j * K;                                                                \
+        Py_ssize_t gk = G != NULL ? G[j] * K : 0;                                              \
+        double *SK_RESTRICT c = col + gk;                                                      \
+        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k];                               \
+    }                                                                                          \
+    for (Py_ssize_t j = 0; j < m; j++) {                                                       \
+        const T *p = P + j * K;                                                                \
+        int gk = G != NULL ? (int)(G[j] * K) : 0;                                              \
+        int o = (int)(j * K);                                                                  \
+        for (Py_ssize_t k = 0; k < K; k++) {                                                   \
+            off[nh] = o + (int)k;                                                              \
+            cell[nh] = gk + (int)k;                                                            \
+            nh += (double)p[k] >= e1;                                                          \
+        }                                                                                      \
+    }                                                                                          \
+    return nh;
+
+SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_f)(const float *SK_RESTRICT P, Py_ssize_t m,
+                                                  Py_ssize_t K, const Py_ssize_t *G, double e1,
+                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
+                                                  int *SK_RESTRICT cell) {
+    SK_BODY_SPARSE_HITS(float)
+}
+
+SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_d)(const double *SK_RESTRICT P, Py_ssize_t m,
+                                                  Py_ssize_t K, const Py_ssize_t *G, double e1,
+                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
+                                                  int *SK_RESTRICT cell) {
+    SK_BODY_SPARSE_HITS(double)
+}
