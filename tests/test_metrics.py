@@ -561,3 +561,70 @@ def test_vectorised_log_is_accurate(vec_level):
     want = -(rows * np.log(np.where(rows > 0, rows, 1))).sum(1)
     got = calibration_report(np.zeros(len(p1), int), rows)["entropy_pred"]
     assert got == pytest.approx(want.mean(), rel=1e-14)
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 3000),
+    n_bins=st.integers(1, 40),
+    levels=st.sampled_from([2, 5, 50, 10**6]),
+    shape=st.sampled_from(["uniform", "near_one", "heavy_tie", "narrow"]),
+    n_groups=st.integers(1, 3),
+)
+@hyp
+def test_bucketed_equal_mass_equals_sorting(seed, n, n_bins, levels, shape, n_groups):
+    from sksoft.metrics import _kernels
+
+    rng = np.random.default_rng(seed)
+    v = np.floor(rng.uniform(0, 1, n) * levels) / levels
+    if shape == "near_one":
+        v = 1 - v ** 8 * 1e-3
+    elif shape == "heavy_tie":
+        v[rng.uniform(size=n) < 0.6] = 1.0
+    elif shape == "narrow":
+        v = 0.5 + v * 1e-9
+    acc = rng.integers(0, 2, n).astype(float)
+    groups = rng.integers(0, n_groups, n).astype(np.intp)
+    got = _kernels.equal_mass_binning(v, acc, groups, n_groups, n_bins, 1 + seed % 2)
+    want_edges = equal_mass_edges(v, n_bins)
+    if got is None:  # the documented fallback: the caller sorts
+        return
+    edges, hist = got
+    np.testing.assert_array_equal(edges, want_edges)
+    want_hist = _kernels.bin_1d(v, acc, np.zeros(0), groups, n_groups, want_edges)
+    np.testing.assert_allclose(hist, want_hist, rtol=1e-12, atol=1e-12)
+
+
+def test_bucketed_equal_mass_is_used_for_typical_confidences():
+    from sksoft.metrics import _kernels
+
+    rng = np.random.default_rng(0)
+    conf = np.concatenate([rng.beta(8, 1, 200_000), np.ones(50_000)])
+    acc = (rng.uniform(size=conf.shape[0]) < conf).astype(float)
+    got = _kernels.equal_mass_binning(conf, acc, np.zeros(0, dtype=np.intp), 1, 15)
+    assert got is not None
+    np.testing.assert_array_equal(got[0], equal_mass_edges(conf, 15))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_quantile_ece_large_input_equals_sorting_path(dtype):
+    # >= 50_000 rows take the bucketed equal-mass path; unit weights take the sorting one
+    rng = np.random.default_rng(5)
+    n = 60_000
+    p = random_probs(rng, n, 10, "peaked", dtype)
+    p[:5000] = np.eye(10, dtype=dtype)[rng.integers(0, 10, 5000)]  # a heavy tie at 1.0
+    y = rng.integers(0, 10, n)
+    groups = rng.integers(0, 4, n)
+    for norm in ("l1", "l2", "max"):
+        fast = expected_calibration_error(y, p, strategy="quantile", norm=norm)
+        slow = expected_calibration_error(y, p, strategy="quantile", norm=norm,
+                                          sample_weight=np.ones(n))
+        assert fast == pytest.approx(slow, rel=1e-12, abs=1e-15)
+    fast = reliability_curve(y, p, strategy="quantile", n_bins=20)
+    slow = reliability_curve(y, p, strategy="quantile", n_bins=20, sample_weight=np.ones(n))
+    np.testing.assert_array_equal(fast.edges, slow.edges)
+    np.testing.assert_allclose(fast.count, slow.count)
+    rep = calibration_report(y, p, strategy="quantile", groups=groups)
+    rep_slow = calibration_report(y, p, strategy="quantile", groups=groups, sample_weight=np.ones(n))
+    for g in rep.groups:
+        assert rep.groups[g]["ece"] == pytest.approx(rep_slow.groups[g]["ece"], rel=1e-12)

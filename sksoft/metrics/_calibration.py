@@ -10,6 +10,7 @@ from ._stats import (
     _check_choice,
     _check_groups,
     _check_n_bins,
+    _resolve_threads,
     drop_empty_groups,
     bin_means,
     calibration_error_from_hist,
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 _NORMS = ("l1", "l2", "max")
+# Below this many rows sorting the confidences is faster than bucketing them (fixed costs).
+_BUCKET_MIN_ROWS = 50_000
 
 
 def compute_stats(
@@ -108,15 +111,23 @@ def compute_stats(
         res = run_pass(prob, y_soft, y_hard, weight, codes, n_groups, **pass_args)
     if quantile:
         rows = res["rows"]
-        # confidences of float32 input are float32 values: sort them as such (exact, faster)
-        conf = rows["conf"].astype(np.float32) if prob.dtype == np.float32 else rows["conf"]
-        edges = equal_mass_edges(conf, n_bins, weight)
-        res["top"] = _kernels.bin_1d(
-            rows["conf"], rows["acc"],
-            np.zeros(0) if weight is None else weight,
-            np.zeros(0, dtype=np.intp) if codes is None else codes,
-            n_groups, edges,
-        )
+        group_codes = np.zeros(0, dtype=np.intp) if codes is None else codes
+        # unweighted and large: the same edges from a bucket histogram in O(n) (None: data too
+        # concentrated for buckets, sort instead)
+        fast = None if weight is not None or prob.shape[0] < _BUCKET_MIN_ROWS else \
+            _kernels.equal_mass_binning(
+            rows["conf"], rows["acc"], group_codes, n_groups, n_bins,
+            _resolve_threads(n_threads, prob.size))
+        if fast is not None:
+            edges, res["top"] = fast
+        else:
+            # confidences of float32 input are float32 values: sort them as such (exact, faster)
+            conf = rows["conf"].astype(np.float32) if prob.dtype == np.float32 else rows["conf"]
+            edges = equal_mass_edges(conf, n_bins, weight)
+            res["top"] = _kernels.bin_1d(
+                rows["conf"], rows["acc"], np.zeros(0) if weight is None else weight,
+                group_codes, n_groups, edges,
+            )
     elif binning == "torchmetrics":
         edges = np.append(edges, np.inf)
     res.update(edges=edges, class_edges=class_edges, n_samples=prob.shape[0],
