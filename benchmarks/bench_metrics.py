@@ -108,6 +108,7 @@ def main():
 
     print(f"sksoft benchmark: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, OpenMP={M.openmp_enabled()} threads={threads}, "
+          f"vector path={'AVX2+FMA' if _kernels.set_vec_level(-1) else 'baseline'}, "
           f"load average {os.getloadavg()[0]:.2f}")
     header = f"{'n':>9} {'K':>5} {'dtype':>7} {'method':<26} {'ms':>10} {'x floor':>8}"
     print(header)
@@ -146,6 +147,7 @@ def main():
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"load_average": os.getloadavg(), "threads": threads,
+                               "vec_level": _kernels.set_vec_level(-1),
                                "openmp": M.openmp_enabled(), "rows": rows}, indent=1))
     print(f"saved {out}")
 

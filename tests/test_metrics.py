@@ -628,3 +628,23 @@ def test_quantile_ece_large_input_equals_sorting_path(dtype):
     rep_slow = calibration_report(y, p, strategy="quantile", groups=groups, sample_weight=np.ones(n))
     for g in rep.groups:
         assert rep.groups[g]["ece"] == pytest.approx(rep_slow.groups[g]["ece"], rel=1e-12)
+
+
+@pytest.mark.parametrize("n_bins", [1, 3, 6, 10, 15, 20, 33, 100, 256, 300])
+def test_float32_confidences_on_bin_edges_are_binned_exactly(n_bins):
+    # the packed fast path bins float32 confidences by truncation when that is exact; every
+    # float32 value next to an edge must land where the float64 edge comparison puts it
+    from sksoft.metrics._stats import float32_trunc_is_exact
+
+    edges = np.linspace(0, 1, n_bins + 1)
+    c0 = edges.astype(np.float32)
+    conf = np.unique(np.concatenate([c0, np.nextafter(c0, np.float32(0)),
+                                     np.nextafter(c0, np.float32(2))]))
+    conf = conf[(conf >= 0.5) & (conf <= 1)]  # the top probability of a two-class row
+    p = np.column_stack([conf, 1 - conf]).astype(np.float32)
+    y = np.zeros(len(conf), dtype=int)
+    curve = reliability_curve(y, p, n_bins=n_bins)
+    c64 = conf.astype(np.float64)
+    want = np.clip(np.searchsorted(edges, c64, side="right") - 1, 0, n_bins - 1)
+    np.testing.assert_array_equal(curve.count, np.bincount(want, minlength=n_bins))
+    assert isinstance(float32_trunc_is_exact(n_bins), bool)

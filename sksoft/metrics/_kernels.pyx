@@ -11,6 +11,7 @@ import numpy as np
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport log, logf, fabs
+from libc.string cimport memset
 
 ctypedef fused floating:
     float
@@ -26,6 +27,14 @@ cdef extern from "_rowstats.h" nogil:
                            double* sum, double* mn)
     void sksoft_rowstats_d(const double* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
                            double* sum, double* mn)
+    # max and first argmax, and whether the row is bad (sum off 1 beyond tol, negative, NaN)
+    int sksoft_rowcheck_f(const float* p, Py_ssize_t K, double tol, double* best, Py_ssize_t* arg)
+    int sksoft_rowcheck_d(const double* p, Py_ssize_t K, double tol, double* best,
+                          Py_ssize_t* arg)
+    int sksoft_rowcheck_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, double tol,
+                                double* best, Py_ssize_t* arg)
+    int sksoft_rowcheck_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, double tol,
+                                double* best, Py_ssize_t* arg)
 
 cdef extern from "_vecmath.h" nogil:
     # vectorised x log x, logarithms and per-row statistics of hard-label rows, compiled for the
@@ -72,6 +81,8 @@ cdef enum:
     N_SUB = 4
     BLOCK = 256
     TMP = 4096  # = SK_TMP in _vecmath.h
+    PACK_MAX = 256
+    PACK_SUB = 4
     S_WEIGHT = 0
     S_ACC = 1
     S_BRIER = 2
@@ -205,11 +216,25 @@ cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y
             return
 
 
+cdef inline void _flush_packed(long long* hcnt, double* hconf, double* top, Py_ssize_t top_sub,
+                               Py_ssize_t nb) noexcept nogil:
+    cdef Py_ssize_t q, b
+    cdef long long x
+    for q in range(PACK_SUB):
+        for b in range(nb):
+            x = hcnt[q * PACK_MAX + b]
+            top[b * 3] += <double>(x & <long long>4294967295)
+            top[b * 3 + 1] += hconf[q * PACK_MAX + b]
+            top[b * 3 + 2] += <double>(x >> 32)
+            hcnt[q * PACK_MAX + b] = 0
+            hconf[q * PACK_MAX + b] = 0.0
+
+
 cdef void _rows(
     const floating* P, const target_t* T, const Py_ssize_t* Y, const double* W,
     const Py_ssize_t* G, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t K,
     const double* edges, Py_ssize_t nb, Py_ssize_t nbo, bint uniform, bint extra,
-    bint round32,
+    bint round32, bint trunc_exact,
     const double* cedges, Py_ssize_t ncb, bint cuniform, bint sparse,
     double eps, double tol, bint want_scores, bint want_entropy,
     double* top, double* cls, double* sums, Py_ssize_t n_groups,
@@ -249,6 +274,13 @@ cdef void _rows(
     cdef double* colt_g
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
+    # packed histogram of the fast path: per sub-histogram and bin, rows + (correct rows << 32)
+    cdef long long hcnt[PACK_SUB * PACK_MAX]
+    cdef double hconf[PACK_SUB * PACK_MAX]
+    cdef bint label_bad = False
+    cdef bint packed = fast and nb <= PACK_MAX
+    cdef Py_ssize_t n_packed = 0
+    cdef long long dl, ok
     # Classwise equal-width bins without weights: only values >= the first inner edge are binned
     # one by one (a row summing to 1 has at most n_bins of them); bin 0 of every class follows
     # from the column sums after the pass (see _finish_classwise).
@@ -259,20 +291,19 @@ cdef void _rows(
 
     if err[0] >= 0:
         return
+    if packed:
+        memset(hcnt, 0, sizeof(hcnt))
+        memset(hconf, 0, sizeof(hconf))
     b0 = start
     while b0 < stop:
         m = stop - b0
         if m > BLOCK:
             m = BLOCK
         # (1) max / argmax / validity
-        bad = False
-        for j in range(m):
-            p = P + (b0 + j) * K
-            if floating is float:
-                sksoft_rowstats_f(p, K, &cbuf[j], &argbuf[j], &s, &mn)
-            else:
-                sksoft_rowstats_d(p, K, &cbuf[j], &argbuf[j], &s, &mn)
-            bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
+        if floating is float:
+            bad = sksoft_rowcheck_block_f(P + b0 * K, m, K, tol, cbuf, argbuf)
+        else:
+            bad = sksoft_rowcheck_block_d(P + b0 * K, m, K, tol, cbuf, argbuf)
         if soft:
             for j in range(m):
                 t = T + (b0 + j) * K
@@ -283,14 +314,44 @@ cdef void _rows(
                     s += tv
                     mn = tv if tv < mn else mn
                 bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
-        if not soft:
-            # hard labels are used as column indices: check the range here, not in numpy
+        if not soft and not packed:
+            # hard labels are used as column indices: check the range here, not in numpy (the
+            # packed fast path checks them in its own loop, which never uses them as indices)
             for j in range(m):
                 bad = bad | (<size_t>Y[b0 + j] >= <size_t>K)
         if bad:
+            # the slow path names the row; it finds none when only the fast check's float32
+            # row sum was (within rounding) beyond tol -- the block is fine then
             _first_error(P, T, Y, b0, m, K, tol, err)
-            return
-        if fast:
+            if err[0] >= 0:
+                return
+        if fast and packed:
+            # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
+            # in one loop without per-row branches; count and hits share one integer cell
+            for j in range(m):
+                c = cbuf[j]
+                if trunc_exact:
+                    b = <Py_ssize_t>(c * nb)
+                    b = b if b < nb - 1 else nb - 1
+                else:
+                    b = _bin_uniform(c, edges, nb)
+                # correct = 1 if the argmax is the label, else 0, without a compare (GCC turns
+                # one into a branch here, which mispredicts on every other row)
+                y = Y[b0 + j]
+                label_bad = label_bad | (<size_t>y >= <size_t>K)
+                dl = argbuf[j] ^ y
+                ok = ((dl | -dl) >> 63) + 1
+                abuf[j] = <double>ok
+                hcnt[(j & (PACK_SUB - 1)) * PACK_MAX + b] += 1 + (ok << 32)
+                hconf[(j & (PACK_SUB - 1)) * PACK_MAX + b] += c
+            if label_bad:
+                _first_error(P, T, Y, b0, m, K, tol, err)
+                return
+            n_packed += m
+            if n_packed >= (1 << 30) or b0 + m >= stop:
+                _flush_packed(hcnt, hconf, top, top_sub, nb)
+                n_packed = 0
+        elif fast:
             # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
             # in one loop without per-row branches
             for j in range(m):
@@ -531,6 +592,7 @@ def calibration_pass(
     bint uniform,
     bint extra_bin,
     bint round32,
+    bint trunc_exact,
     const double[::1] class_edges,
     Py_ssize_t n_class_bins,
     bint class_uniform,
@@ -617,7 +679,7 @@ def calibration_pass(
 
     if nt == 1:
         with nogil:
-            _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32,
+            _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32, trunc_exact,
                   CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
                   col_p, col_p + half, hit_p, hit_stride // 2,
@@ -630,6 +692,7 @@ def calibration_pass(
             if stop > n:
                 stop = n
             _rows(P, T, Y, W, Gp, start, stop, K, E, nb, nbo, uniform, extra_bin, round32,
+                  trunc_exact,
                   CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
                   top_p + tid * top_stride,
                   (cls_p + tid * cls_stride) if classwise else NULL,

@@ -15,6 +15,7 @@
 
 #include <stddef.h>  /* Py_ssize_t comes from Python.h, included first by Cython */
 #include <stdint.h>
+#include <math.h>
 
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
@@ -33,6 +34,14 @@ static inline int sksoft_ctz64(uint64_t x) { return __builtin_ctzll(x); }
 #endif
 
 #define SKSOFT_ROWSTATS_MAX_K 64
+
+#if defined(__GNUC__) || defined(__clang__)
+#define SKSOFT_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define SKSOFT_ALWAYS_INLINE __forceinline
+#else
+#define SKSOFT_ALWAYS_INLINE inline
+#endif
 
 static inline void sksoft_rowstats_scalar_f(const float *p, Py_ssize_t K, double *best,
                                             Py_ssize_t *arg, double *sum, double *mn) {
@@ -255,6 +264,164 @@ static inline void sksoft_rowstats_d(const double *p, Py_ssize_t K, double *best
     *arg = mask ? sksoft_ctz64(mask) : 0;
 }
 
+/* Row check of the calibration pass: max and first argmax of the row, and whether it is bad
+ * (sum off 1 by more than tol, a negative value, or NaN/inf, which make the sum NaN/inf).
+ * For 4 <= K <= 64 the sum stays in float lanes (a float32 rounding, far inside tol) and the
+ * negative test is one comparison of the lane minima; the last partial vector is read as the
+ * overlapping final full vector, with the lanes already summed masked out. */
+static const int32_t sksoft_tail_mask_[8] = {0, 0, 0, 0, -1, -1, -1, -1};
+
+static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, double tol,
+                                                 double *best, Py_ssize_t *arg) {
+    if (K < 4 || K > SKSOFT_ROWSTATS_MAX_K) {
+        double s, mn;
+        sksoft_rowstats_f(p, K, best, arg, &s, &mn);
+        return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+    }
+    Py_ssize_t k, full = K & ~(Py_ssize_t)3;
+    __m128 vmax = _mm_loadu_ps(p), vmin = vmax, vsum = vmax;
+    for (k = 4; k < full; k += 4) {
+        __m128 v = _mm_loadu_ps(p + k);
+        vmax = _mm_max_ps(vmax, v);
+        vmin = _mm_min_ps(vmin, v);
+        vsum = _mm_add_ps(vsum, v);
+    }
+    __m128 last = _mm_loadu_ps(p + K - 4);
+    if (full < K) {
+        __m128 keep = _mm_castsi128_ps(
+            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (4 - (K - full)))));
+        vmax = _mm_max_ps(vmax, last);
+        vmin = _mm_min_ps(vmin, last);
+        vsum = _mm_add_ps(vsum, _mm_and_ps(last, keep));
+    }
+    __m128 t = _mm_max_ps(vmax, _mm_shuffle_ps(vmax, vmax, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm_max_ps(t, _mm_shuffle_ps(t, t, _MM_SHUFFLE(2, 3, 0, 1)));
+    __m128 u = _mm_add_ps(vsum, _mm_shuffle_ps(vsum, vsum, _MM_SHUFFLE(1, 0, 3, 2)));
+    u = _mm_add_ss(u, _mm_shuffle_ps(u, u, _MM_SHUFFLE(2, 3, 0, 1)));
+    int neg = _mm_movemask_ps(_mm_cmplt_ps(vmin, _mm_setzero_ps()));
+    uint64_t mask = 0;
+    for (k = 0; k < full; k += 4)
+        mask |= (uint64_t)_mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(p + k), t)) << k;
+    if (full < K)
+        mask |= (uint64_t)_mm_movemask_ps(_mm_cmpeq_ps(last, t)) << (K - 4);
+    *best = _mm_cvtss_f32(t);
+    *arg = mask ? sksoft_ctz64(mask) : 0;
+    double s = _mm_cvtss_f32(u);
+    return !(fabs(s - 1.0) <= tol) | (neg != 0);
+}
+
+static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K, double tol,
+                                                 double *best, Py_ssize_t *arg) {
+    if (K < 2 || K > SKSOFT_ROWSTATS_MAX_K) {
+        double s, mn;
+        sksoft_rowstats_d(p, K, best, arg, &s, &mn);
+        return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+    }
+    Py_ssize_t k, full = K & ~(Py_ssize_t)1;
+    __m128d vmax = _mm_loadu_pd(p), vmin = vmax, vsum = vmax;
+    for (k = 2; k < full; k += 2) {
+        __m128d v = _mm_loadu_pd(p + k);
+        vmax = _mm_max_pd(vmax, v);
+        vmin = _mm_min_pd(vmin, v);
+        vsum = _mm_add_pd(vsum, v);
+    }
+    __m128d last = _mm_loadu_pd(p + K - 2);
+    if (full < K) {
+        vmax = _mm_max_pd(vmax, last);
+        vmin = _mm_min_pd(vmin, last);
+        vsum = _mm_add_pd(vsum, _mm_unpackhi_pd(_mm_setzero_pd(), last)); /* p[K-1] in lane 1 */
+    }
+    __m128d t = _mm_max_pd(vmax, _mm_shuffle_pd(vmax, vmax, 1));
+    __m128d u = _mm_add_sd(vsum, _mm_shuffle_pd(vsum, vsum, 1));
+    int neg = _mm_movemask_pd(_mm_cmplt_pd(vmin, _mm_setzero_pd()));
+    uint64_t mask = 0;
+    for (k = 0; k < full; k += 2)
+        mask |= (uint64_t)_mm_movemask_pd(_mm_cmpeq_pd(_mm_loadu_pd(p + k), t)) << k;
+    if (full < K)
+        mask |= (uint64_t)_mm_movemask_pd(_mm_cmpeq_pd(last, t)) << (K - 2);
+    *best = _mm_cvtsd_f64(t);
+    *arg = mask ? sksoft_ctz64(mask) : 0;
+    double s = _mm_cvtsd_f64(u);
+    return !(fabs(s - 1.0) <= tol) | (neg != 0);
+}
+
+
+/* Four float32 rows at once, 4 <= K <= 16: the per-row lane vectors of max / min / sum are
+ * reduced across rows by a 4x4 transpose (9 operations for four rows instead of 4 shuffles and
+ * 4 max per row), the sum and sign checks are one vector comparison for the four rows, and the
+ * four maxima are converted to double together. Same results as sksoft_rowcheck_f. */
+static SKSOFT_ALWAYS_INLINE __m128 sksoft_reduce4_max(__m128 a, __m128 b, __m128 c, __m128 d) {
+    __m128 u0 = _mm_max_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));
+    __m128 u1 = _mm_max_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+    return _mm_max_ps(_mm_movelh_ps(u0, u1), _mm_movehl_ps(u1, u0));
+}
+
+static SKSOFT_ALWAYS_INLINE __m128 sksoft_reduce4_add(__m128 a, __m128 b, __m128 c, __m128 d) {
+    __m128 u0 = _mm_add_ps(_mm_unpacklo_ps(a, b), _mm_unpackhi_ps(a, b));
+    __m128 u1 = _mm_add_ps(_mm_unpacklo_ps(c, d), _mm_unpackhi_ps(c, d));
+    return _mm_add_ps(_mm_movelh_ps(u0, u1), _mm_movehl_ps(u1, u0));
+}
+
+static SKSOFT_ALWAYS_INLINE void sksoft_lanes_f(const float *p, Py_ssize_t K, __m128 keep,
+                                                __m128 *mx, __m128 *mn, __m128 *sm) {
+    Py_ssize_t k, full = K & ~(Py_ssize_t)3;
+    __m128 a = _mm_loadu_ps(p), x = a, n = a, s = a;
+    for (k = 4; k < full; k += 4) {
+        __m128 v = _mm_loadu_ps(p + k);
+        x = _mm_max_ps(x, v);
+        n = _mm_min_ps(n, v);
+        s = _mm_add_ps(s, v);
+    }
+    if (full < K) {
+        __m128 v = _mm_loadu_ps(p + K - 4);
+        x = _mm_max_ps(x, v);
+        n = _mm_min_ps(n, v);
+        s = _mm_add_ps(s, _mm_and_ps(v, keep));
+    }
+    *mx = x; *mn = n; *sm = s;
+}
+
+static SKSOFT_ALWAYS_INLINE Py_ssize_t sksoft_first_eq_f(const float *p, Py_ssize_t K, __m128 t) {
+    Py_ssize_t k, full = K & ~(Py_ssize_t)3;
+    uint64_t mask = 0;
+    for (k = 0; k < full; k += 4)
+        mask |= (uint64_t)_mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(p + k), t)) << k;
+    if (full < K)
+        mask |= (uint64_t)_mm_movemask_ps(_mm_cmpeq_ps(_mm_loadu_ps(p + K - 4), t)) << (K - 4);
+    return mask ? sksoft_ctz64(mask) : 0;
+}
+
+static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K, double tol,
+                                                  double *best, Py_ssize_t *arg) {
+    Py_ssize_t full = K & ~(Py_ssize_t)3;
+    __m128 keep = _mm_setzero_ps();
+    if (full < K)
+        keep = _mm_castsi128_ps(
+            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (4 - (K - full)))));
+    __m128 x0, x1, x2, x3, n0, n1, n2, n3, s0, s1, s2, s3;
+    sksoft_lanes_f(P, K, keep, &x0, &n0, &s0);
+    sksoft_lanes_f(P + K, K, keep, &x1, &n1, &s1);
+    sksoft_lanes_f(P + 2 * K, K, keep, &x2, &n2, &s2);
+    sksoft_lanes_f(P + 3 * K, K, keep, &x3, &n3, &s3);
+    __m128 M = sksoft_reduce4_max(x0, x1, x2, x3);
+    __m128 S = sksoft_reduce4_add(s0, s1, s2, s3);
+    __m128 N = _mm_min_ps(_mm_min_ps(n0, n1), _mm_min_ps(n2, n3));
+    int bad = _mm_movemask_ps(_mm_cmplt_ps(N, _mm_setzero_ps()));
+    /* |sum - 1| <= tol for the four rows, in double (NaN fails it) */
+    __m128d one = _mm_set1_pd(1.0), vtol = _mm_set1_pd(tol);
+    __m128d absmask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
+    __m128d dlo = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(S), one), absmask);
+    __m128d dhi = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(_mm_movehl_ps(S, S)), one), absmask);
+    bad |= _mm_movemask_pd(_mm_cmpnle_pd(dlo, vtol)) | _mm_movemask_pd(_mm_cmpnle_pd(dhi, vtol));
+    _mm_storeu_pd(best, _mm_cvtps_pd(M));
+    _mm_storeu_pd(best + 2, _mm_cvtps_pd(_mm_movehl_ps(M, M)));
+    arg[0] = sksoft_first_eq_f(P, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(0, 0, 0, 0)));
+    arg[1] = sksoft_first_eq_f(P + K, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(1, 1, 1, 1)));
+    arg[2] = sksoft_first_eq_f(P + 2 * K, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(2, 2, 2, 2)));
+    arg[3] = sksoft_first_eq_f(P + 3 * K, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(3, 3, 3, 3)));
+    return bad;
+}
+
 #else
 
 static inline void sksoft_rowstats_f(const float *p, Py_ssize_t K, double *best, Py_ssize_t *arg,
@@ -267,5 +434,74 @@ static inline void sksoft_rowstats_d(const double *p, Py_ssize_t K, double *best
     sksoft_rowstats_scalar_d(p, K, best, arg, sum, mn);
 }
 
+static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, double tol,
+                                                 double *best, Py_ssize_t *arg) {
+    double s, mn;
+    sksoft_rowstats_scalar_f(p, K, best, arg, &s, &mn);
+    return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+}
+
+static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K, double tol,
+                                                 double *best, Py_ssize_t *arg) {
+    double s, mn;
+    sksoft_rowstats_scalar_d(p, K, best, arg, &s, &mn);
+    return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+}
+
 #endif
+/* Row checks of m consecutive rows (see sksoft_rowcheck_*): the number of columns is a
+ * compile-time constant in the loops for K <= 16, so that they are fully unrolled. Returns
+ * nonzero if any row is bad. */
+#define SKSOFT_RC_CASE(KK) \
+    case KK: for (j = 0; j < m; j++) bad |= RC(P + j * KK, KK, tol, best + j, arg + j); break;
+#define SKSOFT_RC_SWITCH                                                                      \
+    Py_ssize_t j;                                                                              \
+    int bad = 0;                                                                               \
+    switch (K) {                                                                               \
+        SKSOFT_RC_CASE(2) SKSOFT_RC_CASE(3) SKSOFT_RC_CASE(4) SKSOFT_RC_CASE(5)                \
+        SKSOFT_RC_CASE(6) SKSOFT_RC_CASE(7) SKSOFT_RC_CASE(8) SKSOFT_RC_CASE(9)                \
+        SKSOFT_RC_CASE(10) SKSOFT_RC_CASE(11) SKSOFT_RC_CASE(12) SKSOFT_RC_CASE(13)            \
+        SKSOFT_RC_CASE(14) SKSOFT_RC_CASE(15) SKSOFT_RC_CASE(16)                               \
+    default:                                                                                   \
+        for (j = 0; j < m; j++) bad |= RC(P + j * K, K, tol, best + j, arg + j);               \
+    }                                                                                          \
+    return bad;
+
+#ifdef SKSOFT_HAVE_SSE2
+#define SKSOFT_RC4_CASE(KK)                                                                    \
+    case KK:                                                                                   \
+        for (j = 0; j + 4 <= m; j += 4)                                                        \
+            bad |= sksoft_rowcheck4_f(P + j * KK, KK, tol, best + j, arg + j);                 \
+        for (; j < m; j++) bad |= sksoft_rowcheck_f(P + j * KK, KK, tol, best + j, arg + j);   \
+        break;
+#endif
+
+static inline int sksoft_rowcheck_block_f(const float *P, Py_ssize_t m, Py_ssize_t K, double tol,
+                                          double *best, Py_ssize_t *arg) {
+#ifdef SKSOFT_HAVE_SSE2
+    Py_ssize_t j;
+    int bad = 0;
+    switch (K) {
+        SKSOFT_RC4_CASE(4) SKSOFT_RC4_CASE(5) SKSOFT_RC4_CASE(6) SKSOFT_RC4_CASE(7)
+        SKSOFT_RC4_CASE(8) SKSOFT_RC4_CASE(9) SKSOFT_RC4_CASE(10) SKSOFT_RC4_CASE(11)
+        SKSOFT_RC4_CASE(12) SKSOFT_RC4_CASE(13) SKSOFT_RC4_CASE(14) SKSOFT_RC4_CASE(15)
+        SKSOFT_RC4_CASE(16)
+    default:
+        for (j = 0; j < m; j++) bad |= sksoft_rowcheck_f(P + j * K, K, tol, best + j, arg + j);
+    }
+    return bad;
+#else
+#define RC sksoft_rowcheck_f
+    SKSOFT_RC_SWITCH
+#undef RC
+#endif
+}
+
+static inline int sksoft_rowcheck_block_d(const double *P, Py_ssize_t m, Py_ssize_t K,
+                                          double tol, double *best, Py_ssize_t *arg) {
+#define RC sksoft_rowcheck_d
+    SKSOFT_RC_SWITCH
+#undef RC
+}
+
 #endif

@@ -7,6 +7,7 @@ class), and per group the sums of the proper scores and divergences. Sums merge 
 the statistics of chunks, threads or machines add up to the statistics of the whole.
 """
 
+import functools
 import numbers
 from dataclasses import dataclass
 
@@ -90,6 +91,26 @@ def uniform_edges(n_bins, binning="standard"):
         high = (1.0 - step * (n_bins - i)).astype(np.float32)
         return np.where(i < (n_bins + 1) // 2, low, high).astype(np.float64)
     return np.linspace(0.0, 1.0, n_bins + 1)
+
+
+@functools.lru_cache(maxsize=256)
+def float32_trunc_is_exact(n_bins):
+    """Whether ``min(int(c * n_bins), n_bins - 1)`` bins every float32 ``c`` in [0, 1 + tol]
+    exactly as the comparison with ``linspace(0, 1, n_bins + 1)`` does.
+
+    The two can only disagree for ``c`` within a few float64 ulps of an edge, and at most the
+    float32 value nearest to each edge (or its neighbours) is that close, so checking those
+    decides it. The kernel then skips the comparison with the edges for float32 input.
+    """
+    edges = uniform_edges(n_bins)
+    for b in range(1, n_bins + 1):
+        c0 = np.float32(edges[b])
+        for c in (np.nextafter(c0, np.float32(0)), c0, np.nextafter(c0, np.float32(2))):
+            c = float(c)
+            exact = min(max(int(np.searchsorted(edges, c, side="right")) - 1, 0), n_bins - 1)
+            if min(int(c * n_bins), n_bins - 1) != exact:
+                return False
+    return True
 
 
 def equal_mass_edges(values, n_bins, sample_weight=None):
@@ -316,6 +337,8 @@ def run_pass(
         bool(uniform),
         bool(extra_bin),
         bool(round32),
+        bool(uniform and not round32 and prob.dtype == np.float32
+             and float32_trunc_is_exact(edges.shape[0] - 1)),
         ce,
         n_class_bins,
         bool(class_uniform),
