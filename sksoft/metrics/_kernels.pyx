@@ -235,7 +235,7 @@ cdef void _rows(
     const Py_ssize_t* G, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t K,
     const double* edges, Py_ssize_t nb, Py_ssize_t nbo, bint uniform, bint extra,
     bint round32, bint trunc_exact,
-    const double* cedges, Py_ssize_t ncb, bint cuniform, bint sparse,
+    const double* cedges, Py_ssize_t ncb, bint cuniform, bint sparse, bint ctrunc_exact,
     double eps, double tol, bint want_scores, bint want_entropy,
     double* top, double* cls, double* sums, Py_ssize_t n_groups,
     double* colp, double* colt, int* hits, Py_ssize_t hit_half,
@@ -272,6 +272,7 @@ cdef void _rows(
     cdef double* acc_sum
     cdef double* colp_g
     cdef double* colt_g
+    cdef Py_ssize_t gk_total = n_groups * K
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
     # packed histogram of the fast path: per sub-histogram and bin, rows + (correct rows << 32)
@@ -427,22 +428,40 @@ cdef void _rows(
                 o = hits[hit]
                 cell = hits[hit_half + hit]
                 v = P[b0 * K + o]
-                b = _bin_uniform(v, cedges, ncb)
+                if ctrunc_exact:
+                    b = <Py_ssize_t>(v * ncb)
+                    b = b if b < ncb - 1 else ncb - 1
+                else:
+                    b = _bin_uniform(v, cedges, ncb)
                 acc_cls = cls + (hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3
                 acc_cls[0] += 1.0
                 acc_cls[1] += v
-                colp[cell] -= v
+                # the sums to take off the column sums, in N_SUB copies (consecutive rows
+                # often hit the same class: one copy would chain every update on the last)
+                colp[(1 + (hit & (N_SUB - 1))) * gk_total + cell] += v
                 if soft:
                     tv = T[b0 * K + o]
                     acc_cls[2] += tv
-                    colt[cell] -= tv
+                    colt[(1 + (hit & (N_SUB - 1))) * gk_total + cell] += tv
             # bin 0's counts are derived after the pass (rows minus the binned values)
             for k in range(n_groups * K):
-                cls[k * ncb * 3 + 1] += colp[k]
+                cls[k * ncb * 3 + 1] += colp[k] - ((colp[gk_total + k] + colp[2 * gk_total + k])
+                                                   + (colp[3 * gk_total + k]
+                                                      + colp[4 * gk_total + k]))
                 colp[k] = 0.0
+                colp[gk_total + k] = 0.0
+                colp[2 * gk_total + k] = 0.0
+                colp[3 * gk_total + k] = 0.0
+                colp[4 * gk_total + k] = 0.0
                 if soft:
-                    cls[k * ncb * 3 + 2] += colt[k]
+                    cls[k * ncb * 3 + 2] += colt[k] - ((colt[gk_total + k] + colt[2 * gk_total + k])
+                                                       + (colt[3 * gk_total + k]
+                                                          + colt[4 * gk_total + k]))
                     colt[k] = 0.0
+                    colt[gk_total + k] = 0.0
+                    colt[2 * gk_total + k] = 0.0
+                    colt[3 * gk_total + k] = 0.0
+                    colt[4 * gk_total + k] = 0.0
         # (4b) classwise bins, dense (weights, or per-class edges)
         elif cls != NULL:
             for j in range(m):
@@ -596,6 +615,7 @@ def calibration_pass(
     const double[::1] class_edges,
     Py_ssize_t n_class_bins,
     bint class_uniform,
+    bint class_trunc_exact,
     bint classwise,
     double eps,
     double tol,
@@ -641,8 +661,8 @@ def calibration_pass(
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
-        col_buf = np.zeros((nt, 2, n_groups * K), dtype=np.float64)
-        hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 1)), dtype=np.intc)
+        col_buf = np.zeros((nt, 2, (1 + N_SUB) * n_groups * K), dtype=np.float64)
+        hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 17)), dtype=np.intc)
     else:
         col_buf = np.zeros((nt, 2, 1), dtype=np.float64)
         hit_buf = np.zeros((nt, 1), dtype=np.intc)
@@ -680,7 +700,7 @@ def calibration_pass(
     if nt == 1:
         with nogil:
             _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32, trunc_exact,
-                  CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
+                  CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
                   col_p, col_p + half, hit_p, hit_stride // 2,
                   rc, ra, rhp, rht, err_p)
@@ -693,7 +713,7 @@ def calibration_pass(
                 stop = n
             _rows(P, T, Y, W, Gp, start, stop, K, E, nb, nbo, uniform, extra_bin, round32,
                   trunc_exact,
-                  CE, ncb, class_uniform, sparse, eps, tol, want_scores, want_entropy,
+                  CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p + tid * top_stride,
                   (cls_p + tid * cls_stride) if classwise else NULL,
                   sum_p + tid * n_groups * N_SUMS, n_groups,

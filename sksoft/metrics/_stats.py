@@ -342,6 +342,8 @@ def run_pass(
         ce,
         n_class_bins,
         bool(class_uniform),
+        bool(classwise and class_uniform and prob.dtype == np.float32
+             and float32_trunc_is_exact(n_class_bins)),
         bool(classwise),
         float(eps),
         float(tol),

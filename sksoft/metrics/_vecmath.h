@@ -49,7 +49,14 @@ static int sksoft_vec_available(void) {
 }
 
 /* Select the level (clamped to what the CPU supports); returns the level in use. */
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+static void sksoft_fill_bitpos(void);
+#endif
+
 static int sksoft_vec_set_level(int level) {
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+    sksoft_fill_bitpos();
+#endif
     int best = sksoft_vec_available();
     sksoft_vec_level_ = level < 0 ? best : (level < best ? level : best);
     return sksoft_vec_level_;
@@ -90,9 +97,69 @@ static inline void sksoft_hard_block_d(const double *P, Py_ssize_t m, Py_ssize_t
 #define SK_DISPATCH_RET(name, args) name##_base args
 #endif
 
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+#include <immintrin.h>
+
+/* Bit positions of every byte value, for branch-free compaction: sksoft_bitpos_[b][i] is the
+ * i-th set bit of b (filled once, at import, by sksoft_vec_set_level). */
+static int32_t sksoft_bitpos_[256][8];
+
+static void sksoft_fill_bitpos(void) {
+    for (int b = 0; b < 256; b++) {
+        int n = 0;
+        for (int i = 0; i < 8; i++) sksoft_bitpos_[b][i] = 0;
+        for (int i = 0; i < 8; i++)
+            if (b & (1 << i)) sksoft_bitpos_[b][n++] = i;
+    }
+}
+
+/* sk_sparse_hits_f for 8 <= K <= 16 with AVX2: each row is compared in two (overlapping)
+ * vectors of eight, and the positions of the hits are appended eight at a time from the table
+ * above (so off and cell need 16 entries of slack). */
+__attribute__((target("avx2,fma")))
+static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ssize_t m,
+                                               Py_ssize_t K, const Py_ssize_t *G, double e1,
+                                               double *SK_RESTRICT col, int *SK_RESTRICT off,
+                                               int *SK_RESTRICT cell) {
+    for (Py_ssize_t j = 0; j < m; j++) {
+        const float *p = P + j * K;
+        double *SK_RESTRICT c = col + (G != NULL ? G[j] * K : 0);
+        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k];
+    }
+    /* the float32 threshold with the same outcome as (double)v >= e1 */
+    float f = (float)e1;
+    if ((double)f < e1) f = nextafterf(f, HUGE_VALF);
+    __m256 vf = _mm256_set1_ps(f);
+    int shift = (int)(16 - K);
+    Py_ssize_t nh = 0;
+    for (Py_ssize_t j = 0; j < m; j++) {
+        const float *p = P + j * K;
+        int gk = G != NULL ? (int)(G[j] * K) : 0;
+        int o = (int)(j * K);
+        unsigned lo = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p), vf, _CMP_GE_OQ));
+        unsigned hi = (unsigned)_mm256_movemask_ps(
+            _mm256_cmp_ps(_mm256_loadu_ps(p + K - 8), vf, _CMP_GE_OQ)) >> shift;
+        __m256i pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[lo]);
+        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o)));
+        _mm256_storeu_si256((__m256i *)(cell + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(gk)));
+        nh += __builtin_popcount(lo);
+        pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[hi]);
+        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o + 8)));
+        _mm256_storeu_si256((__m256i *)(cell + nh),
+                            _mm256_add_epi32(pos, _mm256_set1_epi32(gk + 8)));
+        nh += __builtin_popcount(hi);
+    }
+    return nh;
+}
+#endif
+
 static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
                                               const Py_ssize_t *G, double e1, double *col,
                                               int *off, int *cell) {
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+    if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
+        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, e1, col, off, cell);
+#endif
     return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, e1, col, off, cell));
 }
 static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,

@@ -87,11 +87,12 @@ SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const dou
                                           double *SK_RESTRICT ce, double *SK_RESTRICT js,
                                           double *SK_RESTRICT tv) {
     double lo = eps > SK_DBL_MIN ? eps : SK_DBL_MIN;
+    double log_lo = SK_FN(sk_log)(lo);
     for (Py_ssize_t i = 0; i < n; i++) {
         double vi = v[i];
         double lv = SK_FN(sk_log)(vi > SK_DBL_MIN ? vi : SK_DBL_MIN);
         double l1 = SK_FN(sk_log)(1.0 + vi);
-        double lc = SK_FN(sk_log)(vi > lo ? vi : lo);
+        double lc = vi > lo ? lv : log_lo; /* lo >= DBL_MIN, so lv = log(vi) there */
         brier[i] = 1.0 - 2.0 * vi + q[i];
         ce[i] = -lc;
         js[i] = SK_LN2 - 0.5 * (1.0 + vi) * l1 + 0.5 * vi * lv;
