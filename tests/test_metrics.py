@@ -515,7 +515,7 @@ def vec_level(request):
     _kernels.set_vec_level(best)
 
 
-@pytest.mark.parametrize("K", [2, 3, 10, 37, 300])
+@pytest.mark.parametrize("K", [2, 3, 8, 10, 16, 37, 300])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_bins", [1, 2, 15])
 def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):

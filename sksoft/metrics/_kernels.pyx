@@ -54,6 +54,12 @@ cdef extern from "_vecmath.h" nogil:
     Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, double e1, double* col, int* off,
                                     int* cell)
+    void sksoft_bin_hits_f(const float* P, const int* off, const int* cell, Py_ssize_t nh,
+                           const double* e, Py_ssize_t ncb, int trunc, double* cls,
+                           Py_ssize_t sub)
+    void sksoft_bin_hits_d(const double* P, const int* off, const int* cell, Py_ssize_t nh,
+                           const double* e, Py_ssize_t ncb, int trunc, double* cls,
+                           Py_ssize_t sub)
 
 cdef extern from *:
     """
@@ -272,7 +278,6 @@ cdef void _rows(
     cdef double* acc_sum
     cdef double* colp_g
     cdef double* colt_g
-    cdef Py_ssize_t gk_total = n_groups * K
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
     # packed histogram of the fast path: per sub-histogram and bin, rows + (correct rows << 32)
@@ -400,8 +405,9 @@ cdef void _rows(
             for j in range(m):
                 row_conf[b0 + j] = cbuf[j]
                 row_acc[b0 + j] = abuf[j]
-        # (4a) classwise bins, sparse: the block's column sums, minus the values outside bin 0
-        # (binned one by one) = the sums of bin 0, added once per block
+        # (4a) classwise bins, sparse: the values of bin 0 (below the first inner edge) only go
+        # into per-class sums (vectorised); the others, at most n_bins per row, are binned one
+        # by one; bin 0's counts are derived after the pass (rows minus the binned values)
         if sparse_cls:
             if floating is float:
                 nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
@@ -413,10 +419,11 @@ cdef void _rows(
                 for j in range(m):
                     if G != NULL:
                         g = G[b0 + j]
+                    p = P + (b0 + j) * K
                     t = T + (b0 + j) * K
                     colt_g = colt + g * K
                     for k in range(K):
-                        colt_g[k] += t[k]
+                        colt_g[k] += t[k] if p[k] < e1 else 0.0
             else:
                 for j in range(m):
                     if G != NULL:
@@ -424,44 +431,18 @@ cdef void _rows(
                     y = Y[b0 + j]
                     b = _bin_uniform(P[(b0 + j) * K + y], cedges, ncb)
                     cls[(j & (N_SUB - 1)) * cls_sub + ((g * K + y) * ncb + b) * 3 + 2] += 1.0
-            for hit in range(nh):
-                o = hits[hit]
-                cell = hits[hit_half + hit]
-                v = P[b0 * K + o]
-                if ctrunc_exact:
-                    b = <Py_ssize_t>(v * ncb)
-                    b = b if b < ncb - 1 else ncb - 1
-                else:
-                    b = _bin_uniform(v, cedges, ncb)
-                acc_cls = cls + (hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3
-                acc_cls[0] += 1.0
-                acc_cls[1] += v
-                # the sums to take off the column sums, in N_SUB copies (consecutive rows
-                # often hit the same class: one copy would chain every update on the last)
-                colp[(1 + (hit & (N_SUB - 1))) * gk_total + cell] += v
-                if soft:
-                    tv = T[b0 * K + o]
-                    acc_cls[2] += tv
-                    colt[(1 + (hit & (N_SUB - 1))) * gk_total + cell] += tv
-            # bin 0's counts are derived after the pass (rows minus the binned values)
-            for k in range(n_groups * K):
-                cls[k * ncb * 3 + 1] += colp[k] - ((colp[gk_total + k] + colp[2 * gk_total + k])
-                                                   + (colp[3 * gk_total + k]
-                                                      + colp[4 * gk_total + k]))
-                colp[k] = 0.0
-                colp[gk_total + k] = 0.0
-                colp[2 * gk_total + k] = 0.0
-                colp[3 * gk_total + k] = 0.0
-                colp[4 * gk_total + k] = 0.0
-                if soft:
-                    cls[k * ncb * 3 + 2] += colt[k] - ((colt[gk_total + k] + colt[2 * gk_total + k])
-                                                       + (colt[3 * gk_total + k]
-                                                          + colt[4 * gk_total + k]))
-                    colt[k] = 0.0
-                    colt[gk_total + k] = 0.0
-                    colt[2 * gk_total + k] = 0.0
-                    colt[3 * gk_total + k] = 0.0
-                    colt[4 * gk_total + k] = 0.0
+            if floating is float:
+                sksoft_bin_hits_f(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
+                                  ctrunc_exact, cls, cls_sub)
+            else:
+                sksoft_bin_hits_d(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
+                                  ctrunc_exact, cls, cls_sub)
+            if soft:
+                for hit in range(nh):
+                    o = hits[hit]
+                    cell = hits[hit_half + hit]
+                    b = _bin_uniform(P[b0 * K + o], cedges, ncb)
+                    cls[(hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3 + 2] += T[b0 * K + o]
         # (4b) classwise bins, dense (weights, or per-class edges)
         elif cls != NULL:
             for j in range(m):
@@ -653,15 +634,16 @@ def calibration_pass(
         cls_buf = np.zeros((nt, 1), dtype=np.float64)
     sum_buf = np.zeros((nt, n_groups, N_SUMS), dtype=np.float64)
     err_buf = np.full((nt, 2), -1, dtype=np.int64)
-    # sparse classwise binning (equal-width class bins, no weights): per-thread column sums of
-    # the current block and the positions of its values outside bin 0 -- at most
-    # (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they are binned)
+    # sparse classwise binning (equal-width class bins, no weights): per-thread sums of the
+    # values in bin 0 per group and class, and the positions of the block's values outside bin
+    # 0 -- at most (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they
+    # are binned)
     cdef bint sparse = (classwise and class_uniform and weight.shape[0] == 0
                         and BLOCK * K < 2**31)
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
-        col_buf = np.zeros((nt, 2, (1 + N_SUB) * n_groups * K), dtype=np.float64)
+        col_buf = np.zeros((nt, 2, n_groups * K), dtype=np.float64)
         hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 17)), dtype=np.intc)
     else:
         col_buf = np.zeros((nt, 2, 1), dtype=np.float64)
@@ -728,7 +710,12 @@ def calibration_pass(
     sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
     sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
     if sparse:
-        # bin 0 of every class holds the rows not binned elsewhere (counts are exact integers)
+        # bin 0 of every class: the sums of its values, and the rows not binned elsewhere
+        # (counts are exact integers)
+        col = col_buf.sum(axis=0)
+        cls[:, :, 0, 1] += col[0].reshape(n_groups, K)
+        if soft:
+            cls[:, :, 0, 2] += col[1].reshape(n_groups, K)
         count0 = sums[:, S_COUNT][:, None] - cls[:, :, 1:, 0].sum(axis=2)
         cls[:, :, 0, 0] = count0
         empty = count0 <= 0

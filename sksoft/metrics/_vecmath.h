@@ -121,24 +121,40 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
                                                Py_ssize_t K, const Py_ssize_t *G, double e1,
                                                double *SK_RESTRICT col, int *SK_RESTRICT off,
                                                int *SK_RESTRICT cell) {
-    for (Py_ssize_t j = 0; j < m; j++) {
-        const float *p = P + j * K;
-        double *SK_RESTRICT c = col + (G != NULL ? G[j] * K : 0);
-        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k];
-    }
     /* the float32 threshold with the same outcome as (double)v >= e1 */
     float f = (float)e1;
     if ((double)f < e1) f = nextafterf(f, HUGE_VALF);
     __m256 vf = _mm256_set1_ps(f);
     int shift = (int)(16 - K);
+    /* the second vector of a row overlaps the first in its lanes below 16 - K: not summed */
+    __m256 hikeep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(shift - 1)));
+    /* bin-0 sums of columns [0, 4), [4, 8), [K-8, K-4), [K-4, K): in registers without groups */
+    __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
     Py_ssize_t nh = 0;
     for (Py_ssize_t j = 0; j < m; j++) {
         const float *p = P + j * K;
         int gk = G != NULL ? (int)(G[j] * K) : 0;
         int o = (int)(j * K);
-        unsigned lo = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(p), vf, _CMP_GE_OQ));
-        unsigned hi = (unsigned)_mm256_movemask_ps(
-            _mm256_cmp_ps(_mm256_loadu_ps(p + K - 8), vf, _CMP_GE_OQ)) >> shift;
+        __m256 x = _mm256_loadu_ps(p), y = _mm256_loadu_ps(p + K - 8);
+        __m256 xge = _mm256_cmp_ps(x, vf, _CMP_GE_OQ), yge = _mm256_cmp_ps(y, vf, _CMP_GE_OQ);
+        __m256 x0 = _mm256_andnot_ps(xge, x), y0 = _mm256_and_ps(_mm256_andnot_ps(yge, y), hikeep);
+        __m256d d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(x0));
+        __m256d d1 = _mm256_cvtps_pd(_mm256_extractf128_ps(x0, 1));
+        __m256d d2 = _mm256_cvtps_pd(_mm256_castps256_ps128(y0));
+        __m256d d3 = _mm256_cvtps_pd(_mm256_extractf128_ps(y0, 1));
+        if (G == NULL) {
+            a0 = _mm256_add_pd(a0, d0); a1 = _mm256_add_pd(a1, d1);
+            a2 = _mm256_add_pd(a2, d2); a3 = _mm256_add_pd(a3, d3);
+        } else {
+            double *c = col + gk;
+            _mm256_storeu_pd(c, _mm256_add_pd(_mm256_loadu_pd(c), d0));
+            _mm256_storeu_pd(c + 4, _mm256_add_pd(_mm256_loadu_pd(c + 4), d1));
+            _mm256_storeu_pd(c + K - 8, _mm256_add_pd(_mm256_loadu_pd(c + K - 8), d2));
+            _mm256_storeu_pd(c + K - 4, _mm256_add_pd(_mm256_loadu_pd(c + K - 4), d3));
+        }
+        unsigned lo = (unsigned)_mm256_movemask_ps(xge);
+        unsigned hi = (unsigned)_mm256_movemask_ps(yge) >> shift;
         __m256i pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[lo]);
         _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o)));
         _mm256_storeu_si256((__m256i *)(cell + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(gk)));
@@ -148,6 +164,12 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
         _mm256_storeu_si256((__m256i *)(cell + nh),
                             _mm256_add_epi32(pos, _mm256_set1_epi32(gk + 8)));
         nh += __builtin_popcount(hi);
+    }
+    if (G == NULL) {
+        _mm256_storeu_pd(col, _mm256_add_pd(_mm256_loadu_pd(col), a0));
+        _mm256_storeu_pd(col + 4, _mm256_add_pd(_mm256_loadu_pd(col + 4), a1));
+        _mm256_storeu_pd(col + K - 8, _mm256_add_pd(_mm256_loadu_pd(col + K - 8), a2));
+        _mm256_storeu_pd(col + K - 4, _mm256_add_pd(_mm256_loadu_pd(col + K - 4), a3));
     }
     return nh;
 }
@@ -166,6 +188,41 @@ static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_
                                               const Py_ssize_t *G, double e1, double *col,
                                               int *off, int *cell) {
     return SK_DISPATCH_RET(sk_sparse_hits_d, (P, m, K, G, e1, col, off, cell));
+}
+
+/* Bin the listed values (see sksoft_sparse_hits_*) into their class histograms: cls holds
+ * N_SUB = 4 interleaved copies, `sub` doubles apart, of (count, value sum, target sum) per
+ * (group * K + class, bin). Equal-width bins on [0, 1]: by truncation when `trunc` (exact for
+ * the data, see float32_trunc_is_exact), else corrected against the float64 edges. (Soft
+ * targets add their mass in _kernels.pyx.) */
+#define SK_BODY_BIN_HITS                                                                  \
+    for (Py_ssize_t h = 0; h < nh; h++) {                                                      \
+        int o = off[h];                                                                        \
+        double v = (double)P[o];                                                               \
+        Py_ssize_t b = (Py_ssize_t)(v * ncb);                                                  \
+        b = b < ncb - 1 ? b : ncb - 1;                                                         \
+        if (!trunc) {                                                                          \
+            b = b > 0 ? b : 0;                                                                 \
+            b = b + (v >= e[b + 1]) - (v < e[b]);                                              \
+            b = b < ncb - 1 ? b : ncb - 1;                                                     \
+        }                                                                                      \
+        double *c = cls + (h & 3) * sub + ((Py_ssize_t)cell[h] * ncb + b) * 3;                  \
+        c[0] += 1.0;                                                                           \
+        c[1] += v;                                                                             \
+    }
+
+static inline void sksoft_bin_hits_f(const float *SK_RESTRICT P,
+                                     const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
+                                     Py_ssize_t nh, const double *e, Py_ssize_t ncb, int trunc,
+                                     double *SK_RESTRICT cls, Py_ssize_t sub) {
+    SK_BODY_BIN_HITS
+}
+
+static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
+                                     const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
+                                     Py_ssize_t nh, const double *e, Py_ssize_t ncb, int trunc,
+                                     double *SK_RESTRICT cls, Py_ssize_t sub) {
+    SK_BODY_BIN_HITS
 }
 
 #endif

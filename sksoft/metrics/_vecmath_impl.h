@@ -172,8 +172,8 @@ SK_ATTR static void SK_FN(sk_hard_block_d)(const double *SK_RESTRICT P, Py_ssize
     SK_BODY_HARD_BLOCK(double, sk_xlogx_d)
 }
 
-/* Sparse classwise binning of m rows (see _kernels.pyx): adds each row to the column sums of
- * its group (col[g*K + k]) and lists the values >= e1, i.e. outside bin 0, as their offset in
+/* Sparse classwise binning of m rows (see _kernels.pyx): adds the values below e1 (bin 0) to
+ * the column sums of their group (col[g*K + k]) and lists the values >= e1 as their offset in
  * the block (off) and their group-and-class cell (cell = g*K + k). Returns how many. The list
  * is written without branches: every value is stored and the count advances only for hits, so
  * off and cell need room for one more entry than the hits. */
@@ -183,7 +183,7 @@ SK_ATTR static void SK_FN(sk_hard_block_d)(const double *SK_RESTRICT P, Py_ssize
         const T *p = P + j * K;                                                                \
         Py_ssize_t gk = G != NULL ? G[j] * K : 0;                                              \
         double *SK_RESTRICT c = col + gk;                                                      \
-        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k];                               \
+        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k] < e1 ? (double)p[k] : 0.0;    \
     }                                                                                          \
     for (Py_ssize_t j = 0; j < m; j++) {                                                       \
         const T *p = P + j * K;                                                                \
