@@ -648,3 +648,25 @@ def test_float32_confidences_on_bin_edges_are_binned_exactly(n_bins):
     want = np.clip(np.searchsorted(edges, c64, side="right") - 1, 0, n_bins - 1)
     np.testing.assert_array_equal(curve.count, np.bincount(want, minlength=n_bins))
     assert isinstance(float32_trunc_is_exact(n_bins), bool)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_path_many_bins_and_bad_labels(dtype):
+    # n_bins above the packed histogram's 256, and labels outside [0, K) in the fast path
+    rng = np.random.default_rng(11)
+    p = random_probs(rng, 3000, 10, "dirichlet", dtype)
+    y = rng.integers(0, 10, 3000)
+    for n_bins in (255, 256, 257, 1000):
+        for norm in ("l1", "max"):
+            got = expected_calibration_error(y, p, n_bins=n_bins, norm=norm)
+            assert got == pytest.approx(ref.ece(y, p.astype(float), n_bins, norm), abs=1e-12)
+    bad = y.copy()
+    bad[2500] = 10
+    with pytest.raises(ValueError, match="y_true"):
+        expected_calibration_error(bad, p)
+    bad[2500] = -1
+    with pytest.raises(ValueError, match="y_true"):
+        expected_calibration_error(bad, p)
+    # labels 1..K are not column indices: encoded by value (ValueError with labels=...)
+    assert expected_calibration_error(y + 1, p, labels=np.arange(1, 11)) == pytest.approx(
+        expected_calibration_error(y, p))

@@ -50,7 +50,7 @@ cdef extern from "_vecmath.h" nogil:
                             double* brier, double* ce, double* js, double* tv)
     Py_ssize_t sksoft_sparse_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, double e1, double* col, int* off,
-                                    int* cell)
+                                    int* cell, Py_ssize_t n_groups, double* slots)
     Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, double e1, double* col, int* off,
                                     int* cell)
@@ -411,7 +411,8 @@ cdef void _rows(
         if sparse_cls:
             if floating is float:
                 nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
-                                          colp, hits, hits + hit_half)
+                                          colp, hits, hits + hit_half, n_groups,
+                                          colp + n_groups * K)
             else:
                 nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
                                           colp, hits, hits + hit_half)
@@ -643,7 +644,7 @@ def calibration_pass(
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
-        col_buf = np.zeros((nt, 2, n_groups * K), dtype=np.float64)
+        col_buf = np.zeros((nt, 2, n_groups * (K + 16)), dtype=np.float64)
         hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 17)), dtype=np.intc)
     else:
         col_buf = np.zeros((nt, 2, 1), dtype=np.float64)
@@ -712,7 +713,7 @@ def calibration_pass(
     if sparse:
         # bin 0 of every class: the sums of its values, and the rows not binned elsewhere
         # (counts are exact integers)
-        col = col_buf.sum(axis=0)
+        col = col_buf.sum(axis=0)[:, :n_groups * K]
         cls[:, :, 0, 1] += col[0].reshape(n_groups, K)
         if soft:
             cls[:, :, 0, 2] += col[1].reshape(n_groups, K)

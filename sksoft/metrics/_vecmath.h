@@ -120,7 +120,8 @@ __attribute__((target("avx2,fma")))
 static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ssize_t m,
                                                Py_ssize_t K, const Py_ssize_t *G, double e1,
                                                double *SK_RESTRICT col, int *SK_RESTRICT off,
-                                               int *SK_RESTRICT cell) {
+                                               int *SK_RESTRICT cell, Py_ssize_t n_groups,
+                                               double *SK_RESTRICT slots) {
     /* the float32 threshold with the same outcome as (double)v >= e1 */
     float f = (float)e1;
     if ((double)f < e1) f = nextafterf(f, HUGE_VALF);
@@ -147,11 +148,13 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
             a0 = _mm256_add_pd(a0, d0); a1 = _mm256_add_pd(a1, d1);
             a2 = _mm256_add_pd(a2, d2); a3 = _mm256_add_pd(a3, d3);
         } else {
-            double *c = col + gk;
+            /* four disjoint slots per group (partially overlapping loads and stores would
+             * defeat store-to-load forwarding); folded into col after the block */
+            double *c = slots + G[j] * 16;
             _mm256_storeu_pd(c, _mm256_add_pd(_mm256_loadu_pd(c), d0));
             _mm256_storeu_pd(c + 4, _mm256_add_pd(_mm256_loadu_pd(c + 4), d1));
-            _mm256_storeu_pd(c + K - 8, _mm256_add_pd(_mm256_loadu_pd(c + K - 8), d2));
-            _mm256_storeu_pd(c + K - 4, _mm256_add_pd(_mm256_loadu_pd(c + K - 4), d3));
+            _mm256_storeu_pd(c + 8, _mm256_add_pd(_mm256_loadu_pd(c + 8), d2));
+            _mm256_storeu_pd(c + 12, _mm256_add_pd(_mm256_loadu_pd(c + 12), d3));
         }
         unsigned lo = (unsigned)_mm256_movemask_ps(xge);
         unsigned hi = (unsigned)_mm256_movemask_ps(yge) >> shift;
@@ -170,18 +173,29 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
         _mm256_storeu_pd(col + 4, _mm256_add_pd(_mm256_loadu_pd(col + 4), a1));
         _mm256_storeu_pd(col + K - 8, _mm256_add_pd(_mm256_loadu_pd(col + K - 8), a2));
         _mm256_storeu_pd(col + K - 4, _mm256_add_pd(_mm256_loadu_pd(col + K - 4), a3));
+    } else {
+        for (Py_ssize_t g = 0; g < n_groups; g++) {
+            double *c = col + g * K, *sl = slots + g * 16;
+            for (int i = 0; i < 8; i++) c[i] += sl[i];
+            for (int i = 0; i < 8; i++) c[K - 8 + i] += sl[8 + i];
+            for (int i = 0; i < 16; i++) sl[i] = 0.0;
+        }
     }
     return nh;
 }
 #endif
 
+/* slots: 16 doubles of zeroed scratch per group (used by the AVX2 path with groups). */
 static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
                                               const Py_ssize_t *G, double e1, double *col,
-                                              int *off, int *cell) {
+                                              int *off, int *cell, Py_ssize_t n_groups,
+                                              double *slots) {
 #ifdef SKSOFT_HAVE_AVX2_CLONE
     if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
-        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, e1, col, off, cell);
+        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, e1, col, off, cell, n_groups, slots);
 #endif
+    (void)n_groups;
+    (void)slots;
     return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, e1, col, off, cell));
 }
 static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,
