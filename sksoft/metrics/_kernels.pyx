@@ -32,7 +32,7 @@ cdef extern from "_rowstats.h" nogil:
     int sksoft_rowcheck_d(const double* p, Py_ssize_t K, double tol, double* best,
                           Py_ssize_t* arg)
     int sksoft_rowcheck_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, double tol,
-                                double* best, Py_ssize_t* arg)
+                                double* best, Py_ssize_t* arg, int nb, int* bins)
     int sksoft_rowcheck_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, double tol,
                                 double* best, Py_ssize_t* arg)
 
@@ -255,6 +255,7 @@ cdef void _rows(
     cdef double abuf[BLOCK]
     cdef Py_ssize_t argbuf[BLOCK]
     cdef Py_ssize_t binbuf[BLOCK]
+    cdef int bins32[BLOCK]
     # per-row statistics of hard-label rows (vectorised, see _vecmath.h) and scratch
     cdef double vbuf[BLOCK]
     cdef double qbuf[BLOCK]
@@ -307,7 +308,8 @@ cdef void _rows(
             m = BLOCK
         # (1) max / argmax / validity
         if floating is float:
-            bad = sksoft_rowcheck_block_f(P + b0 * K, m, K, tol, cbuf, argbuf)
+            bad = sksoft_rowcheck_block_f(P + b0 * K, m, K, tol, cbuf, argbuf, <int>nb,
+                                          bins32 if packed and trunc_exact else NULL)
         else:
             bad = sksoft_rowcheck_block_d(P + b0 * K, m, K, tol, cbuf, argbuf)
         if soft:
@@ -336,9 +338,8 @@ cdef void _rows(
             # in one loop without per-row branches; count and hits share one integer cell
             for j in range(m):
                 c = cbuf[j]
-                if trunc_exact:
-                    b = <Py_ssize_t>(c * nb)
-                    b = b if b < nb - 1 else nb - 1
+                if floating is float and trunc_exact:
+                    b = bins32[j]  # from the row check
                 else:
                     b = _bin_uniform(c, edges, nb)
                 # correct = 1 if the argmax is the label, else 0, without a compare (GCC turns

@@ -392,7 +392,8 @@ static SKSOFT_ALWAYS_INLINE Py_ssize_t sksoft_first_eq_f(const float *p, Py_ssiz
 }
 
 static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K, double tol,
-                                                  double *best, Py_ssize_t *arg) {
+                                                  double *best, Py_ssize_t *arg, int nb,
+                                                  int32_t *bins) {
     Py_ssize_t full = K & ~(Py_ssize_t)3;
     __m128 keep = _mm_setzero_ps();
     if (full < K)
@@ -413,8 +414,20 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K,
     __m128d dlo = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(S), one), absmask);
     __m128d dhi = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(_mm_movehl_ps(S, S)), one), absmask);
     bad |= _mm_movemask_pd(_mm_cmpnle_pd(dlo, vtol)) | _mm_movemask_pd(_mm_cmpnle_pd(dhi, vtol));
-    _mm_storeu_pd(best, _mm_cvtps_pd(M));
-    _mm_storeu_pd(best + 2, _mm_cvtps_pd(_mm_movehl_ps(M, M)));
+    __m128d clo = _mm_cvtps_pd(M), chi = _mm_cvtps_pd(_mm_movehl_ps(M, M));
+    _mm_storeu_pd(best, clo);
+    _mm_storeu_pd(best + 2, chi);
+    if (bins != NULL) {
+        /* equal-width bins by truncation, min(int(c * nb), nb - 1): only called when that is
+         * exact for float32 data (float32_trunc_is_exact) */
+        __m128d vnb = _mm_set1_pd((double)nb);
+        __m128i b = _mm_unpacklo_epi64(_mm_cvttpd_epi32(_mm_mul_pd(clo, vnb)),
+                                       _mm_cvttpd_epi32(_mm_mul_pd(chi, vnb)));
+        __m128i top = _mm_set1_epi32(nb - 1);
+        __m128i over = _mm_cmpgt_epi32(b, top);
+        b = _mm_or_si128(_mm_andnot_si128(over, b), _mm_and_si128(over, top));
+        _mm_storeu_si128((__m128i *)bins, b);
+    }
     arg[0] = sksoft_first_eq_f(P, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(0, 0, 0, 0)));
     arg[1] = sksoft_first_eq_f(P + K, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(1, 1, 1, 1)));
     arg[2] = sksoft_first_eq_f(P + 2 * K, K, _mm_shuffle_ps(M, M, _MM_SHUFFLE(2, 2, 2, 2)));
@@ -471,13 +484,21 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K,
 #define SKSOFT_RC4_CASE(KK)                                                                    \
     case KK:                                                                                   \
         for (j = 0; j + 4 <= m; j += 4)                                                        \
-            bad |= sksoft_rowcheck4_f(P + j * KK, KK, tol, best + j, arg + j);                 \
+            bad |= sksoft_rowcheck4_f(P + j * KK, KK, tol, best + j, arg + j, nb,              \
+                                      bins != NULL ? bins + j : NULL);                         \
         for (; j < m; j++) bad |= sksoft_rowcheck_f(P + j * KK, KK, tol, best + j, arg + j);   \
-        break;
+        if (bins != NULL)                                                                      \
+            for (j = m & ~(Py_ssize_t)3; j < m; j++) {                                         \
+                int b = (int)(best[j] * nb);                                                   \
+                bins[j] = b < nb - 1 ? b : nb - 1;                                             \
+            }                                                                                  \
+        return bad;
 #endif
 
+/* With bins != NULL, also the equal-width bins of the maxima by truncation,
+ * min(int(max * nb), nb - 1), for callers that know it to be exact (float32_trunc_is_exact). */
 static inline int sksoft_rowcheck_block_f(const float *P, Py_ssize_t m, Py_ssize_t K, double tol,
-                                          double *best, Py_ssize_t *arg) {
+                                          double *best, Py_ssize_t *arg, int nb, int32_t *bins) {
 #ifdef SKSOFT_HAVE_SSE2
     Py_ssize_t j;
     int bad = 0;
@@ -489,12 +510,17 @@ static inline int sksoft_rowcheck_block_f(const float *P, Py_ssize_t m, Py_ssize
     default:
         for (j = 0; j < m; j++) bad |= sksoft_rowcheck_f(P + j * K, K, tol, best + j, arg + j);
     }
-    return bad;
 #else
-#define RC sksoft_rowcheck_f
-    SKSOFT_RC_SWITCH
-#undef RC
+    Py_ssize_t j;
+    int bad = 0;
+    for (j = 0; j < m; j++) bad |= sksoft_rowcheck_f(P + j * K, K, tol, best + j, arg + j);
 #endif
+    if (bins != NULL)
+        for (j = 0; j < m; j++) {
+            int b = (int)(best[j] * nb);
+            bins[j] = b < nb - 1 ? b : nb - 1;
+        }
+    return bad;
 }
 
 static inline int sksoft_rowcheck_block_d(const double *P, Py_ssize_t m, Py_ssize_t K,
