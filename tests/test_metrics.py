@@ -515,7 +515,7 @@ def vec_level(request):
     _kernels.set_vec_level(best)
 
 
-@pytest.mark.parametrize("K", [2, 3, 8, 10, 16, 37, 300])
+@pytest.mark.parametrize("K", [2, 3, 4, 5, 7, 8, 10, 13, 16, 37, 300])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_bins", [1, 2, 15])
 def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):
@@ -670,3 +670,34 @@ def test_fast_path_many_bins_and_bad_labels(dtype):
     # labels 1..K are not column indices: encoded by value (ValueError with labels=...)
     assert expected_calibration_error(y + 1, p, labels=np.arange(1, 11)) == pytest.approx(
         expected_calibration_error(y, p))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_simd_row_check_flags_exactly_the_bad_rows(dtype):
+    from sksoft.metrics import _kernels
+    from sksoft._targets import row_sum_tolerance
+
+    rng = np.random.default_rng(3)
+    for K in list(range(1, 21)) + [31, 33, 64, 65, 100]:
+        p = random_probs(rng, 300, K, "dirichlet", dtype)
+        tol = row_sum_tolerance(dtype, K)
+        flags, best, arg, block, best2, arg2 = _kernels.row_check(p, tol)
+        assert not flags.any() and not block.any(), K
+        np.testing.assert_array_equal(arg, np.argmax(p, axis=1))
+        np.testing.assert_array_equal(arg2, arg)
+        np.testing.assert_array_equal(best, p.max(axis=1).astype(np.float64))
+        np.testing.assert_array_equal(best2, best)
+        # each column in turn made bad: too large, negative, NaN
+        for k in range(K):
+            for value in (p[k % 300, k] + 0.01, -1e-3, np.nan):
+                q = p.copy()
+                q[k % 300, k] = value
+                flags = _kernels.row_check(q, tol)[0]
+                assert flags[k % 300] and flags.sum() == 1, (K, k, value)
+            if K >= 2:  # negative, with the row sum kept at 1
+                q = p.copy()
+                r = k % 300
+                q[r, (k + 1) % K] += q[r, k] + dtype(0.25)
+                q[r, k] = -0.25
+                flags = _kernels.row_check(q, tol)[0]
+                assert flags[r] and flags.sum() == 1, (K, k, "negative")

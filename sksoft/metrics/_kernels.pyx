@@ -222,18 +222,25 @@ cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y
             return
 
 
-cdef inline void _flush_packed(long long* hcnt, double* hconf, double* top, Py_ssize_t top_sub,
-                               Py_ssize_t nb) noexcept nogil:
-    cdef Py_ssize_t q, b
+cdef inline void _flush_packed(long long* hcnt, double* hconf, double* top, double* sums,
+                               Py_ssize_t n_groups, Py_ssize_t nb) noexcept nogil:
+    # add the packed histogram (cells g * nb + b) to the top-label one and the rows per group
+    cdef Py_ssize_t q, g, b, cell
     cdef long long x
-    for q in range(PACK_SUB):
+    cdef double rows
+    for g in range(n_groups):
+        rows = 0.0
         for b in range(nb):
-            x = hcnt[q * PACK_MAX + b]
-            top[b * 3] += <double>(x & <long long>4294967295)
-            top[b * 3 + 1] += hconf[q * PACK_MAX + b]
-            top[b * 3 + 2] += <double>(x >> 32)
-            hcnt[q * PACK_MAX + b] = 0
-            hconf[q * PACK_MAX + b] = 0.0
+            cell = g * nb + b
+            for q in range(PACK_SUB):
+                x = hcnt[q * PACK_MAX + cell]
+                top[cell * 3] += <double>(x & <long long>4294967295)
+                top[cell * 3 + 1] += hconf[q * PACK_MAX + cell]
+                top[cell * 3 + 2] += <double>(x >> 32)
+                rows += <double>(x & <long long>4294967295)
+                hcnt[q * PACK_MAX + cell] = 0
+                hconf[q * PACK_MAX + cell] = 0.0
+        sums[g * N_SUMS + S_COUNT] += rows
 
 
 cdef void _rows(
@@ -281,11 +288,13 @@ cdef void _rows(
     cdef double* colt_g
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
-    # packed histogram of the fast path: per sub-histogram and bin, rows + (correct rows << 32)
+    # packed histogram (hard labels, equal-width bins, no weights, few groups x bins): per
+    # sub-histogram and cell g * nb + b, rows + (correct rows << 32)
     cdef long long hcnt[PACK_SUB * PACK_MAX]
     cdef double hconf[PACK_SUB * PACK_MAX]
     cdef bint label_bad = False
-    cdef bint packed = fast and nb <= PACK_MAX
+    cdef bint packed = (uniform and not round32 and not soft and W == NULL
+                        and n_groups * nb <= PACK_MAX)
     cdef Py_ssize_t n_packed = 0
     cdef long long dl, ok
     # Classwise equal-width bins without weights: only values >= the first inner edge are binned
@@ -333,15 +342,17 @@ cdef void _rows(
             _first_error(P, T, Y, b0, m, K, tol, err)
             if err[0] >= 0:
                 return
-        if fast and packed:
-            # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
-            # in one loop without per-row branches; count and hits share one integer cell
+        if packed:
+            # (2+3) the common case -- hard labels, equal-width bins, no weights -- in one loop
+            # without per-row branches; count and hits share one integer cell
             for j in range(m):
                 c = cbuf[j]
                 if floating is float and trunc_exact:
                     b = bins32[j]  # from the row check
                 else:
                     b = _bin_uniform(c, edges, nb)
+                if G != NULL:
+                    b = b + G[b0 + j] * nb
                 # correct = 1 if the argmax is the label, else 0, without a compare (GCC turns
                 # one into a branch here, which mispredicts on every other row)
                 y = Y[b0 + j]
@@ -356,7 +367,7 @@ cdef void _rows(
                 return
             n_packed += m
             if n_packed >= (1 << 30) or b0 + m >= stop:
-                _flush_packed(hcnt, hconf, top, top_sub, nb)
+                _flush_packed(hcnt, hconf, top, sums, n_groups, nb)
                 n_packed = 0
         elif fast:
             # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
@@ -396,8 +407,10 @@ cdef void _rows(
                 h[0] += w
                 h[1] += w * cbuf[j]
                 h[2] += w * abuf[j]
-        # rows per group
-        if G == NULL:
+        # rows per group (the packed histogram counts them itself)
+        if packed:
+            pass
+        elif G == NULL:
             sums[S_COUNT] += m
         else:
             for j in range(m):
@@ -1025,3 +1038,37 @@ def equal_mass_binning(conf, acc, group, Py_ssize_t n_groups, Py_ssize_t n_bins,
     lut[uniq[nper > 1]] = -1
     hist = _bin_by_bucket(conf, acc, ids, group, max(n_groups, 1), edges, lut, split, n_threads)
     return edges, hist
+
+
+def row_check(const floating[:, ::1] prob, double tol):
+    """Per row: 1 if the kernel's row check flags it (sum off 1 beyond tol, negative, NaN/inf),
+    else 0; with the first argmax and the maximum. For tests of the SIMD row checks."""
+    cdef Py_ssize_t n = prob.shape[0], K = prob.shape[1], j
+    flags = np.zeros(n, dtype=np.intc)
+    best = np.zeros(n)
+    arg = np.zeros(n, dtype=np.intp)
+    cdef int[::1] f = flags
+    cdef double[::1] bv = best
+    cdef Py_ssize_t[::1] av = arg
+    for j in range(n):
+        # one row per call, so that a flag belongs to its row
+        if floating is float:
+            f[j] = sksoft_rowcheck_block_f(&prob[j, 0], 1, K, tol, &bv[j], &av[j], 1, NULL)
+        else:
+            f[j] = sksoft_rowcheck_block_d(&prob[j, 0], 1, K, tol, &bv[j], &av[j])
+    # and in blocks, for the four-row paths
+    block_flags = np.zeros((n + 255) // 256, dtype=np.intc)
+    cdef int[::1] bf = block_flags
+    cdef Py_ssize_t b0
+    best2 = np.zeros(n)
+    arg2 = np.zeros(n, dtype=np.intp)
+    cdef double[::1] bv2 = best2
+    cdef Py_ssize_t[::1] av2 = arg2
+    for b0 in range(0, n, 256):
+        if floating is float:
+            bf[b0 // 256] = sksoft_rowcheck_block_f(&prob[b0, 0], min(256, n - b0), K, tol,
+                                                    &bv2[b0], &av2[b0], 1, NULL)
+        else:
+            bf[b0 // 256] = sksoft_rowcheck_block_d(&prob[b0, 0], min(256, n - b0), K, tol,
+                                                    &bv2[b0], &av2[b0])
+    return flags, best, arg, block_flags, best2, arg2

@@ -289,7 +289,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, 
     __m128 last = _mm_loadu_ps(p + K - 4);
     if (full < K) {
         __m128 keep = _mm_castsi128_ps(
-            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (4 - (K - full)))));
+            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (K - full))));
         vmax = _mm_max_ps(vmax, last);
         vmin = _mm_min_ps(vmin, last);
         vsum = _mm_add_ps(vsum, _mm_and_ps(last, keep));
@@ -398,7 +398,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K,
     __m128 keep = _mm_setzero_ps();
     if (full < K)
         keep = _mm_castsi128_ps(
-            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (4 - (K - full)))));
+            _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (K - full))));
     __m128 x0, x1, x2, x3, n0, n1, n2, n3, s0, s1, s2, s3;
     sksoft_lanes_f(P, K, keep, &x0, &n0, &s0);
     sksoft_lanes_f(P + K, K, keep, &x1, &n1, &s1);

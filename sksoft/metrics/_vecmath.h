@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_rowstats.h"  /* SSE2 four-row reductions */
+
 #define SK_LN2 0.6931471805599453
 #define SK_DBL_MIN 2.2250738585072014e-308
 #define SK_FLT_MIN 1.17549435e-38f
@@ -80,9 +82,68 @@ static inline void sksoft_hard_scores(const double *v, const double *q, Py_ssize
     SK_DISPATCH(sk_hard_scores, (v, q, n, eps, brier, ce, js, tv));
 }
 
+#ifdef SKSOFT_HAVE_SSE2
+/* Sums of four float32 rows of 4..16 values (and of their squares), in float32 lanes reduced
+ * across the rows by a transpose (see sksoft_reduce4_add in _rowstats.h). */
+static SKSOFT_ALWAYS_INLINE __m128 sksoft_rowsums4_f(const float *x, Py_ssize_t K, __m128 keep,
+                                                     int square) {
+    __m128 s[4];
+    Py_ssize_t full = K & ~(Py_ssize_t)3;
+    for (int r = 0; r < 4; r++) {
+        const float *p = x + r * K;
+        __m128 a = _mm_loadu_ps(p);
+        __m128 acc = square ? _mm_mul_ps(a, a) : a;
+        for (Py_ssize_t k = 4; k < full; k += 4) {
+            __m128 b = _mm_loadu_ps(p + k);
+            acc = _mm_add_ps(acc, square ? _mm_mul_ps(b, b) : b);
+        }
+        if (full < K) {
+            __m128 b = _mm_and_ps(_mm_loadu_ps(p + K - 4), keep);
+            acc = _mm_add_ps(acc, square ? _mm_mul_ps(b, b) : b);
+        }
+        s[r] = acc;
+    }
+    return sksoft_reduce4_add(s[0], s[1], s[2], s[3]);
+}
+#endif
+
 static inline void sksoft_hard_block_f(const float *P, Py_ssize_t m, Py_ssize_t K,
                                        const Py_ssize_t *y, double *tmp, double *v, double *q,
                                        double *h) {
+#ifdef SKSOFT_HAVE_SSE2
+    /* float32 rows of 4..16 values (m <= 256, so m * K <= 4096 floats fit the scratch): x log x
+     * in one vectorised pass with float32 results, then sums of four rows at a time */
+    if (K >= 4 && K <= 16 && m * K <= 2 * SK_TMP) {
+        float *ft = (float *)tmp;
+        Py_ssize_t full = K & ~(Py_ssize_t)3, j;
+        __m128 keep = _mm_setzero_ps();
+        if (full < K)
+            keep = _mm_castsi128_ps(
+                _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (K - full))));
+        for (j = 0; j < m; j++) v[j] = (double)P[j * K + y[j]];
+        if (h != NULL) SK_DISPATCH(sk_xlogxf_f, (P, m * K, ft));
+        for (j = 0; j + 4 <= m; j += 4) {
+            __m128 sq = sksoft_rowsums4_f(P + j * K, K, keep, 1);
+            _mm_storeu_pd(q + j, _mm_cvtps_pd(sq));
+            _mm_storeu_pd(q + j + 2, _mm_cvtps_pd(_mm_movehl_ps(sq, sq)));
+            if (h != NULL) {
+                __m128 hs = _mm_sub_ps(_mm_setzero_ps(), sksoft_rowsums4_f(ft + j * K, K, keep, 0));
+                _mm_storeu_pd(h + j, _mm_cvtps_pd(hs));
+                _mm_storeu_pd(h + j + 2, _mm_cvtps_pd(_mm_movehl_ps(hs, hs)));
+            }
+        }
+        for (; j < m; j++) {
+            float sq = 0.0f, sh = 0.0f;
+            for (Py_ssize_t k = 0; k < K; k++) {
+                sq += P[j * K + k] * P[j * K + k];
+                if (h != NULL) sh += ft[j * K + k];
+            }
+            q[j] = sq;
+            if (h != NULL) h[j] = -sh;
+        }
+        return;
+    }
+#endif
     SK_DISPATCH(sk_hard_block_f, (P, m, K, y, tmp, v, q, h));
 }
 static inline void sksoft_hard_block_d(const double *P, Py_ssize_t m, Py_ssize_t K,

@@ -69,6 +69,15 @@ SK_ATTR static void SK_FN(sk_xlogx_f)(const float *SK_RESTRICT x, Py_ssize_t n,
     }
 }
 
+/* The same with float32 results (summed per row in float32 lanes by the caller). */
+SK_ATTR static void SK_FN(sk_xlogxf_f)(const float *SK_RESTRICT x, Py_ssize_t n,
+                                       float *SK_RESTRICT out) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        float v = x[i];
+        out[i] = v * SK_FN(sk_logf)(v > SK_FLT_MIN ? v : SK_FLT_MIN);
+    }
+}
+
 SK_ATTR static void SK_FN(sk_xlogx_d)(const double *SK_RESTRICT x, Py_ssize_t n,
                                       double *SK_RESTRICT out) {
     for (Py_ssize_t i = 0; i < n; i++) {
