@@ -142,6 +142,7 @@ def main():
     ap.add_argument("--path", default=None)
     ap.add_argument("--dir", default=None, help="folder for the data file (default: temp)")
     ap.add_argument("--grid-only", action="store_true", help="skip the memmap part")
+    ap.add_argument("--memmap-only", action="store_true", help="skip the grid searches")
     ap.add_argument("--out", default="benchmarks/results/bench_scale.json")
     args = ap.parse_args()
     if args.child:
@@ -151,8 +152,9 @@ def main():
     if not args.grid_only:
         result = memmap_report(args)
     times = {}
-    for model, what in (("logreg", "SoftLogisticRegression, 4 sources x 2 C"),
-                        ("mlp", "SoftNeuralNetClassifier (8 epochs), 4 sources x 2 lr")):
+    models = (("logreg", "SoftLogisticRegression, 4 sources x 2 C"),
+              ("mlp", "SoftNeuralNetClassifier (8 epochs), 4 sources x 2 lr"))
+    for model, what in () if args.memmap_only else models:
         times[model] = grid_search_backends(model)
         print(f"\ngrid search, 24 fits ({what} x 3 folds) on digits:")
         for name, t in times[model].items():

@@ -284,7 +284,6 @@ cdef void _rows(
     cdef double* h
     cdef double* acc_cls
     cdef double* acc_sum
-    cdef double* colp_g
     cdef double* colt_g
     cdef bint soft = T != NULL
     cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
@@ -298,8 +297,8 @@ cdef void _rows(
     cdef Py_ssize_t n_packed = 0
     cdef long long dl, ok
     # Classwise equal-width bins without weights: only values >= the first inner edge are binned
-    # one by one (a row summing to 1 has at most n_bins of them); bin 0 of every class follows
-    # from the column sums after the pass (see _finish_classwise).
+    # one by one (a row summing to 1 has at most n_bins of them); the values of bin 0 are summed
+    # per class in a vector pass and its counts follow after the pass (calibration_pass).
     cdef bint sparse_cls = cls != NULL and sparse
     cdef double e1 = cedges[1] if cls != NULL else 0.0
     cdef bint hard_scores = want_scores and not soft
