@@ -22,15 +22,8 @@ ctypedef fused target_t:
     double
 
 cdef extern from "_rowstats.h" nogil:
-    # max, first argmax, sum and min of a row (SSE2 lanes on x86-64, scalar elsewhere)
-    void sksoft_rowstats_f(const float* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
-                           double* sum, double* mn)
-    void sksoft_rowstats_d(const double* p, Py_ssize_t K, double* best, Py_ssize_t* arg,
-                           double* sum, double* mn)
-    # max and first argmax, and whether the row is bad (sum off 1 beyond tol, negative, NaN)
-    int sksoft_rowcheck_f(const float* p, Py_ssize_t K, double tol, double* best, Py_ssize_t* arg)
-    int sksoft_rowcheck_d(const double* p, Py_ssize_t K, double tol, double* best,
-                          Py_ssize_t* arg)
+    # per row: max and first argmax; returns nonzero if a row is bad (sum off 1 beyond tol,
+    # negative, NaN/inf); the float32 version can also give the bins of the maxima
     int sksoft_rowcheck_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, double tol,
                                 double* best, Py_ssize_t* arg, int nb, int* bins)
     int sksoft_rowcheck_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, double tol,
