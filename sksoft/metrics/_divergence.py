@@ -1,7 +1,6 @@
 """Proper scores and divergences between targets and predicted distributions."""
 
 import numpy as np
-from scipy.stats import rankdata
 
 from .._targets import check_probability_matrix, check_sample_weight, validate_rows
 from ._calibration import compute_stats
@@ -133,8 +132,34 @@ def entropy(y_prob, *, sample_weight=None, average=True):
     return float(np.average(h, weights=w))
 
 
+# Entropies equal in exact arithmetic (e.g. of vote distributions that are permutations of each
+# other) may differ in their last bits depending on the order of summation; values this close
+# (relative) are ranked as ties.
+_TIE_RTOL = 1e-12
+
+
+def _average_ranks(x, rtol=_TIE_RTOL):
+    """Ranks 1..n of ``x`` with ties (values within ``rtol``, relative) sharing their average rank.
+
+    Like ``scipy.stats.rankdata(x)`` (method "average") when the tied values are equal; the
+    order within a tie group does not matter, so the sort need not be stable.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    order = np.argsort(x)
+    xs = x[order]
+    gap = np.diff(xs) > rtol * np.maximum(np.abs(xs[1:]), np.abs(xs[:-1]))
+    starts = np.concatenate([[0], np.flatnonzero(gap) + 1])
+    ends = np.append(starts[1:], n)
+    ranks = np.empty(n)
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return ranks
+
+
 def _weighted_spearman(a, b, w):
-    ra, rb = rankdata(a), rankdata(b)
+    ra, rb = _average_ranks(a), _average_ranks(b)
     if ra.shape[0] < 2 or np.ptp(ra) == 0 or np.ptp(rb) == 0:
         return float("nan")  # a constant side: the correlation is undefined
     if w is None:
@@ -151,9 +176,11 @@ def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
     """Spearman correlation between target entropy and predicted entropy, item by item.
 
     How well a model mirrors human uncertainty: high when the items the annotators disagree on
-    are the items the model is unsure about. Requires soft ``y_true``. Ties get average ranks;
-    with ``sample_weight`` the weighted Pearson correlation of the ranks is returned. NaN when
-    either entropy is constant (e.g. all targets unanimous).
+    are the items the model is unsure about. Requires soft ``y_true``. Ties get average ranks,
+    and entropies within 1e-12 of each other (relative) are ties: those of permuted vote
+    distributions are equal in exact arithmetic but may differ in their last bits. With
+    ``sample_weight`` the weighted Pearson correlation of the ranks is returned. NaN when either
+    entropy is constant (e.g. all targets unanimous).
 
     Parameters
     ----------

@@ -44,6 +44,14 @@ cdef extern from "_vecmath.h" nogil:
     Py_ssize_t sksoft_sparse_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, double e1, double* col, int* off,
                                     int* cell, Py_ssize_t n_groups, double* slots)
+    void sksoft_soft_block_ff(const float* P, const float* T, Py_ssize_t m, Py_ssize_t K,
+                              double eps, double* tmp, double* out, Py_ssize_t stride)
+    void sksoft_soft_block_fd(const float* P, const double* T, Py_ssize_t m, Py_ssize_t K,
+                              double eps, double* tmp, double* out, Py_ssize_t stride)
+    void sksoft_soft_block_df(const double* P, const float* T, Py_ssize_t m, Py_ssize_t K,
+                              double eps, double* tmp, double* out, Py_ssize_t stride)
+    void sksoft_soft_block_dd(const double* P, const double* T, Py_ssize_t m, Py_ssize_t K,
+                              double eps, double* tmp, double* out, Py_ssize_t stride)
     Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, double e1, double* col, int* off,
                                     int* cell)
@@ -265,6 +273,7 @@ cdef void _rows(
     cdef double jsbuf[BLOCK]
     cdef double tvbuf[BLOCK]
     cdef double tmp[TMP]
+    cdef double sbuf[6 * BLOCK]  # per-row scores of soft targets
     cdef Py_ssize_t i, j, k, b, b0, m, g = 0, y = 0, nh, hit, o, cell
     cdef const floating* p
     cdef const target_t* t
@@ -530,42 +539,29 @@ cdef void _rows(
                     acc_sum[S_HPRED2] += w * hbuf[j] * hbuf[j]
             b0 += m
             continue
-        # (4d) scores of soft targets, row by row
+        # (4d) scores of soft targets: vectorised per-element terms, summed per row
+        if floating is float:
+            if target_t is float:
+                sksoft_soft_block_ff(P + b0 * K, T + b0 * K, m, K, eps, tmp, sbuf, BLOCK)
+            else:
+                sksoft_soft_block_fd(P + b0 * K, T + b0 * K, m, K, eps, tmp, sbuf, BLOCK)
+        else:
+            if target_t is float:
+                sksoft_soft_block_df(P + b0 * K, T + b0 * K, m, K, eps, tmp, sbuf, BLOCK)
+            else:
+                sksoft_soft_block_dd(P + b0 * K, T + b0 * K, m, K, eps, tmp, sbuf, BLOCK)
         for j in range(m):
             i = b0 + j
-            p = P + i * K
-            t = T + i * K
             if W != NULL:
                 w = W[i]
             if G != NULL:
                 g = G[i]
-            hpred = 0.0
-            if want_entropy:
-                for k in range(K):
-                    hpred -= _xlogx(p[k])
-            brier = 0.0
-            ce = 0.0
-            htrue = 0.0
-            js = 0.0
-            tvd = 0.0
-            for k in range(K):
-                v = p[k]
-                tv = t[k]
-                d = v - tv
-                brier += d * d
-                tvd += fabs(d)
-                if tv > 0:
-                    lp = log(v if v > eps else eps)
-                    ce -= tv * lp
-                    htrue -= tv * log(tv)
-                    mid = 0.5 * (v + tv)
-                    js += 0.5 * tv * log(tv / mid)
-                    if v > 0:
-                        js += 0.5 * v * log(v / mid)
-                elif v > 0:
-                    # t == 0: the mixture is v/2, so v * log(v / (v/2)) = v * log 2
-                    js += 0.5 * v * LOG2
-            tvd *= 0.5
+            brier = sbuf[j]
+            tvd = 0.5 * sbuf[BLOCK + j]
+            ce = sbuf[2 * BLOCK + j]
+            js = sbuf[3 * BLOCK + j]
+            htrue = sbuf[4 * BLOCK + j]
+            hpred = sbuf[5 * BLOCK + j] if want_entropy else 0.0
             acc_sum = sums + g * N_SUMS
             acc_sum[S_BRIER] += w * brier
             acc_sum[S_CE] += w * ce

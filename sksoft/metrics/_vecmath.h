@@ -300,4 +300,49 @@ static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
     SK_BODY_BIN_HITS
 }
 
+/* Per-row scores of m rows with soft targets (see SK_BODY_SOFT_TERMS): out holds six arrays
+ * of m values, `stride` apart: brier, tv, ce, js, ht, hp. tmp holds 6 * SK_SOFT_CHUNK
+ * doubles. Rows of up to SK_SOFT_CHUNK values are done several at a time, longer ones in
+ * pieces. */
+#define SK_SOFT_BLOCK(NAME, TERMS, PT, TT)                                                     \
+    static inline void NAME(const PT *P, const TT *T, Py_ssize_t m, Py_ssize_t K, double eps, \
+                            double *tmp, double *out, Py_ssize_t stride) {                     \
+        Py_ssize_t rows = K <= SK_SOFT_CHUNK ? SK_SOFT_CHUNK / K : 1;                          \
+        for (Py_ssize_t j0 = 0; j0 < m; j0 += rows) {                                          \
+            Py_ssize_t rr = m - j0 < rows ? m - j0 : rows;                                     \
+            Py_ssize_t total = rr * K;                                                         \
+            if (K > SK_SOFT_CHUNK)                                                             \
+                for (int f = 0; f < 6; f++) out[f * stride + j0] = 0.0;                        \
+            for (Py_ssize_t c0 = 0; c0 < total; c0 += SK_SOFT_CHUNK) {                         \
+                Py_ssize_t len = total - c0 < SK_SOFT_CHUNK ? total - c0 : SK_SOFT_CHUNK;      \
+                const PT *p = P + j0 * K + c0;                                                 \
+                const TT *t = T + j0 * K + c0;                                                 \
+                SK_DISPATCH(TERMS, (p, t, len, eps, tmp));                                     \
+                if (eps < SK_DBL_MIN)                                                          \
+                    for (Py_ssize_t i = 0; i < len; i++) {                                     \
+                        double c = (double)p[i] > eps ? (double)p[i] : eps;                    \
+                        if (c < SK_DBL_MIN && t[i] > 0)                                        \
+                            tmp[2 * SK_SOFT_CHUNK + i] =                                       \
+                                c > 0.0 ? -(double)t[i] * log(c) : HUGE_VAL;                   \
+                    }                                                                          \
+                for (int f = 0; f < 6; f++) {                                                  \
+                    const double *x = tmp + f * SK_SOFT_CHUNK;                                 \
+                    if (K <= SK_SOFT_CHUNK) {                                                  \
+                        SK_FN_BASE_ROW_SUMS(x, rr, K, out + f * stride + j0);                  \
+                    } else {                                                                   \
+                        double part;                                                           \
+                        SK_FN_BASE_ROW_SUMS(x, 1, len, &part);                                 \
+                        out[f * stride + j0] += part;                                          \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+#define SK_FN_BASE_ROW_SUMS(x, m, K, out) SK_DISPATCH(sk_row_sums, (x, m, K, out))
+SK_SOFT_BLOCK(sksoft_soft_block_ff, sk_soft_terms_ff, float, float)
+SK_SOFT_BLOCK(sksoft_soft_block_fd, sk_soft_terms_fd, float, double)
+SK_SOFT_BLOCK(sksoft_soft_block_df, sk_soft_terms_df, double, float)
+SK_SOFT_BLOCK(sksoft_soft_block_dd, sk_soft_terms_dd, double, double)
+
 #endif

@@ -219,3 +219,38 @@ SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_d)(const double *SK_RESTRICT P, P
                                                   int *SK_RESTRICT cell) {
     SK_BODY_SPARSE_HITS(double)
 }
+
+/* Soft targets: per-element terms of the scores (all in double; eps clips p inside the
+ * cross-entropy's logarithm), summed per row. For m rows of K values of P and T: brier, tv
+ * (not yet halved), ce, js and the two entropies ht (target) and hp (prediction). Terms of a
+ * value below DBL_MIN use log(DBL_MIN) (an absolute error below 1e-305), except that the
+ * cross-entropy of a p[k] that eps lets below DBL_MIN is recomputed exactly afterwards. */
+#define SK_SOFT_CHUNK 512
+#define SK_BODY_SOFT_TERMS                                                                    \
+    double lo = eps > SK_DBL_MIN ? eps : SK_DBL_MIN;                                           \
+    double log_lo = SK_FN(sk_log)(lo);                                                         \
+    for (Py_ssize_t i = 0; i < n; i++) {                                                       \
+        double v = (double)p[i], tv = (double)t[i];                                            \
+        double d = v - tv, mid = 0.5 * (v + tv);                                               \
+        double lv = SK_FN(sk_log)(v > SK_DBL_MIN ? v : SK_DBL_MIN);                            \
+        double lt = SK_FN(sk_log)(tv > SK_DBL_MIN ? tv : SK_DBL_MIN);                          \
+        double lm = SK_FN(sk_log)(mid > SK_DBL_MIN ? mid : SK_DBL_MIN);                        \
+        double lc = v > lo ? lv : log_lo;                                                      \
+        o[i] = d * d;                                                                          \
+        o[SK_SOFT_CHUNK + i] = fabs(d);                                                        \
+        o[2 * SK_SOFT_CHUNK + i] = -tv * lc;                                                   \
+        o[3 * SK_SOFT_CHUNK + i] = 0.5 * (tv * (lt - lm) + v * (lv - lm));                     \
+        o[4 * SK_SOFT_CHUNK + i] = -tv * lt;                                                   \
+        o[5 * SK_SOFT_CHUNK + i] = -v * lv;                                                    \
+    }
+
+#define SK_DEFINE_SOFT_TERMS(NAME, PT, TT)                                                     \
+    SK_ATTR static void SK_FN(NAME)(const PT *SK_RESTRICT p, const TT *SK_RESTRICT t,         \
+                                    Py_ssize_t n, double eps, double *SK_RESTRICT o) {         \
+        SK_BODY_SOFT_TERMS                                                                     \
+    }
+
+SK_DEFINE_SOFT_TERMS(sk_soft_terms_ff, float, float)
+SK_DEFINE_SOFT_TERMS(sk_soft_terms_fd, float, double)
+SK_DEFINE_SOFT_TERMS(sk_soft_terms_df, double, float)
+SK_DEFINE_SOFT_TERMS(sk_soft_terms_dd, double, double)
