@@ -729,3 +729,30 @@ def test_simd_row_check_flags_exactly_the_bad_rows(dtype):
                 q[r, k] = -0.25
                 flags = _kernels.row_check(q, tol)[0]
                 assert flags[r] and flags.sum() == 1, (K, k, "negative")
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 5000),
+    levels=st.sampled_from([1, 2, 50, 10**6]),
+    shape=st.sampled_from(["uniform", "crowded", "outlier", "negative"]),
+)
+@hyp
+def test_bucketed_average_ranks_equal_rankdata(seed, n, levels, shape):
+    from scipy.stats import rankdata
+
+    from sksoft.metrics import _kernels
+
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, n) / levels
+    if shape == "crowded":
+        x = x * 1e-9
+        x[:1] = 3.0  # nearly everything in the first bucket
+    elif shape == "outlier":
+        x[rng.integers(0, n)] = 1e300
+    elif shape == "negative":
+        x = x - 0.5
+    got = _kernels.average_ranks(np.ascontiguousarray(x), 1e-12)
+    if got is None:  # a range too narrow for buckets: the caller sorts
+        return
+    np.testing.assert_array_equal(got, rankdata(x))

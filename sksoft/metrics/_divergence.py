@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._targets import check_probability_matrix, check_sample_weight, validate_rows
+from . import _kernels
 from ._calibration import compute_stats
 from ._stats import _F
 
@@ -144,10 +145,14 @@ def _average_ranks(x, rtol=_TIE_RTOL):
     Like ``scipy.stats.rankdata(x)`` (method "average") when the tied values are equal; the
     order within a tie group does not matter, so the sort need not be stable.
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
     n = x.shape[0]
     if n == 0:
         return np.zeros(0)
+    if n >= 1000:
+        ranks = _kernels.average_ranks(x, rtol)  # bucket sort, O(n); None: range too narrow
+        if ranks is not None:
+            return ranks
     order = np.argsort(x)
     xs = x[order]
     gap = np.diff(xs) > rtol * np.maximum(np.abs(xs[1:]), np.abs(xs[:-1]))
