@@ -643,7 +643,7 @@ def calibration_pass(
     # 0 -- at most (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they
     # are binned)
     cdef bint sparse = (classwise and class_uniform and weight.shape[0] == 0
-                        and BLOCK * K < 2**31)
+                        and BLOCK * K < 2**31 and n_groups * K < 2**31)  # int offsets/cells
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
