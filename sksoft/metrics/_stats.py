@@ -391,20 +391,36 @@ def bin_means(hist):
     return count, conf, acc
 
 
+def calibration_errors_from_hist(hist, norms=("l1",)):
+    """Calibration errors of one (n_bins, 3) histogram, or a stack (..., n_bins, 3), for each
+    of ``norms`` (a dict norm -> value or array); the bin means are computed once.
+
+    Empty bins are skipped; bins are weighted by their share of the total weight.
+    """
+    count = hist[..., 0]
+    filled = count > 0
+    safe = np.where(filled, count, 1.0)
+    # |acc - conf| of each bin: |acc_sum - conf_sum| / count
+    gap = np.where(filled, np.abs(hist[..., 2] - hist[..., 1]) / safe, 0.0)
+    total = count.sum(axis=-1, keepdims=True)
+    share = np.divide(count, total, out=np.zeros_like(count), where=total > 0)
+    out = {}
+    for norm in norms:
+        if norm == "l1":
+            out[norm] = (share * gap).sum(axis=-1)
+        elif norm == "l2":
+            out[norm] = np.sqrt((share * gap * gap).sum(axis=-1))
+        else:
+            out[norm] = gap.max(axis=-1)
+    return out
+
+
 def calibration_error_from_hist(hist, norm="l1"):
     """Calibration error of one (n_bins, 3) histogram, or a stack (..., n_bins, 3).
 
     Empty bins are skipped; bins are weighted by their share of the total weight.
     """
-    count, conf, acc = bin_means(hist)
-    total = count.sum(axis=-1, keepdims=True)
-    share = np.divide(count, total, out=np.zeros_like(count), where=total > 0)
-    gap = np.where(count > 0, np.abs(acc - conf), 0.0)
-    if norm == "l1":
-        return (share * gap).sum(axis=-1)
-    if norm == "l2":
-        return np.sqrt((share * gap * gap).sum(axis=-1))
-    return gap.max(axis=-1)
+    return calibration_errors_from_hist(hist, (norm,))[norm]
 
 
 class CalibrationStats:
@@ -591,8 +607,8 @@ def metrics_from_stats(top, cls, sums, norms=("l1", "l2", "max")):
             out[k] = nan
         return out
     names = {"l1": "ece", "l2": "rmsce", "max": "mce"}
-    for norm in norms:
-        out[names[norm]] = float(calibration_error_from_hist(top, norm))
+    for norm, value in calibration_errors_from_hist(top, norms).items():
+        out[names[norm]] = float(value)
     if cls is not None:
         out["classwise_ece"] = float(calibration_error_from_hist(cls, "l1").mean())
     mean = sums / w
