@@ -618,6 +618,8 @@ def calibration_pass(
     sum and accuracy sum of each bin; ``cls`` (n_groups, K, n_class_bins, 3) the same per class,
     or None; ``sums`` (n_groups, N_SUMS). ``y_soft`` has zero rows when ``y_hard`` is used.
     ``class_edges`` is (n_class_bins+1,) for uniform class bins, or K * (n_class_bins+1) values.
+    ``trunc_exact`` / ``class_trunc_exact``: float32 input whose equal-width bins may be found
+    by truncation (see ``_stats.float32_trunc_is_exact``); the caller decides.
     """
     cdef Py_ssize_t n = prob.shape[0], K = prob.shape[1]
     cdef Py_ssize_t nb = edges.shape[0] - 1
