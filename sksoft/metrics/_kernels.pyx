@@ -35,7 +35,6 @@ cdef extern from "_vecmath.h" nogil:
     # baseline ISA and AVX2 + FMA with runtime dispatch (see _vecmath.h)
     int sksoft_vec_set_level(int level)
     int sksoft_vec_available()
-    int SK_TMP
     void sksoft_hard_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
                              double* tmp, double* v, double* q, double* h)
     void sksoft_hard_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
@@ -289,7 +288,6 @@ cdef void _rows(
     cdef double* acc_sum
     cdef double* colt_g
     cdef bint soft = T != NULL
-    cdef bint fast = uniform and not round32 and not soft and W == NULL and G == NULL
     # packed histogram (hard labels, equal-width bins, no weights, few groups x bins): per
     # sub-histogram and cell g * nb + b, rows + (correct rows << 32)
     cdef long long hcnt[PACK_SUB * PACK_MAX]
@@ -305,7 +303,6 @@ cdef void _rows(
     cdef bint sparse_cls = cls != NULL and sparse
     cdef double e1 = cedges[1] if cls != NULL else 0.0
     cdef bint hard_scores = want_scores and not soft
-    cdef double av
 
     if err[0] >= 0:
         return
@@ -371,20 +368,9 @@ cdef void _rows(
             if n_packed >= (1 << 30) or b0 + m >= stop:
                 _flush_packed(hcnt, hconf, top, sums, n_groups, nb)
                 n_packed = 0
-        elif fast:
-            # (2+3) the common case -- hard labels, equal-width bins, no weights, no groups --
-            # in one loop without per-row branches
-            for j in range(m):
-                c = cbuf[j]
-                b = _bin_uniform(c, edges, nb)
-                av = 1.0 if argbuf[j] == Y[b0 + j] else 0.0
-                abuf[j] = av
-                h = top + (j & (N_SUB - 1)) * top_sub + b * 3
-                h[0] += 1.0
-                h[1] += c
-                h[2] += av
         else:
-            # (2) bins and accuracies
+            # (2) bins and accuracies (weights, soft targets, edges from data, torchmetrics
+            # binning, or more than 256 group x bin cells)
             for j in range(m):
                 c = cbuf[j]
                 if round32:

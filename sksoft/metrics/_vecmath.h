@@ -71,12 +71,6 @@ static int sksoft_vec_set_level(int level) {
 #define SK_DISPATCH(name, args) name##_base args
 #endif
 
-static inline void sksoft_xlogx_f(const float *x, Py_ssize_t n, double *out) {
-    SK_DISPATCH(sk_xlogx_f, (x, n, out));
-}
-static inline void sksoft_xlogx_d(const double *x, Py_ssize_t n, double *out) {
-    SK_DISPATCH(sk_xlogx_d, (x, n, out));
-}
 static inline void sksoft_hard_scores(const double *v, const double *q, Py_ssize_t n, double eps,
                                       double *brier, double *ce, double *js, double *tv) {
     SK_DISPATCH(sk_hard_scores, (v, q, n, eps, brier, ce, js, tv));
