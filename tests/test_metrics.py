@@ -247,15 +247,17 @@ def test_float32_equals_float64_of_same_values(seed, n, soft):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("soft", [False, True])
-def test_threads_give_same_result(dtype, soft):
+@pytest.mark.parametrize("K,n_bins", [(10, 15), (3, 7)])
+def test_threads_give_same_result(dtype, soft, K, n_bins):
     rng = np.random.default_rng(6)
     n = 50_001
-    p = random_probs(rng, n, 10, "dirichlet", dtype)
-    y = random_probs(rng, n, 10, "grid") if soft else rng.integers(0, 10, n)
+    p = random_probs(rng, n, K, "dirichlet", dtype)
+    y = random_probs(rng, n, K, "grid") if soft else rng.integers(0, K, n)
     groups = rng.integers(0, 5, n)
     for strategy in ("uniform", "quantile"):
-        one = calibration_report(y, p, groups=groups, n_threads=1, strategy=strategy).to_dict()
-        two = calibration_report(y, p, groups=groups, n_threads=2, strategy=strategy).to_dict()
+        kw = dict(groups=groups, strategy=strategy, n_bins=n_bins)
+        one = calibration_report(y, p, n_threads=1, **kw).to_dict()
+        two = calibration_report(y, p, n_threads=2, **kw).to_dict()
         for key, val in one["overall"].items():
             assert two["overall"][key] == pytest.approx(val, rel=1e-10, nan_ok=True), key
         for g, metrics in one["groups"].items():
@@ -552,7 +554,7 @@ def vec_level(request):
 
 @pytest.mark.parametrize("K", [2, 3, 4, 5, 7, 8, 10, 13, 16, 37, 300])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("n_bins", [1, 2, 15])
+@pytest.mark.parametrize("n_bins", [1, 2, 15, 128, 129])
 def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):
     rng = np.random.default_rng(K * 7 + n_bins)
     n = 703  # not a multiple of 4: the four-row paths have a remainder
@@ -580,6 +582,40 @@ def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):
         for norm in ("l1", "max"):
             assert classwise_calibration_error(y, p, n_bins=n_bins, norm=norm) == pytest.approx(
                 ref.classwise_ece(y, pref, n_bins, norm), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("K", [2, 3, 8, 10, 16, 37])
+@pytest.mark.parametrize("n_bins", [1, 7, 15, 128, 129])
+def test_classwise_histogram_is_exact(vec_level, K, n_bins):
+    # float32 rows with hard labels take the integer (fixed-point) class histogram for
+    # n_bins <= 128: counts and label counts must be exact, value sums exact up to the final
+    # rounding to double; other cases take the double path (compared as tightly)
+    from math import fsum
+
+    from sksoft.metrics._calibration import compute_stats
+
+    rng = np.random.default_rng(K * 1000 + n_bins)
+    n = 1501
+    p = random_probs(rng, n, K, "dirichlet", np.float32)
+    p[:30] = np.eye(K, dtype=np.float32)[rng.integers(0, K, 30)]
+    edges = np.linspace(0, 1, n_bins + 1)
+    p[30:60, 0] = edges[rng.integers(0, n_bins + 1, 30)].astype(np.float32)  # on bin edges
+    p[30:60, 1:] = ((1 - p[30:60, :1].astype(np.float64)) / (K - 1)).astype(np.float32)
+    y = rng.integers(0, K, n)
+    groups = rng.integers(0, 4, n)
+    res = compute_stats(y, p, n_bins=n_bins, groups=groups, classwise=True)
+    cls = res["cls"]
+    pd_ = p.astype(np.float64)
+    for g in range(4):
+        for k in range(K):
+            sel = groups == g
+            v = pd_[sel, k]
+            b = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, n_bins - 1)
+            for bb in range(n_bins):
+                m = b == bb
+                assert cls[g, k, bb, 0] == m.sum(), (g, k, bb)
+                assert cls[g, k, bb, 2] == (y[sel][m] == k).sum(), (g, k, bb)
+                assert cls[g, k, bb, 1] == pytest.approx(fsum(v[m]), rel=1e-15, abs=1e-300)
 
 
 def test_vectorised_log_is_accurate(vec_level):

@@ -61,6 +61,12 @@ cdef extern from "_vecmath.h" nogil:
     void sksoft_bin_hits_d(const double* P, const int* off, const int* cell, Py_ssize_t nh,
                            const double* e, Py_ssize_t ncb, int trunc, double* cls,
                            Py_ssize_t sub)
+    Py_ssize_t sksoft_label_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
+                                   const Py_ssize_t* G, const Py_ssize_t* Y, double e1,
+                                   double* col, int* fx, int* cell, Py_ssize_t n_groups,
+                                   double* slots, long long* lab)
+    void sksoft_bin_label_hits(const int* fx, const int* cell, Py_ssize_t nh, Py_ssize_t ncb,
+                               long long* tab)
 
 cdef extern from *:
     """
@@ -253,6 +259,7 @@ cdef void _rows(
     double eps, double tol, bint want_scores, bint want_entropy,
     double* top, double* cls, double* sums, Py_ssize_t n_groups,
     double* colp, double* colt, int* hits, Py_ssize_t hit_half,
+    long long* ctab, long long* ltab,
     double* row_conf, double* row_acc, double* row_hpred, double* row_htrue,
     long long* err,
 ) noexcept nogil:
@@ -410,7 +417,16 @@ cdef void _rows(
         # (4a) classwise bins, sparse: the values of bin 0 (below the first inner edge) only go
         # into per-class sums (vectorised); the others, at most n_bins per row, are binned one
         # by one; bin 0's counts are derived after the pass (rows minus the binned values)
-        if sparse_cls:
+        if sparse_cls and ctab != NULL:
+            # float32 rows, hard labels, truncation-exact bins: the hits carry their value in
+            # fixed point and their label bit, and go into an integer table (ctab, see
+            # calibration_pass); rows per group and label go into ltab
+            if floating is float:
+                nh = sksoft_label_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
+                                         Y + b0, e1, colp, hits, hits + hit_half, n_groups,
+                                         colp + n_groups * K, ltab)
+                sksoft_bin_label_hits(hits, hits + hit_half, nh, ncb, ctab)
+        elif sparse_cls:
             if floating is float:
                 nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
                                           colp, hits, hits + hit_half, n_groups,
@@ -620,10 +636,6 @@ def calibration_pass(
         nt = <int>max(n_blocks, 1)
 
     top_buf = np.zeros((nt, N_SUB, n_groups, nbo, 3), dtype=np.float64)
-    if classwise:
-        cls_buf = np.zeros((nt, N_SUB, n_groups, K, ncb, 3), dtype=np.float64)
-    else:
-        cls_buf = np.zeros((nt, 1), dtype=np.float64)
     sum_buf = np.zeros((nt, n_groups, N_SUMS), dtype=np.float64)
     err_buf = np.full((nt, 2), -1, dtype=np.int64)
     # sparse classwise binning (equal-width class bins, no weights): per-thread sums of the
@@ -642,13 +654,34 @@ def calibration_pass(
         hit_buf = np.zeros((nt, 1), dtype=np.intc)
     cdef double[:, :, ::1] col_v = col_buf
     cdef int[:, ::1] hit_v = hit_buf
+    # float32 rows with hard labels and truncation-exact class bins: the hits go into integer
+    # tables (sksoft_bin_label_hits): per thread and (group, class, bin), rows + (label rows <<
+    # 32) and the sum of v * 2^30, exact; rows per group and label in ltab. The fixed point
+    # needs hits >= 2^-7 (n_bins <= 128), the packed counts fewer than 2^31 rows.
+    cdef bint label_cls = False
+    if floating is float:
+        label_cls = (sparse and not soft and class_trunc_exact and ncb <= 128
+                     and n < 2**31)
+    ctab_buf = np.zeros((nt, n_groups * K * ncb * 2 if label_cls else 1), dtype=np.int64)
+    ltab_buf = np.zeros((nt, n_groups * K if label_cls else 1), dtype=np.int64)
+    cdef long long[:, ::1] ctab_v = ctab_buf
+    cdef long long[:, ::1] ltab_v = ltab_buf
+    cdef long long* ctab_p = &ctab_v[0, 0] if label_cls else NULL
+    if label_cls:  # (the double histogram then only holds the result)
+        cls_buf = np.zeros((1, 1, n_groups, K, ncb, 3), dtype=np.float64)
+    elif classwise:
+        cls_buf = np.zeros((nt, N_SUB, n_groups, K, ncb, 3), dtype=np.float64)
+    else:
+        cls_buf = np.zeros((nt, 1), dtype=np.float64)
+    cdef long long* ltab_p = &ltab_v[0, 0]
+    cdef Py_ssize_t ctab_stride = ctab_v.shape[1], ltab_stride = ltab_v.shape[1]
 
     cdef double[:, :, :, :, ::1] top_v = top_buf
-    cdef double[:, ::1] cls_v = cls_buf.reshape(nt, -1)
+    cdef double[:, ::1] cls_v = cls_buf.reshape(cls_buf.shape[0], -1)
     cdef double[:, :, ::1] sum_v = sum_buf
     cdef long long[:, ::1] err_v = err_buf
     cdef Py_ssize_t top_stride = N_SUB * n_groups * nbo * 3
-    cdef Py_ssize_t cls_stride = cls_v.shape[1]
+    cdef Py_ssize_t cls_stride = 0 if label_cls else cls_v.shape[1]
 
     cdef const floating* P = &prob[0, 0]
     cdef const target_t* T = &y_soft[0, 0] if soft else NULL
@@ -676,7 +709,7 @@ def calibration_pass(
             _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32, trunc_exact,
                   CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
-                  col_p, col_p + half, hit_p, hit_stride // 2,
+                  col_p, col_p + half, hit_p, hit_stride // 2, ctab_p, ltab_p,
                   rc, ra, rhp, rht, err_p)
     else:
         for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
@@ -693,6 +726,8 @@ def calibration_pass(
                   sum_p + tid * n_groups * N_SUMS, n_groups,
                   col_p + tid * col_stride, col_p + tid * col_stride + half,
                   hit_p + tid * hit_stride, hit_stride // 2,
+                  (ctab_p + tid * ctab_stride) if label_cls else NULL,
+                  ltab_p + tid * ltab_stride,
                   rc, ra, rhp, rht, err_p + 2 * tid)
 
     top = top_buf.sum(axis=(0, 1))
@@ -701,6 +736,11 @@ def calibration_pass(
     # weight and accuracy sums are those of the top-label histogram
     sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
     sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
+    if label_cls:
+        tab = ctab_buf.sum(axis=0).reshape(n_groups, K, ncb, 2)
+        cls[:, :, :, 0] += tab[..., 0] & 0xFFFFFFFF
+        cls[:, :, :, 1] += tab[..., 1] * 2.0 ** -30
+        cls[:, :, :, 2] += tab[..., 0] >> 32
     if sparse:
         # bin 0 of every class: the sums of its values, and the rows not binned elsewhere
         # (counts are exact integers)
@@ -710,6 +750,10 @@ def calibration_pass(
             cls[:, :, 0, 2] += col[1].reshape(n_groups, K)
         count0 = sums[:, S_COUNT][:, None] - cls[:, :, 1:, 0].sum(axis=2)
         cls[:, :, 0, 0] = count0
+        if label_cls:
+            # label rows in bin 0: rows of the label minus those binned elsewhere
+            cls[:, :, 0, 2] = (ltab_buf.sum(axis=0).reshape(n_groups, K)
+                               - cls[:, :, 1:, 2].sum(axis=2))
         empty = count0 <= 0
         cls[:, :, 0, 1] = np.where(empty, 0.0, np.maximum(cls[:, :, 0, 1], 0.0))
         if soft:

@@ -168,23 +168,30 @@ static void sksoft_fill_bitpos(void) {
     }
 }
 
-/* sk_sparse_hits_f for 8 <= K <= 16 with AVX2: each row is compared in two (overlapping)
- * vectors of eight, and the positions of the hits are appended eight at a time from the table
- * above (so off and cell need 16 entries of slack). */
+/* sk_sparse_hits_f (Y == NULL) and sk_label_hits_f (Y given: off receives the fixed-point
+ * values with their label bit) for 8 <= K <= 16 with AVX2: each row is compared in two
+ * (overlapping) vectors of eight, and the hits are appended eight at a time, compacted with
+ * the table above (so off and cell need 16 entries of slack). */
 __attribute__((target("avx2,fma")))
 static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ssize_t m,
-                                               Py_ssize_t K, const Py_ssize_t *G, double e1,
+                                               Py_ssize_t K, const Py_ssize_t *G,
+                                               const Py_ssize_t *Y, double e1,
                                                double *SK_RESTRICT col, int *SK_RESTRICT off,
                                                int *SK_RESTRICT cell, Py_ssize_t n_groups,
-                                               double *SK_RESTRICT slots) {
+                                               double *SK_RESTRICT slots,
+                                               long long *SK_RESTRICT lab) {
     /* the float32 threshold with the same outcome as (double)v >= e1 */
     float f = (float)e1;
     if ((double)f < e1) f = nextafterf(f, HUGE_VALF);
     __m256 vf = _mm256_set1_ps(f);
     int shift = (int)(16 - K);
+    __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     /* the second vector of a row overlaps the first in its lanes below 16 - K: not summed */
-    __m256 hikeep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
-        _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(shift - 1)));
+    __m256 hikeep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(iota, _mm256_set1_epi32(shift - 1)));
+    /* fixed point and label bit (Y given): classes of the lanes of the two vectors */
+    __m256 scale = _mm256_set1_ps(1073741824.0f);
+    __m256i cls_hi = _mm256_add_epi32(iota, _mm256_set1_epi32((int)K - 8));
+    __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     /* bin-0 sums of columns [0, 4), [4, 8), [K-8, K-4), [K-4, K): in registers without groups */
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
     Py_ssize_t nh = 0;
@@ -214,13 +221,29 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
         unsigned lo = (unsigned)_mm256_movemask_ps(xge);
         unsigned hi = (unsigned)_mm256_movemask_ps(yge) >> shift;
         __m256i pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[lo]);
-        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o)));
+        __m256i pos_hi = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[hi]);
+        if (Y == NULL) {
+            _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o)));
+        } else {
+            __m256i yv = _mm256_set1_epi32((int)Y[j]);
+            lab[gk + Y[j]] += 1;
+            __m256i fx = _mm256_or_si256(_mm256_cvttps_epi32(_mm256_mul_ps(x, scale)),
+                                         _mm256_and_si256(_mm256_cmpeq_epi32(iota, yv), sign));
+            __m256i fy = _mm256_or_si256(_mm256_cvttps_epi32(_mm256_mul_ps(y, scale)),
+                                         _mm256_and_si256(_mm256_cmpeq_epi32(cls_hi, yv), sign));
+            _mm256_storeu_si256((__m256i *)(off + nh), _mm256_permutevar8x32_epi32(fx, pos));
+            /* lanes of the second vector: the table's positions + shift */
+            _mm256_storeu_si256((__m256i *)(off + nh + __builtin_popcount(lo)),
+                                _mm256_permutevar8x32_epi32(
+                                    fy, _mm256_add_epi32(pos_hi, _mm256_set1_epi32(shift))));
+        }
         _mm256_storeu_si256((__m256i *)(cell + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(gk)));
         nh += __builtin_popcount(lo);
-        pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[hi]);
-        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o + 8)));
+        if (Y == NULL)
+            _mm256_storeu_si256((__m256i *)(off + nh),
+                                _mm256_add_epi32(pos_hi, _mm256_set1_epi32(o + 8)));
         _mm256_storeu_si256((__m256i *)(cell + nh),
-                            _mm256_add_epi32(pos, _mm256_set1_epi32(gk + 8)));
+                            _mm256_add_epi32(pos_hi, _mm256_set1_epi32(gk + 8)));
         nh += __builtin_popcount(hi);
     }
     if (G == NULL) {
@@ -247,11 +270,27 @@ static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_s
                                               double *slots) {
 #ifdef SKSOFT_HAVE_AVX2_CLONE
     if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
-        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, e1, col, off, cell, n_groups, slots);
+        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, NULL, e1, col, off, cell, n_groups,
+                                            slots, NULL);
 #endif
     (void)n_groups;
     (void)slots;
     return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, e1, col, off, cell));
+}
+/* Hard labels (see sk_label_hits_f): fx receives each hit's fixed-point value and label bit. */
+static inline Py_ssize_t sksoft_label_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
+                                             const Py_ssize_t *G, const Py_ssize_t *Y, double e1,
+                                             double *col, int *fx, int *cell,
+                                             Py_ssize_t n_groups, double *slots,
+                                             long long *lab) {
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+    if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
+        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, Y, e1, col, fx, cell, n_groups, slots,
+                                            lab);
+#endif
+    (void)n_groups;
+    (void)slots;
+    return SK_DISPATCH_RET(sk_label_hits_f, (P, m, K, G, Y, e1, col, fx, cell, lab));
 }
 static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,
                                               const Py_ssize_t *G, double e1, double *col,
@@ -292,6 +331,26 @@ static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
                                      Py_ssize_t nh, const double *e, Py_ssize_t ncb, int trunc,
                                      double *SK_RESTRICT cls, Py_ssize_t sub) {
     SK_BODY_BIN_HITS
+}
+
+/* Bin the hits of sksoft_label_hits_f: tab holds two int64 per (group * K + class, bin): rows
+ * + (label rows << 32), and the sum of the fixed-point values (v * 2^30). Bins by truncation
+ * (the caller checked it is exact for float32 and n_bins <= 128): fx * (ncb * 2^-30) is
+ * exactly v * ncb. */
+static inline void sksoft_bin_label_hits(const int *SK_RESTRICT fx, const int *SK_RESTRICT cell,
+                                         Py_ssize_t nh, Py_ssize_t ncb,
+                                         long long *SK_RESTRICT tab) {
+    double scale = (double)ncb * (1.0 / 1073741824.0);
+    for (Py_ssize_t h = 0; h < nh; h++) {
+        uint32_t f = (uint32_t)fx[h];
+        long long v = (long long)(f & 0x7fffffffu);
+        long long is_label = (long long)(f >> 31);
+        Py_ssize_t b = (Py_ssize_t)((double)v * scale);
+        b = b < ncb - 1 ? b : ncb - 1;
+        long long *c = tab + ((Py_ssize_t)cell[h] * ncb + b) * 2;
+        c[0] += 1 + (is_label << 32);
+        c[1] += v;
+    }
 }
 
 /* Per-row scores of m rows with soft targets (see SK_BODY_SOFT_TERMS): out holds six arrays
