@@ -71,6 +71,50 @@ def test_memmap_and_iterators_equal_in_memory(tmp_path):
         cross_entropy(da.from_array(y, chunks=1000), da.from_array(bad, chunks=(1000, 4)))
 
 
+def test_out_of_core_with_in_memory_labels_groups_and_weights(tmp_path):
+    # y_prob out of core (dask with its own row chunks, a memmap, an iterator of uneven
+    # chunks); y_true, sample_weight and groups in memory follow its chunks
+    y, p = _case(n=4001)
+    rng = np.random.default_rng(3)
+    w = rng.uniform(0, 2, len(p))
+    groups = rng.choice(np.array(["easy", "mid", "hard"]), len(p))
+    ref = calibration_report(y, p, groups=groups, sample_weight=w)
+    path = tmp_path / "p.f32"
+    mm = np.memmap(path, dtype=np.float32, mode="w+", shape=p.shape)
+    mm[:] = p
+    mm.flush()
+    cuts = [0, 7, 1500, 1501, 3999, 4001]
+    sources = {
+        "dask": da.from_array(p, chunks=(1300, 4)),
+        "memmap": np.memmap(path, dtype=np.float32, mode="r", shape=p.shape),
+        "iterator": (p[a:b] for a, b in zip(cuts[:-1], cuts[1:])),
+    }
+    for name, src in sources.items():
+        got = calibration_report(y, src, groups=groups, sample_weight=w)
+        assert sorted(got.groups) == sorted(ref.groups), name
+        for g in ref.groups:
+            for key in ("n_samples", "ece", "classwise_ece", "brier", "cross_entropy",
+                        "entropy_pred"):
+                assert got.groups[g][key] == pytest.approx(
+                    ref.groups[g][key], rel=1e-9, abs=1e-12), (name, g, key)
+        assert got["ece"] == pytest.approx(ref["ece"], rel=1e-9), name
+    # groups as a dask array or memmap: coded up front, same result
+    dg = da.from_array(groups, chunks=999)
+    got = calibration_report(y, da.from_array(p, chunks=(700, 4)), groups=dg)
+    assert got.groups["hard"]["ece"] == pytest.approx(
+        calibration_report(y, p, groups=groups).groups["hard"]["ece"], rel=1e-9)
+    with pytest.raises(ValueError, match="not an iterator"):
+        calibration_report(y, sources["memmap"], groups=iter(groups))
+    with pytest.raises(ValueError, match="groups has fewer rows"):
+        calibration_report(y, sources["memmap"], groups=groups[:-1])
+    with pytest.raises(ValueError, match="groups has 4002 rows, y_prob 4001"):
+        calibration_report(y, sources["memmap"], groups=np.append(groups, "mid"))
+    with pytest.raises(ValueError, match="sample_weight has fewer rows"):
+        calibration_report(y, da.from_array(p, chunks=(1300, 4)), sample_weight=w[:-5])
+    with pytest.raises(ValueError, match="y_true has 4002 rows"):
+        calibration_report(np.append(y, 0), da.from_array(p, chunks=(1300, 4)))
+
+
 @pytest.fixture(scope="module")
 def client():
     from distributed import Client, LocalCluster

@@ -64,15 +64,12 @@ def compute_stats(
         if strategy != "uniform":
             raise ValueError("equal-mass (quantile) bins need all rows at once; out-of-core "
                              "input (dask array, memmap, iterator) supports strategy='uniform'.")
-        if groups is not None:
-            raise ValueError("groups are not supported for out-of-core input; accumulate a "
-                             "CalibrationStats per group instead.")
         if want_row_entropy:
             raise ValueError("the Spearman entropy correlation needs all rows at once; for "
                              "out-of-core input calibration_report gives entropy_pearson.")
         return chunked_stats(y_true, y_prob, n_bins=n_bins, binning=binning, labels=labels,
                              sample_weight=sample_weight, classwise=classwise, eps=eps,
-                             n_threads=n_threads)
+                             n_threads=n_threads, groups=groups)
     # Integer labels are range-checked inside the kernel's pass; only when that check fails do
     # we fall back to numpy's label encoding (e.g. labels 1..K), see encode_labels.
     trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
@@ -163,8 +160,10 @@ def expected_calibration_error(
         Predicted probabilities (rows summing to 1), or positive-class probabilities of a binary
         problem. Float32 and float64 are used as they are (never copied or modified; a
         non-contiguous array is copied once). A dask array, a numpy memmap or an iterator of
-        row chunks (with ``y_true`` alike) is evaluated out of core, chunk by chunk, from
-        mergeable statistics -- equal to the in-memory result (``strategy="uniform"`` only).
+        row chunks is evaluated out of core, chunk by chunk, from mergeable statistics --
+        equal to the in-memory result (``strategy="uniform"`` only). ``y_true`` and
+        ``sample_weight`` in memory follow its chunks; as dask arrays or iterators they need
+        the same row chunks.
     n_bins : int, default=15
         Number of bins, >= 1.
     strategy : {"uniform", "quantile"}, default="uniform"

@@ -77,47 +77,93 @@ def iter_chunks(a, *, chunk_rows=DEFAULT_CHUNK_ROWS, row_chunks=None):
             yield np.asarray(chunk)
 
 
+def _follower(a, name, chunk_rows, row_chunks):
+    """A function ``take(start, rows)`` giving the rows of ``a`` that match the next chunk of
+    ``y_prob``: arrays (in memory or memmaps) are sliced to follow y_prob's chunks, whatever
+    their sizes; dask arrays and iterators are read chunk by chunk and must have the same row
+    chunks."""
+    if not is_chunked(a) or isinstance(a, np.memmap):
+        a = a if isinstance(a, np.memmap) else np.asarray(a)
+        return lambda start, rows: a[start:start + rows]
+    chunks = iter_chunks(a, chunk_rows=chunk_rows, row_chunks=row_chunks)
+
+    def take(start, rows):
+        try:
+            part = next(chunks)
+        except StopIteration:
+            raise ValueError(f"{name} has fewer rows than y_prob.") from None
+        if part.shape[0] != rows:
+            raise ValueError(f"{name} and y_prob chunks differ in length ({part.shape[0]} vs "
+                             f"{rows} rows); give them the same row chunks.")
+        return part
+
+    take.rest = chunks
+    return take
+
+
 def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, classwise, eps,
-                  n_threads, chunk_rows=DEFAULT_CHUNK_ROWS):
+                  n_threads, groups=None, chunk_rows=DEFAULT_CHUNK_ROWS):
     """Accumulate :class:`CalibrationStats` chunk by chunk; returns the raw-statistics dict
-    of ``compute_stats`` (without per-row arrays)."""
-    from ._stats import CalibrationStats, uniform_edges
+    of ``compute_stats`` (without per-row arrays).
+
+    ``groups`` must be an array (numpy, memmap or dask): its labels are coded once, up front,
+    so that every chunk uses the same codes.
+    """
+    from ._stats import CalibrationStats, _check_groups, drop_empty_groups, uniform_edges
 
     row_chunks = None
     if _is_dask(y_prob):
         y_prob = y_prob.rechunk({1: -1})
         row_chunks = y_prob.chunks[0]
-    prob_iter = iter_chunks(y_prob, chunk_rows=chunk_rows)
-    true_iter = iter_chunks(y_true, chunk_rows=chunk_rows, row_chunks=row_chunks)
-    weight_iter = None if sample_weight is None else iter_chunks(
-        sample_weight if is_chunked(sample_weight) else np.asarray(sample_weight),
-        chunk_rows=chunk_rows, row_chunks=row_chunks)
+    codes, group_labels = None, np.array([None], dtype=object)
+    if groups is not None:
+        if is_chunked(groups) and not (isinstance(groups, np.memmap) or _is_dask(groups)):
+            raise ValueError("groups of out-of-core input must be an array (numpy, memmap or "
+                             "dask), not an iterator: its labels are coded before the pass.")
+        g = np.asarray(groups.compute() if _is_dask(groups) else groups)
+        if g.ndim != 1:
+            raise ValueError(f"groups must be 1-D; got shape {g.shape}.")
+        codes, group_labels = _check_groups(g, g.shape[0])
+    take_true = _follower(y_true, "y_true", chunk_rows, row_chunks)
+    take_weight = None if sample_weight is None else _follower(
+        sample_weight, "sample_weight", chunk_rows, row_chunks)
+    take_codes = None if codes is None else _follower(codes, "groups", chunk_rows, row_chunks)
+    followers = [("y_true", y_true, take_true), ("sample_weight", sample_weight, take_weight),
+                 ("groups", codes, take_codes)]
+    followers = [f for f in followers if f[2] is not None]
     stats = None
     n = 0
-    for P in prob_iter:
-        try:
-            T = next(true_iter)
-        except StopIteration:
-            raise ValueError("y_true has fewer rows than y_prob.") from None
-        if T.shape[0] != P.shape[0]:
-            raise ValueError(f"y_true and y_prob chunks differ in length ({T.shape[0]} vs "
-                             f"{P.shape[0]} rows); give them the same row chunks.")
-        W = None if weight_iter is None else next(weight_iter)
+    for P in iter_chunks(y_prob, chunk_rows=chunk_rows):
+        rows = P.shape[0]
+        parts = {}
+        for name, _, take in followers:
+            parts[name] = take(n, rows)
+            if parts[name].shape[0] != rows:
+                raise ValueError(f"{name} has fewer rows than y_prob.")
         if P.ndim == 1:
             P = np.column_stack([1.0 - P, P]).astype(P.dtype, copy=False)
         if stats is None:
             stats = CalibrationStats(P.shape[1], n_bins=n_bins, binning=binning,
-                                     classwise=classwise, labels=labels, eps=eps)
-        stats.update(T, P, sample_weight=W, n_threads=n_threads)
-        n += P.shape[0]
+                                     classwise=classwise, labels=labels, eps=eps,
+                                     n_groups=group_labels.shape[0])
+        stats.update(parts["y_true"], P, sample_weight=parts.get("sample_weight"),
+                     groups=parts.get("groups"), n_threads=n_threads)
+        n += rows
     if stats is None:
         raise ValueError("y_prob is empty: it has 0 samples.")
-    if next(true_iter, None) is not None:
-        raise ValueError("y_true has more rows than y_prob.")
+    for name, src, take in followers:
+        if hasattr(take, "rest"):
+            if next(take.rest, None) is not None:
+                raise ValueError(f"{name} has more rows than y_prob.")
+        elif np.shape(src)[0] != n:
+            raise ValueError(f"{name} has {np.shape(src)[0]} rows, y_prob {n}.")
     edges = uniform_edges(n_bins, binning)
     if binning == "torchmetrics":
         edges = np.append(edges, np.inf)
-    return {"top": stats.top, "cls": stats.cls, "sums": stats.sums, "rows": {},
-            "edges": edges, "class_edges": stats.edges[None, :] if classwise else None,
-            "group_labels": np.array([None], dtype=object), "n_samples": n,
-            "soft": None, "weight": None, "codes": None}
+    res = {"top": stats.top, "cls": stats.cls, "sums": stats.sums, "rows": {},
+           "edges": edges, "class_edges": stats.edges[None, :] if classwise else None,
+           "n_samples": n, "soft": None, "weight": None, "codes": codes}
+    if codes is None:
+        res["group_labels"] = group_labels
+        return res
+    return drop_empty_groups(res, group_labels)

@@ -11,7 +11,7 @@ __all__ = ["calibration_report", "CalibrationReport"]
 _ORDER = (
     "n_samples", "weight", "accuracy", "ece", "mce", "rmsce", "classwise_ece", "brier",
     "cross_entropy", "kl_divergence", "jensen_shannon", "total_variation", "entropy_true",
-    "entropy_pred", "entropy_correlation",
+    "entropy_pred", "entropy_correlation", "entropy_pearson",
 )
 
 
@@ -95,9 +95,10 @@ def calibration_report(
     eps : float, optional
         Clipping inside the logarithm, see :func:`cross_entropy`.
 
-    Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk;
-    the Spearman entropy correlation then is NaN and the mergeable Pearson correlation of the
-    entropies is reported as ``entropy_pearson``.
+    Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk,
+    per group too (``groups`` then must be an array, coded before the pass); the Spearman
+    entropy correlation then is NaN and the mergeable Pearson correlation of the entropies is
+    reported as ``entropy_pearson``.
 
     Returns
     -------
