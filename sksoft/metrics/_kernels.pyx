@@ -42,8 +42,9 @@ cdef extern from "_vecmath.h" nogil:
     void sksoft_hard_scores(const double* v, const double* q, Py_ssize_t n, double eps,
                             double* brier, double* ce, double* js, double* tv)
     Py_ssize_t sksoft_sparse_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
-                                    const Py_ssize_t* G, double e1, double* col, int* off,
-                                    int* cell, Py_ssize_t n_groups, double* slots)
+                                    const Py_ssize_t* G, const Py_ssize_t* Y, double e1,
+                                    double* col, int* off, int* cell, Py_ssize_t n_groups,
+                                    double* slots, long long* lab)
     void sksoft_soft_block_ff(const float* P, const float* T, Py_ssize_t m, Py_ssize_t K,
                               double eps, double* tmp, double* out, Py_ssize_t stride)
     void sksoft_soft_block_fd(const float* P, const double* T, Py_ssize_t m, Py_ssize_t K,
@@ -53,20 +54,20 @@ cdef extern from "_vecmath.h" nogil:
     void sksoft_soft_block_dd(const double* P, const double* T, Py_ssize_t m, Py_ssize_t K,
                               double eps, double* tmp, double* out, Py_ssize_t stride)
     Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
-                                    const Py_ssize_t* G, double e1, double* col, int* off,
-                                    int* cell)
+                                    const Py_ssize_t* G, const Py_ssize_t* Y, double e1,
+                                    double* col, int* off, int* cell, long long* lab)
     void sksoft_bin_hits_f(const float* P, const int* off, const int* cell, Py_ssize_t nh,
                            const double* e, Py_ssize_t ncb, int trunc, double* cls,
                            Py_ssize_t sub)
     void sksoft_bin_hits_d(const double* P, const int* off, const int* cell, Py_ssize_t nh,
                            const double* e, Py_ssize_t ncb, int trunc, double* cls,
                            Py_ssize_t sub)
-    Py_ssize_t sksoft_label_hits_f(const float* P, Py_ssize_t m, Py_ssize_t K,
-                                   const Py_ssize_t* G, const Py_ssize_t* Y, double e1,
-                                   double* col, int* fx, int* cell, Py_ssize_t n_groups,
-                                   double* slots, long long* lab)
-    void sksoft_bin_label_hits(const int* fx, const int* cell, Py_ssize_t nh, Py_ssize_t ncb,
-                               long long* tab)
+    void sksoft_bin_label_hits_f(const float* P, const int* off, const int* cell,
+                                 Py_ssize_t nh, const double* e, Py_ssize_t ncb, int trunc,
+                                 long long* tab)
+    void sksoft_bin_label_hits_d(const double* P, const int* off, const int* cell,
+                                 Py_ssize_t nh, const double* e, Py_ssize_t ncb, int trunc,
+                                 long long* tab)
 
 cdef extern from *:
     """
@@ -418,50 +419,48 @@ cdef void _rows(
         # into per-class sums (vectorised); the others, at most n_bins per row, are binned one
         # by one; bin 0's counts are derived after the pass (rows minus the binned values)
         if sparse_cls and ctab != NULL:
-            # float32 rows, hard labels, truncation-exact bins: the hits carry their value in
-            # fixed point and their label bit, and go into an integer table (ctab, see
-            # calibration_pass); rows per group and label go into ltab
+            # hard labels: the label's hit carries a flag in its cell, and every hit goes into
+            # the (rows + label rows << 32, value sum) table ctab; rows per group and label go
+            # into ltab (bin 0's label rows follow from them after the pass)
             if floating is float:
-                nh = sksoft_label_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
-                                         Y + b0, e1, colp, hits, hits + hit_half, n_groups,
-                                         colp + n_groups * K, ltab)
-                sksoft_bin_label_hits(hits, hits + hit_half, nh, ncb, ctab)
+                nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
+                                          Y + b0, e1, colp, hits, hits + hit_half, n_groups,
+                                          colp + n_groups * K, ltab)
+                sksoft_bin_label_hits_f(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
+                                        ctrunc_exact, ctab)
+            else:
+                nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
+                                          Y + b0, e1, colp, hits, hits + hit_half, ltab)
+                sksoft_bin_label_hits_d(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
+                                        ctrunc_exact, ctab)
         elif sparse_cls:
+            # soft targets: the hits' target mass goes into the double histogram
             if floating is float:
-                nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
-                                          colp, hits, hits + hit_half, n_groups,
-                                          colp + n_groups * K)
+                nh = sksoft_sparse_hits_f(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
+                                          NULL, e1, colp, hits, hits + hit_half, n_groups,
+                                          colp + n_groups * K, NULL)
             else:
-                nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL, e1,
-                                          colp, hits, hits + hit_half)
-            if soft:
-                for j in range(m):
-                    if G != NULL:
-                        g = G[b0 + j]
-                    p = P + (b0 + j) * K
-                    t = T + (b0 + j) * K
-                    colt_g = colt + g * K
-                    for k in range(K):
-                        colt_g[k] += t[k] if p[k] < e1 else 0.0
-            else:
-                for j in range(m):
-                    if G != NULL:
-                        g = G[b0 + j]
-                    y = Y[b0 + j]
-                    b = _bin_uniform(P[(b0 + j) * K + y], cedges, ncb)
-                    cls[(j & (N_SUB - 1)) * cls_sub + ((g * K + y) * ncb + b) * 3 + 2] += 1.0
+                nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
+                                          NULL, e1, colp, hits, hits + hit_half, NULL)
+            for j in range(m):
+                if G != NULL:
+                    g = G[b0 + j]
+                p = P + (b0 + j) * K
+                t = T + (b0 + j) * K
+                colt_g = colt + g * K
+                for k in range(K):
+                    colt_g[k] += t[k] if p[k] < e1 else 0.0
             if floating is float:
                 sksoft_bin_hits_f(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
                                   ctrunc_exact, cls, cls_sub)
             else:
                 sksoft_bin_hits_d(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
                                   ctrunc_exact, cls, cls_sub)
-            if soft:
-                for hit in range(nh):
-                    o = hits[hit]
-                    cell = hits[hit_half + hit]
-                    b = _bin_uniform(P[b0 * K + o], cedges, ncb)
-                    cls[(hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3 + 2] += T[b0 * K + o]
+            for hit in range(nh):
+                o = hits[hit]
+                cell = hits[hit_half + hit]
+                b = _bin_uniform(P[b0 * K + o], cedges, ncb)
+                cls[(hit & (N_SUB - 1)) * cls_sub + (cell * ncb + b) * 3 + 2] += T[b0 * K + o]
         # (4b) classwise bins, dense (weights, or per-class edges)
         elif cls != NULL:
             for j in range(m):
@@ -643,7 +642,8 @@ def calibration_pass(
     # 0 -- at most (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they
     # are binned)
     cdef bint sparse = (classwise and class_uniform and weight.shape[0] == 0
-                        and BLOCK * K < 2**31 and n_groups * K < 2**31)  # int offsets/cells
+                        and BLOCK * K < 2**31 and n_groups * K < 2**31  # int offsets/cells
+                        and (soft or n < 2**31))  # (hard labels: packed counts, see ctab)
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
@@ -654,14 +654,10 @@ def calibration_pass(
         hit_buf = np.zeros((nt, 1), dtype=np.intc)
     cdef double[:, :, ::1] col_v = col_buf
     cdef int[:, ::1] hit_v = hit_buf
-    # float32 rows with hard labels and truncation-exact class bins: the hits go into integer
-    # tables (sksoft_bin_label_hits): per thread and (group, class, bin), rows + (label rows <<
-    # 32) and the sum of v * 2^30, exact; rows per group and label in ltab. The fixed point
-    # needs hits >= 2^-7 (n_bins <= 128), the packed counts fewer than 2^31 rows.
-    cdef bint label_cls = False
-    if floating is float:
-        label_cls = (sparse and not soft and class_trunc_exact and ncb <= 128
-                     and n < 2**31)
+    # hard labels: the hits go into a table (sksoft_bin_label_hits_*) of, per thread and
+    # (group, class, bin), an int64 rows + (label rows << 32) and a float64 value sum; rows per
+    # group and label in ltab
+    cdef bint label_cls = sparse and not soft
     ctab_buf = np.zeros((nt, n_groups * K * ncb * 2 if label_cls else 1), dtype=np.int64)
     ltab_buf = np.zeros((nt, n_groups * K if label_cls else 1), dtype=np.int64)
     cdef long long[:, ::1] ctab_v = ctab_buf
@@ -737,10 +733,10 @@ def calibration_pass(
     sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
     sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
     if label_cls:
-        tab = ctab_buf.sum(axis=0).reshape(n_groups, K, ncb, 2)
-        cls[:, :, :, 0] += tab[..., 0] & 0xFFFFFFFF
-        cls[:, :, :, 1] += tab[..., 1] * 2.0 ** -30
-        cls[:, :, :, 2] += tab[..., 0] >> 32
+        packed = ctab_buf[:, 0::2].sum(axis=0).reshape(n_groups, K, ncb)
+        cls[:, :, :, 0] += packed & 0xFFFFFFFF
+        cls[:, :, :, 1] += ctab_buf.view(np.float64)[:, 1::2].sum(axis=0).reshape(n_groups, K, ncb)
+        cls[:, :, :, 2] += packed >> 32
     if sparse:
         # bin 0 of every class: the sums of its values, and the rows not binned elsewhere
         # (counts are exact integers)

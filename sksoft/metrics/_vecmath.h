@@ -168,10 +168,9 @@ static void sksoft_fill_bitpos(void) {
     }
 }
 
-/* sk_sparse_hits_f (Y == NULL) and sk_label_hits_f (Y given: off receives the fixed-point
- * values with their label bit) for 8 <= K <= 16 with AVX2: each row is compared in two
- * (overlapping) vectors of eight, and the hits are appended eight at a time, compacted with
- * the table above (so off and cell need 16 entries of slack). */
+/* sk_sparse_hits_f for 8 <= K <= 16 with AVX2: each row is compared in two (overlapping)
+ * vectors of eight, and the positions of the hits are appended eight at a time from the table
+ * above (so off and cell need 16 entries of slack). */
 __attribute__((target("avx2,fma")))
 static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ssize_t m,
                                                Py_ssize_t K, const Py_ssize_t *G,
@@ -188,9 +187,6 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
     __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     /* the second vector of a row overlaps the first in its lanes below 16 - K: not summed */
     __m256 hikeep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(iota, _mm256_set1_epi32(shift - 1)));
-    /* fixed point and label bit (Y given): classes of the lanes of the two vectors */
-    __m256 scale = _mm256_set1_ps(1073741824.0f);
-    __m256i cls_hi = _mm256_add_epi32(iota, _mm256_set1_epi32((int)K - 8));
     __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     /* bin-0 sums of columns [0, 4), [4, 8), [K-8, K-4), [K-4, K): in registers without groups */
     __m256d a0 = _mm256_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
@@ -220,30 +216,22 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
         }
         unsigned lo = (unsigned)_mm256_movemask_ps(xge);
         unsigned hi = (unsigned)_mm256_movemask_ps(yge) >> shift;
-        __m256i pos = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[lo]);
-        __m256i pos_hi = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[hi]);
-        if (Y == NULL) {
-            _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(o)));
-        } else {
-            __m256i yv = _mm256_set1_epi32((int)Y[j]);
+        __m256i plo = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[lo]);
+        __m256i phi = _mm256_loadu_si256((const __m256i *)sksoft_bitpos_[hi]);
+        __m256i clo = _mm256_add_epi32(plo, _mm256_set1_epi32(gk));
+        __m256i chi = _mm256_add_epi32(phi, _mm256_set1_epi32(gk + 8));
+        if (Y != NULL) {
+            /* the label's hit: its cell is gk + y */
+            __m256i ycell = _mm256_set1_epi32(gk + (int)Y[j]);
             lab[gk + Y[j]] += 1;
-            __m256i fx = _mm256_or_si256(_mm256_cvttps_epi32(_mm256_mul_ps(x, scale)),
-                                         _mm256_and_si256(_mm256_cmpeq_epi32(iota, yv), sign));
-            __m256i fy = _mm256_or_si256(_mm256_cvttps_epi32(_mm256_mul_ps(y, scale)),
-                                         _mm256_and_si256(_mm256_cmpeq_epi32(cls_hi, yv), sign));
-            _mm256_storeu_si256((__m256i *)(off + nh), _mm256_permutevar8x32_epi32(fx, pos));
-            /* lanes of the second vector: the table's positions + shift */
-            _mm256_storeu_si256((__m256i *)(off + nh + __builtin_popcount(lo)),
-                                _mm256_permutevar8x32_epi32(
-                                    fy, _mm256_add_epi32(pos_hi, _mm256_set1_epi32(shift))));
+            clo = _mm256_or_si256(clo, _mm256_and_si256(_mm256_cmpeq_epi32(clo, ycell), sign));
+            chi = _mm256_or_si256(chi, _mm256_and_si256(_mm256_cmpeq_epi32(chi, ycell), sign));
         }
-        _mm256_storeu_si256((__m256i *)(cell + nh), _mm256_add_epi32(pos, _mm256_set1_epi32(gk)));
+        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(plo, _mm256_set1_epi32(o)));
+        _mm256_storeu_si256((__m256i *)(cell + nh), clo);
         nh += __builtin_popcount(lo);
-        if (Y == NULL)
-            _mm256_storeu_si256((__m256i *)(off + nh),
-                                _mm256_add_epi32(pos_hi, _mm256_set1_epi32(o + 8)));
-        _mm256_storeu_si256((__m256i *)(cell + nh),
-                            _mm256_add_epi32(pos_hi, _mm256_set1_epi32(gk + 8)));
+        _mm256_storeu_si256((__m256i *)(off + nh), _mm256_add_epi32(phi, _mm256_set1_epi32(o + 8)));
+        _mm256_storeu_si256((__m256i *)(cell + nh), chi);
         nh += __builtin_popcount(hi);
     }
     if (G == NULL) {
@@ -263,39 +251,27 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
 }
 #endif
 
-/* slots: 16 doubles of zeroed scratch per group (used by the AVX2 path with groups). */
+/* slots: 16 doubles of zeroed scratch per group (used by the AVX2 path with groups); Y and
+ * lab: see SK_BODY_SPARSE_HITS (NULL without hard labels). */
 static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
-                                              const Py_ssize_t *G, double e1, double *col,
-                                              int *off, int *cell, Py_ssize_t n_groups,
-                                              double *slots) {
+                                              const Py_ssize_t *G, const Py_ssize_t *Y,
+                                              double e1, double *col, int *off, int *cell,
+                                              Py_ssize_t n_groups, double *slots,
+                                              long long *lab) {
 #ifdef SKSOFT_HAVE_AVX2_CLONE
     if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
-        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, NULL, e1, col, off, cell, n_groups,
-                                            slots, NULL);
-#endif
-    (void)n_groups;
-    (void)slots;
-    return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, e1, col, off, cell));
-}
-/* Hard labels (see sk_label_hits_f): fx receives each hit's fixed-point value and label bit. */
-static inline Py_ssize_t sksoft_label_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
-                                             const Py_ssize_t *G, const Py_ssize_t *Y, double e1,
-                                             double *col, int *fx, int *cell,
-                                             Py_ssize_t n_groups, double *slots,
-                                             long long *lab) {
-#ifdef SKSOFT_HAVE_AVX2_CLONE
-    if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
-        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, Y, e1, col, fx, cell, n_groups, slots,
+        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, Y, e1, col, off, cell, n_groups, slots,
                                             lab);
 #endif
     (void)n_groups;
     (void)slots;
-    return SK_DISPATCH_RET(sk_label_hits_f, (P, m, K, G, Y, e1, col, fx, cell, lab));
+    return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, Y, e1, col, off, cell, lab));
 }
 static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,
-                                              const Py_ssize_t *G, double e1, double *col,
-                                              int *off, int *cell) {
-    return SK_DISPATCH_RET(sk_sparse_hits_d, (P, m, K, G, e1, col, off, cell));
+                                              const Py_ssize_t *G, const Py_ssize_t *Y,
+                                              double e1, double *col, int *off, int *cell,
+                                              long long *lab) {
+    return SK_DISPATCH_RET(sk_sparse_hits_d, (P, m, K, G, Y, e1, col, off, cell, lab));
 }
 
 /* Bin the listed values (see sksoft_sparse_hits_*) into their class histograms: cls holds
@@ -333,24 +309,38 @@ static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
     SK_BODY_BIN_HITS
 }
 
-/* Bin the hits of sksoft_label_hits_f: tab holds two int64 per (group * K + class, bin): rows
- * + (label rows << 32), and the sum of the fixed-point values (v * 2^30). Bins by truncation
- * (the caller checked it is exact for float32 and n_bins <= 128): fx * (ncb * 2^-30) is
- * exactly v * ncb. */
-static inline void sksoft_bin_label_hits(const int *SK_RESTRICT fx, const int *SK_RESTRICT cell,
-                                         Py_ssize_t nh, Py_ssize_t ncb,
-                                         long long *SK_RESTRICT tab) {
-    double scale = (double)ncb * (1.0 / 1073741824.0);
-    for (Py_ssize_t h = 0; h < nh; h++) {
-        uint32_t f = (uint32_t)fx[h];
-        long long v = (long long)(f & 0x7fffffffu);
-        long long is_label = (long long)(f >> 31);
-        Py_ssize_t b = (Py_ssize_t)((double)v * scale);
-        b = b < ncb - 1 ? b : ncb - 1;
-        long long *c = tab + ((Py_ssize_t)cell[h] * ncb + b) * 2;
-        c[0] += 1 + (is_label << 32);
-        c[1] += v;
+/* Bin the hits of hard-label rows (cells with the label bit, see SK_BODY_SPARSE_HITS): tab
+ * holds per (group * K + class, bin) an int64, rows + (label rows << 32), and a double, the sum
+ * of the values (two 8-byte slots, each always accessed as its own type). Bins as in
+ * SK_BODY_BIN_HITS. */
+#define SK_BODY_BIN_LABEL_HITS                                                                \
+    for (Py_ssize_t h = 0; h < nh; h++) {                                                      \
+        uint32_t c = (uint32_t)cell[h];                                                        \
+        double v = (double)P[off[h]];                                                          \
+        Py_ssize_t b = (Py_ssize_t)(v * ncb);                                                  \
+        b = b < ncb - 1 ? b : ncb - 1;                                                         \
+        if (!trunc) {                                                                          \
+            b = b > 0 ? b : 0;                                                                 \
+            b = b + (v >= e[b + 1]) - (v < e[b]);                                              \
+            b = b < ncb - 1 ? b : ncb - 1;                                                     \
+        }                                                                                      \
+        Py_ssize_t at = ((Py_ssize_t)(c & 0x7FFFFFFFu) * ncb + b) * 2;                         \
+        tab[at] += 1 + ((long long)(c >> 31) << 32);                                           \
+        ((double *)tab)[at + 1] += v;                                                          \
     }
+
+static inline void sksoft_bin_label_hits_f(const float *SK_RESTRICT P,
+                                           const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
+                                           Py_ssize_t nh, const double *e, Py_ssize_t ncb,
+                                           int trunc, long long *SK_RESTRICT tab) {
+    SK_BODY_BIN_LABEL_HITS
+}
+
+static inline void sksoft_bin_label_hits_d(const double *SK_RESTRICT P,
+                                           const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
+                                           Py_ssize_t nh, const double *e, Py_ssize_t ncb,
+                                           int trunc, long long *SK_RESTRICT tab) {
+    SK_BODY_BIN_LABEL_HITS
 }
 
 /* Per-row scores of m rows with soft targets (see SK_BODY_SOFT_TERMS): out holds six arrays
