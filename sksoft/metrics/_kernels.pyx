@@ -55,7 +55,8 @@ cdef extern from "_vecmath.h" nogil:
                               double eps, double* tmp, double* out, Py_ssize_t stride)
     Py_ssize_t sksoft_sparse_hits_d(const double* P, Py_ssize_t m, Py_ssize_t K,
                                     const Py_ssize_t* G, const Py_ssize_t* Y, double e1,
-                                    double* col, int* off, int* cell, long long* lab)
+                                    double* col, int* off, int* cell, Py_ssize_t n_groups,
+                                    double* slots, long long* lab)
     void sksoft_bin_hits_f(const float* P, const int* off, const int* cell, Py_ssize_t nh,
                            const double* e, Py_ssize_t ncb, int trunc, double* cls,
                            Py_ssize_t sub)
@@ -430,7 +431,8 @@ cdef void _rows(
                                         ctrunc_exact, ctab)
             else:
                 nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
-                                          Y + b0, e1, colp, hits, hits + hit_half, ltab)
+                                          Y + b0, e1, colp, hits, hits + hit_half, n_groups,
+                                          colp + n_groups * K, ltab)
                 sksoft_bin_label_hits_d(P + b0 * K, hits, hits + hit_half, nh, cedges, ncb,
                                         ctrunc_exact, ctab)
         elif sparse_cls:
@@ -441,7 +443,8 @@ cdef void _rows(
                                           colp + n_groups * K, NULL)
             else:
                 nh = sksoft_sparse_hits_d(P + b0 * K, m, K, G + b0 if G != NULL else NULL,
-                                          NULL, e1, colp, hits, hits + hit_half, NULL)
+                                          NULL, e1, colp, hits, hits + hit_half, n_groups,
+                                          colp + n_groups * K, NULL)
             for j in range(m):
                 if G != NULL:
                     g = G[b0 + j]

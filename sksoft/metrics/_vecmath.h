@@ -249,6 +249,76 @@ static Py_ssize_t sk_sparse_hits_f_avx2_narrow(const float *SK_RESTRICT P, Py_ss
     }
     return nh;
 }
+
+/* sk_sparse_hits_d for 4 <= K <= 16 with AVX2: each row is compared in vectors of four (the
+ * last one ending at K and overlapping its predecessor in its lanes below `skip`, which are
+ * left out), and the hits are appended four at a time from the table above (the first four
+ * positions of a mask below 16). */
+__attribute__((target("avx2,fma")))
+static Py_ssize_t sk_sparse_hits_d_avx2_narrow(const double *SK_RESTRICT P, Py_ssize_t m,
+                                               Py_ssize_t K, const Py_ssize_t *G,
+                                               const Py_ssize_t *Y, double e1,
+                                               double *SK_RESTRICT col, int *SK_RESTRICT off,
+                                               int *SK_RESTRICT cell, Py_ssize_t n_groups,
+                                               double *SK_RESTRICT slots,
+                                               long long *SK_RESTRICT lab) {
+    __m256d ve = _mm256_set1_pd(e1);
+    int nvec = (int)((K + 3) / 4), last = (int)(K - 4), skip = nvec * 4 - (int)K;
+    __m256d keep = _mm256_castsi256_pd(_mm256_cmpgt_epi64(
+        _mm256_setr_epi64x(0, 1, 2, 3), _mm256_set1_epi64x(skip - 1)));
+    __m128i sign = _mm_set1_epi32((int)0x80000000u);
+    __m256d acc[4];
+    for (int v = 0; v < 4; v++) acc[v] = _mm256_setzero_pd();
+    Py_ssize_t nh = 0;
+    for (Py_ssize_t j = 0; j < m; j++) {
+        const double *p = P + j * K;
+        int gk = G != NULL ? (int)(G[j] * K) : 0;
+        int o = (int)(j * K);
+        double *sl = G != NULL ? slots + G[j] * 16 : NULL;
+        __m128i ycell = _mm_setzero_si128();
+        if (Y != NULL) {
+            ycell = _mm_set1_epi32(gk + (int)Y[j]);
+            lab[gk + Y[j]] += 1;
+        }
+        for (int v = 0; v < nvec; v++) {
+            int s = v < nvec - 1 ? 4 * v : last;
+            __m256d x = _mm256_loadu_pd(p + s);
+            __m256d ge = _mm256_cmp_pd(x, ve, _CMP_GE_OQ);
+            __m256d x0 = _mm256_andnot_pd(ge, x);
+            unsigned mk = (unsigned)_mm256_movemask_pd(ge);
+            if (v == nvec - 1) {
+                x0 = _mm256_and_pd(x0, keep);
+                mk = (mk >> skip) << skip;
+            }
+            if (sl != NULL)
+                _mm256_storeu_pd(sl + 4 * v, _mm256_add_pd(_mm256_loadu_pd(sl + 4 * v), x0));
+            else
+                acc[v] = _mm256_add_pd(acc[v], x0);
+            __m128i pos = _mm_loadu_si128((const __m128i *)sksoft_bitpos_[mk]);
+            __m128i c = _mm_add_epi32(pos, _mm_set1_epi32(gk + s));
+            if (Y != NULL) c = _mm_or_si128(c, _mm_and_si128(_mm_cmpeq_epi32(c, ycell), sign));
+            _mm_storeu_si128((__m128i *)(off + nh), _mm_add_epi32(pos, _mm_set1_epi32(o + s)));
+            _mm_storeu_si128((__m128i *)(cell + nh), c);
+            nh += __builtin_popcount(mk);
+        }
+    }
+    /* fold the bin-0 sums into col (the left-out lanes of the last vector hold zeros) */
+    for (Py_ssize_t g = 0; g < (G != NULL ? n_groups : 1); g++) {
+        double *c = col + g * K;
+        for (int v = 0; v < nvec; v++) {
+            int s = v < nvec - 1 ? 4 * v : last;
+            double t[4];
+            if (G != NULL) {
+                for (int i = 0; i < 4; i++) t[i] = slots[g * 16 + 4 * v + i];
+                for (int i = 0; i < 4; i++) slots[g * 16 + 4 * v + i] = 0.0;
+            } else {
+                _mm256_storeu_pd(t, acc[v]);
+            }
+            for (int i = 0; i < 4; i++) c[s + i] += t[i];
+        }
+    }
+    return nh;
+}
 #endif
 
 /* slots: 16 doubles of zeroed scratch per group (used by the AVX2 path with groups); Y and
@@ -270,7 +340,15 @@ static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_s
 static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,
                                               const Py_ssize_t *G, const Py_ssize_t *Y,
                                               double e1, double *col, int *off, int *cell,
+                                              Py_ssize_t n_groups, double *slots,
                                               long long *lab) {
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+    if (sksoft_vec_level_ > 0 && K >= 4 && K <= 16)
+        return sk_sparse_hits_d_avx2_narrow(P, m, K, G, Y, e1, col, off, cell, n_groups, slots,
+                                            lab);
+#endif
+    (void)n_groups;
+    (void)slots;
     return SK_DISPATCH_RET(sk_sparse_hits_d, (P, m, K, G, Y, e1, col, off, cell, lab));
 }
 
