@@ -1,7 +1,8 @@
 """Calibration-metric speed: sksoft vs torchmetrics, netcal and numpy, as ratios to the floor.
 
-The *read-once floor* is a compiled pass that only reads the same bytes (sum with independent
-accumulators, same threads). Every time is the best of ``--repeat`` runs, all measured in this
+The *read-once floor* is a compiled pass that only reads the same bytes (summed as 64-bit
+integers with independent accumulators, so that it is bound by memory for every dtype; same
+threads). Every time is the best of ``--repeat`` runs, all measured in this
 one run, and printed as milliseconds and as a ratio to the floor. Results are saved as JSON.
 
     python benchmarks/bench_metrics.py            # full table (n up to 1e7; a few minutes)
