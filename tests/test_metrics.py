@@ -539,13 +539,15 @@ def test_first_argmax_and_validation_for_every_width(dtype):
 
 
 # --------------------------------------------------------------------------- vectorised paths
-@pytest.fixture(params=[0, 1], ids=["baseline", "avx2"])
+@pytest.fixture(params=[0, 1, 2], ids=["baseline", "avx2", "avx512"])
 def vec_level(request):
-    """Run a test on each compiled code path of _vecmath.h (the AVX2 one where the CPU has it)."""
+    """Run a test on each compiled code path of _vecmath.h (AVX2 and AVX-512 where the CPU has
+    them)."""
     from sksoft.metrics import _kernels
 
     if request.param > _kernels.vec_level_available():
-        pytest.skip("this CPU or build has no AVX2 + FMA code path")
+        pytest.skip("this CPU or build has no " + ("AVX2 + FMA", "AVX-512")[request.param - 1]
+                    + " code path")
     best = _kernels.vec_level_available()
     assert _kernels.set_vec_level(request.param) == request.param
     yield request.param
@@ -587,7 +589,8 @@ def test_vectorised_paths_match_reference(vec_level, K, dtype, n_bins):
 @pytest.mark.parametrize("K", [2, 3, 8, 10, 16, 37])
 @pytest.mark.parametrize("n_bins", [1, 7, 15, 128, 129])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype):
+@pytest.mark.parametrize("scores", [False, True])
+def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype, scores):
     # hard labels: counts and label counts of every (group, class, bin) cell must be exact
     # (hits flagged with their label, bin 0's label rows derived from the rows per label after
     # the pass), value sums equal to the exact sum up to float64 summation
@@ -604,7 +607,8 @@ def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype):
     p[30:60, 1:] = ((1 - p[30:60, :1].astype(np.float64)) / (K - 1)).astype(dtype)
     y = rng.integers(0, K, n)
     groups = rng.integers(0, 4, n)
-    res = compute_stats(y, p, n_bins=n_bins, groups=groups, classwise=True)
+    # (with the scores, float32 rows of up to 16 values take the AVX-512 report pass there)
+    res = compute_stats(y, p, n_bins=n_bins, groups=groups, classwise=True, want_scores=scores)
     cls = res["cls"]
     pd_ = p.astype(np.float64)
     for g in range(4):
@@ -617,6 +621,95 @@ def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype):
                 assert cls[g, k, bb, 0] == m.sum(), (g, k, bb)
                 assert cls[g, k, bb, 2] == (y[sel][m] == k).sum(), (g, k, bb)
                 assert cls[g, k, bb, 1] == pytest.approx(fsum(v[m]), rel=1e-13, abs=1e-300)
+
+
+def _report_at_level(level, *args, **kw):
+    from sksoft.metrics import _kernels
+
+    best = _kernels.vec_level_available()
+    _kernels.set_vec_level(level)
+    try:
+        return calibration_report(*args, **kw).to_dict()
+    finally:
+        _kernels.set_vec_level(best)
+
+
+def _assert_reports_close(a, b, rtol):
+    assert a["groups"].keys() == b["groups"].keys()
+    parts = [("overall", a["overall"], b["overall"])]
+    parts += [(g, a["groups"][g], b["groups"][g]) for g in a["groups"]]
+    for label, x, z in parts:
+        assert x.keys() == z.keys()
+        for key in x:
+            assert z[key] == pytest.approx(x[key], rel=rtol, abs=1e-12, nan_ok=True), (label, key)
+
+
+@pytest.mark.parametrize("K", [2, 5, 8, 9, 10, 16])
+@pytest.mark.parametrize("n", [1, 15, 17, 256, 257, 3001])
+@pytest.mark.parametrize("n_groups", [None, 3, 7])
+def test_avx512_report_pass_matches_other_paths(K, n, n_groups):
+    # the fused AVX-512 pass (float32, hard labels, K <= 16) against the AVX2 / baseline one:
+    # partial 16-row batches and 256-row blocks, with and without groups, edge rows
+    from sksoft.metrics import _kernels
+
+    if _kernels.vec_level_available() < 2:
+        pytest.skip("this CPU or build has no AVX-512 code path")
+    rng = np.random.default_rng(K * 100 + n)
+    p = random_probs(rng, n, K, "dirichlet", np.float32)
+    p[: n // 5] = np.eye(K, dtype=np.float32)[rng.integers(0, K, n // 5)]  # zeros and ones
+    p[n // 5: n // 3] = np.float32(1.0 / K)  # ties: the first maximum is the argmax
+    y = rng.integers(0, K, n)
+    groups = None if n_groups is None else rng.integers(0, n_groups, n)
+    for n_bins in (1, 7, 15, 40):
+        kw = dict(groups=groups, n_bins=n_bins, n_threads=1)
+        want = _report_at_level(1, y, p, **kw)
+        got = _report_at_level(2, y, p, **kw)
+        # counts exact, sums in another order; entropies from float32 logarithms and sums of
+        # squares (Brier) in float32 lanes on both paths
+        _assert_reports_close(want, got, rtol=1e-6)
+        assert got["overall"]["n_samples"] == n
+        for key in ("ece", "mce", "classwise_ece", "accuracy", "cross_entropy"):
+            assert got["overall"][key] == pytest.approx(want["overall"][key], rel=1e-9,
+                                                        abs=1e-12), key
+
+
+@pytest.mark.parametrize("level", [1, 2])
+def test_report_pass_bad_rows_named_on_every_path(level):
+    # the AVX-512 pass accumulates before it checks: a bad row anywhere in a block must still
+    # raise the same error, labels out of range must fall back to encoding them, and a block
+    # flagged only by the float32 row sum must give the same result as the exact check
+    from sksoft.metrics import _kernels
+
+    if _kernels.vec_level_available() < level:
+        pytest.skip("code path not available")
+    rng = np.random.default_rng(3)
+    n, K = 1000, 10
+    p = random_probs(rng, n, K, "dirichlet", np.float32)
+    y = rng.integers(0, K, n)
+    cases = [
+        (lambda a: a.__setitem__((517, 3), np.nan), "NaN or infinity .first in row 517"),
+        (lambda a: a.__setitem__((999, 9), np.inf), "NaN or infinity .first in row 999"),
+        (lambda a: a.__setitem__((300, slice(0, 2)), [-0.25, a[300, 0] + a[300, 1] + 0.25]),
+         "negative"),
+        (lambda a: a.__setitem__((16, 0), a[16, 0] + 0.01), "row 16"),
+    ]
+    for spoil, match in cases:
+        bad = p.copy()
+        spoil(bad)
+        with pytest.raises(ValueError, match=match):
+            _report_at_level(level, y, bad, groups=y % 3)
+    # labels 1..K (out of the 0..K-1 code range) are encoded as classes instead
+    want = _report_at_level(1, y, p)
+    shifted = _report_at_level(level, y + 1, p, labels=np.arange(1, K + 1))
+    assert shifted["overall"]["ece"] == pytest.approx(want["overall"]["ece"], rel=1e-9)
+    with pytest.raises(ValueError, match="label"):
+        _report_at_level(level, np.where(np.arange(n) == 700, K, y), p, labels=np.arange(K))
+    # row sums off 1 in float32 arithmetic but within tol exactly: no error, same numbers
+    q = p.astype(np.float64)
+    q[:, 0] += 1 - q.sum(1)
+    near = q.astype(np.float32)
+    ok = _report_at_level(level, y, near)
+    assert ok["overall"]["n_samples"] == n
 
 
 def test_vectorised_log_is_accurate(vec_level):

@@ -10,7 +10,7 @@
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.math cimport log, logf, fabs
+from libc.math cimport log, logf, fabs, nextafterf, INFINITY
 from libc.string cimport memset
 from libc.stdlib cimport malloc, free, qsort
 
@@ -35,6 +35,13 @@ cdef extern from "_vecmath.h" nogil:
     # baseline ISA and AVX2 + FMA with runtime dispatch (see _vecmath.h)
     int sksoft_vec_set_level(int level)
     int sksoft_vec_available()
+    int sksoft_vec_level()
+    # the report's fused float32 pass for AVX-512 CPUs (vec level 2, see _report512.h)
+    int sksoft_report512_f(const float* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* Y,
+                           const Py_ssize_t* G, double tol, double eps, int nb, float e1f,
+                           int want_entropy, long long* ttab, long long* ctab, long long* ltab,
+                           double* colall, double* gsum, int* cell, float* val, float* tbuf,
+                           double* v, double* q, double* h)
     void sksoft_hard_block_f(const float* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
                              double* tmp, double* v, double* q, double* h)
     void sksoft_hard_block_d(const double* P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t* y,
@@ -146,7 +153,7 @@ def set_vec_level(int level):
 
 
 def vec_level_available():
-    """The best vectorised code path this CPU and build support (0 or 1)."""
+    """The best vectorised code path this CPU and build support (0, 1 or 2)."""
     return sksoft_vec_available()
 
 
@@ -262,6 +269,7 @@ cdef void _rows(
     double* top, double* cls, double* sums, Py_ssize_t n_groups,
     double* colp, double* colt, int* hits, Py_ssize_t hit_half,
     long long* ctab, long long* ltab,
+    bint fused, float e1f, long long* ttab, double* colall, double* gsum,
     double* row_conf, double* row_acc, double* row_hpred, double* row_htrue,
     long long* err,
 ) noexcept nogil:
@@ -323,6 +331,19 @@ cdef void _rows(
         m = stop - b0
         if m > BLOCK:
             m = BLOCK
+        if floating is float:
+            if fused:
+                # the whole report for this block in one AVX-512 pass (see _report512.h); it
+                # checks nothing before accumulating, so a block it flags is checked exactly
+                if sksoft_report512_f(P + b0 * K, m, K, Y + b0, G + b0 if G != NULL else NULL,
+                                      tol, eps, <int>nb, e1f, want_entropy, ttab, ctab, ltab,
+                                      colall, gsum, hits, <float*>(hits + hit_half),
+                                      <float*>tmp, vbuf, qbuf, hbuf):
+                    _first_error(P, T, Y, b0, m, K, tol, err)
+                    if err[0] >= 0:
+                        return
+                b0 += m
+                continue
         # (1) max / argmax / validity
         if floating is float:
             bad = sksoft_rowcheck_block_f(P + b0 * K, m, K, tol, cbuf, argbuf, <int>nb,
@@ -647,9 +668,34 @@ def calibration_pass(
     cdef bint sparse = (classwise and class_uniform and weight.shape[0] == 0
                         and BLOCK * K < 2**31 and n_groups * K < 2**31  # int offsets/cells
                         and (soft or n < 2**31))  # (hard labels: packed counts, see ctab)
+    # the AVX-512 report pass (see _report512.h): float32, hard labels, no weights, the same
+    # equal-width bins (exact by truncation) for the top label and the classes, scores
+    cdef bint fused = False
+    if floating is float:
+        fused = (sksoft_vec_level() >= 2 and sparse and not soft and uniform and not extra_bin
+                 and not round32 and trunc_exact and class_trunc_exact and ncb == nb
+                 and want_scores and row_conf.shape[0] == 0 and row_hpred.shape[0] == 0
+                 and 2 <= K <= 16 and eps >= 2.2250738585072014e-308
+                 and n_groups * K * nb < 2**30)
+    cdef float e1f = 0.0
     cdef Py_ssize_t per_row = 0
     if sparse:
         per_row = min(K, int(np.floor((1.0 + tol) / class_edges[1])) + 1)
+    if fused:
+        per_row = K  # the fused pass lists values before the rows are checked
+        e1f = <float>class_edges[1]
+        if <double>e1f < class_edges[1]:
+            e1f = nextafterf(e1f, INFINITY)
+    ttab_buf = np.zeros((nt, n_groups * K * nb * 2 if fused else 1), dtype=np.int64)
+    colall_buf = np.zeros((nt, n_groups, 16 if fused else 1), dtype=np.float64)
+    gsum_buf = np.zeros((nt, n_groups, 8 if fused else 1), dtype=np.float64)
+    cdef long long[:, ::1] ttab_v = ttab_buf
+    cdef double[:, :, ::1] colall_v = colall_buf
+    cdef double[:, :, ::1] gsum_v = gsum_buf
+    cdef Py_ssize_t ttab_stride = ttab_v.shape[1]
+    cdef Py_ssize_t colall_stride = colall_v.shape[1] * colall_v.shape[2]
+    cdef Py_ssize_t gsum_stride = gsum_v.shape[1] * gsum_v.shape[2]
+    if sparse:
         col_buf = np.zeros((nt, 2, n_groups * (K + 16)), dtype=np.float64)
         hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 17)), dtype=np.intc)
     else:
@@ -709,6 +755,7 @@ def calibration_pass(
                   CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
                   col_p, col_p + half, hit_p, hit_stride // 2, ctab_p, ltab_p,
+                  fused, e1f, &ttab_v[0, 0], &colall_v[0, 0, 0], &gsum_v[0, 0, 0],
                   rc, ra, rhp, rht, err_p)
     else:
         for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
@@ -727,11 +774,31 @@ def calibration_pass(
                   hit_p + tid * hit_stride, hit_stride // 2,
                   (ctab_p + tid * ctab_stride) if label_cls else NULL,
                   ltab_p + tid * ltab_stride,
+                  fused, e1f, &ttab_v[0, 0] + tid * ttab_stride,
+                  &colall_v[0, 0, 0] + tid * colall_stride, &gsum_v[0, 0, 0] + tid * gsum_stride,
                   rc, ra, rhp, rht, err_p + 2 * tid)
 
     top = top_buf.sum(axis=(0, 1))
     cls = cls_buf.sum(axis=(0, 1)) if classwise else None
     sums = sum_buf.sum(axis=0)
+    if fused:
+        # the top-label histogram per (group, argmax class, bin): summed over the classes it is
+        # the top-label histogram, per class the classwise share of the rows' largest values
+        tp = ttab_buf[:, 0::2].sum(axis=0).reshape(n_groups, K, nb)
+        tconf = ttab_buf.view(np.float64)[:, 1::2].sum(axis=0).reshape(n_groups, K, nb)
+        tcount = tp & 0xFFFFFFFF
+        tcorrect = tp >> 32
+        top[:, :nb, 0] = tcount.sum(axis=1)
+        top[:, :nb, 1] = tconf.sum(axis=1)
+        top[:, :nb, 2] = tcorrect.sum(axis=1)
+        cls[:, :, :, 0] += tcount
+        cls[:, :, :, 1] += tconf
+        cls[:, :, :, 2] += tcorrect
+        sums[:, S_COUNT] = tcount.sum(axis=(1, 2))
+        gs = gsum_buf.sum(axis=0)
+        for field, at in ((S_BRIER, 0), (S_CE, 1), (S_HPRED, 2), (S_JS, 3), (S_TV, 4),
+                          (S_HPRED2, 5)):
+            sums[:, field] = gs[:, at]
     # weight and accuracy sums are those of the top-label histogram
     sums[:, S_WEIGHT] = top[:, :, 0].sum(axis=1)
     sums[:, S_ACC] = top[:, :, 2].sum(axis=1)
@@ -740,6 +807,9 @@ def calibration_pass(
         cls[:, :, :, 0] += packed & 0xFFFFFFFF
         cls[:, :, :, 1] += ctab_buf.view(np.float64)[:, 1::2].sum(axis=0).reshape(n_groups, K, ncb)
         cls[:, :, :, 2] += packed >> 32
+    if fused:
+        # bin 0 of every class: the column sums less everything binned elsewhere
+        cls[:, :, 0, 1] = (colall_buf.sum(axis=0)[:, :K] - cls[:, :, 1:, 1].sum(axis=2))
     if sparse:
         # bin 0 of every class: the sums of its values, and the rows not binned elsewhere
         # (counts are exact integers)

@@ -38,17 +38,36 @@
 #undef SK_ATTR
 #endif
 
-/* 0: baseline, 1: AVX2 + FMA. Set once at import (sksoft_vec_init) and by tests. */
+/* 0: baseline, 1: AVX2 + FMA, 2: also AVX-512 (F, BW, DQ, VL) for the report's float32 pass
+ * (_report512.h). Set once at import and by tests. */
 static int sksoft_vec_level_ = 0;
+
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+#include <immintrin.h>
+#include "_report512.h"
+#else
+/* never called: level 2 needs the AVX-512 code, which only GCC and Clang on x86 build */
+static int sksoft_avx512_available(void) { return 0; }
+static int sksoft_report512_f(const float *P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t *Y,
+                              const Py_ssize_t *G, double tol, double eps, int nb, float e1f,
+                              int want_entropy, long long *ttab, long long *ctab,
+                              long long *ltab, double *colall, double *gsum, int *cell,
+                              float *val, float *tbuf, double *v, double *q, double *h) {
+    return 1;
+}
+#endif
 
 static int sksoft_vec_available(void) {
 #ifdef SKSOFT_HAVE_AVX2_CLONE
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return 0;
+    return sksoft_avx512_available() ? 2 : 1;
 #else
     return 0;
 #endif
 }
+
+static int sksoft_vec_level(void) { return sksoft_vec_level_; }
 
 /* Select the level (clamped to what the CPU supports); returns the level in use. */
 #ifdef SKSOFT_HAVE_AVX2_CLONE
