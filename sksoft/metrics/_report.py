@@ -129,9 +129,15 @@ def calibration_report(
     codes, w = res["codes"], res["weight"]
     rows = res["rows"]
 
-    def block(sel_top, sel_cls, sel_sums, code):
+    # overall first, then every group: all metrics of all of them in one vectorised call
+    stacked = metrics_from_stats(
+        np.concatenate([top.sum(axis=0)[None], top]),
+        np.concatenate([cls.sum(axis=0)[None], cls]),
+        np.concatenate([sums.sum(axis=0)[None], sums]),
+    )
+
+    def block(m, code):
         mask = None if code is None or not soft else codes == res["group_codes"][code]
-        m = metrics_from_stats(sel_top, sel_cls, sel_sums)
         pearson = m.pop("entropy_pearson")
         if chunked:
             m["entropy_pearson"] = pearson
@@ -145,10 +151,10 @@ def calibration_report(
             m["entropy_correlation"] = float("nan")
         return m
 
-    overall = block(top.sum(axis=0), cls.sum(axis=0), sums.sum(axis=0), None)
+    overall = block(stacked[0], None)
     per_group = {}
     if groups is not None:
         for code, label in enumerate(res["group_labels"]):
             key = label.item() if hasattr(label, "item") else label
-            per_group[key] = block(top[code], cls[code], sums[code], code)
+            per_group[key] = block(stacked[code + 1], code)
     return CalibrationReport(overall, per_group)

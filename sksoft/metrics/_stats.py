@@ -595,17 +595,50 @@ class CalibrationStats:
         return ReliabilityCurve(edges=edges, confidence=conf, accuracy=acc, count=count)
 
 
+_METRIC_NAMES = ("accuracy", "ece", "mce", "rmsce", "classwise_ece", "brier", "cross_entropy",
+                 "kl_divergence", "jensen_shannon", "total_variation", "entropy_true",
+                 "entropy_pred", "entropy_pearson")
+
+
 def metrics_from_stats(top, cls, sums, norms=("l1", "l2", "max")):
-    """Every metric that the statistics of one group determine, as a dict of floats."""
-    w = sums[_F["weight"]]
-    out = {"weight": float(w)}
-    if w <= 0:
-        nan = float("nan")
-        for k in ("accuracy", "ece", "mce", "rmsce", "classwise_ece", "brier", "cross_entropy",
-                  "kl_divergence", "jensen_shannon", "total_variation", "entropy_true",
-                  "entropy_pred", "entropy_pearson"):
-            out[k] = nan
-        return out
+    """Every metric that the statistics of one group determine, as a dict of floats; or, for
+    stacks (``top`` (G, n_bins, 3), ``cls`` (G, K, n_bins, 3) or None, ``sums`` (G, S)), a list
+    of G such dicts computed together."""
+    top, sums = np.asarray(top), np.asarray(sums)
+    if sums.ndim == 1:
+        return metrics_from_stats(top[None], None if cls is None else cls[None], sums[None],
+                                  norms)[0]
+    w = sums[:, _F["weight"]]
+    ok = w > 0
+    mean = sums / np.where(ok, w, 1.0)[:, None]
+    cols = {}
+    names = {"l1": "ece", "l2": "rmsce", "max": "mce"}
+    for norm, value in calibration_errors_from_hist(top, norms).items():
+        cols[names[norm]] = value
+    if cls is not None:
+        cols["classwise_ece"] = calibration_error_from_hist(cls, "l1").mean(axis=-1)
+    for name in ("accuracy", "brier", "cross_entropy", "jensen_shannon", "total_variation",
+                 "entropy_true", "entropy_pred"):
+        cols[name] = mean[:, _F[name]]
+    cols["kl_divergence"] = np.maximum(
+        mean[:, _F["cross_entropy"]] - mean[:, _F["entropy_true"]], 0.0)
+    var_t = mean[:, _F["entropy_true_sq"]] - mean[:, _F["entropy_true"]] ** 2
+    var_p = mean[:, _F["entropy_pred_sq"]] - mean[:, _F["entropy_pred"]] ** 2
+    cov = mean[:, _F["entropy_cross"]] - mean[:, _F["entropy_true"]] * mean[:, _F["entropy_pred"]]
+    tiny = 1e-12
+    varied = (var_t > tiny) & (var_p > tiny)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["entropy_pearson"] = np.where(
+            varied, np.clip(cov / np.sqrt(np.where(varied, var_t * var_p, 1.0)), -1, 1), np.nan)
+    out = []
+    for g in range(sums.shape[0]):
+        row = {"weight": float(w[g])}
+        for name in _METRIC_NAMES:
+            row[name] = float(cols[name][g]) if ok[g] and name in cols else float("nan")
+        if cls is None and ok[g]:
+            del row["classwise_ece"]
+        out.append(row)
+    return out
     names = {"l1": "ece", "l2": "rmsce", "max": "mce"}
     for norm, value in calibration_errors_from_hist(top, norms).items():
         out[names[norm]] = float(value)
