@@ -610,6 +610,22 @@ cdef inline double* _ptr(double[::1] a) noexcept nogil:
     return &a[0]
 
 
+def _per_thread(Py_ssize_t nt, shape, dtype, fill=0):
+    """Buffers of ``shape`` for each of ``nt`` threads whose thread slices start on their own
+    64-byte cache lines with a spare line between them: threads that update their tables on
+    every row never write to a line another thread uses. Returns the (nt, *shape) view and the
+    C-contiguous (nt, padded size) array under it (for the kernel's pointers)."""
+    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize
+    cdef Py_ssize_t inner = 1
+    for d in shape:
+        inner *= d
+    cdef Py_ssize_t per = ((inner * itemsize + 63) // 64 + 1) * (64 // itemsize)
+    raw = np.full(nt * per + 64 // itemsize, fill, dtype=dtype)
+    cdef Py_ssize_t off = ((-raw.ctypes.data) % 64) // itemsize
+    flat = raw[off:off + nt * per].reshape(nt, per)
+    return flat[:, :inner].reshape((nt,) + tuple(shape)), flat
+
+
 def calibration_pass(
     const floating[:, ::1] prob,
     const target_t[:, ::1] y_soft,
@@ -658,9 +674,10 @@ def calibration_pass(
     if nt > n_blocks:
         nt = <int>max(n_blocks, 1)
 
-    top_buf = np.zeros((nt, N_SUB, n_groups, nbo, 3), dtype=np.float64)
-    sum_buf = np.zeros((nt, n_groups, N_SUMS), dtype=np.float64)
-    err_buf = np.full((nt, 2), -1, dtype=np.int64)
+    # per-thread accumulators (see _per_thread)
+    top_buf, top_raw = _per_thread(nt, (N_SUB, n_groups, nbo, 3), np.float64)
+    sum_buf, sum_raw = _per_thread(nt, (n_groups, N_SUMS), np.float64)
+    err_buf, err_raw = _per_thread(nt, (2,), np.int64, -1)
     # sparse classwise binning (equal-width class bins, no weights): per-thread sums of the
     # values in bin 0 per group and class, and the positions of the block's values outside bin
     # 0 -- at most (1 + tol) / e1 of them per row, since rows sum to 1 (checked before they
@@ -686,47 +703,50 @@ def calibration_pass(
         e1f = <float>class_edges[1]
         if <double>e1f < class_edges[1]:
             e1f = nextafterf(e1f, INFINITY)
-    ttab_buf = np.zeros((nt, n_groups * K * nb * 2 if fused else 1), dtype=np.int64)
-    colall_buf = np.zeros((nt, n_groups, 16 if fused else 1), dtype=np.float64)
-    gsum_buf = np.zeros((nt, n_groups, 8 if fused else 1), dtype=np.float64)
-    cdef long long[:, ::1] ttab_v = ttab_buf
-    cdef double[:, :, ::1] colall_v = colall_buf
-    cdef double[:, :, ::1] gsum_v = gsum_buf
+    ttab_buf, ttab_raw = _per_thread(nt, (n_groups * K * nb * 2 if fused else 1,), np.int64)
+    colall_buf, colall_raw = _per_thread(nt, (n_groups, 16 if fused else 1), np.float64)
+    gsum_buf, gsum_raw = _per_thread(nt, (n_groups, 8 if fused else 1), np.float64)
+    cdef long long[:, ::1] ttab_v = ttab_raw
+    cdef double[:, ::1] colall_v = colall_raw
+    cdef double[:, ::1] gsum_v = gsum_raw
     cdef Py_ssize_t ttab_stride = ttab_v.shape[1]
-    cdef Py_ssize_t colall_stride = colall_v.shape[1] * colall_v.shape[2]
-    cdef Py_ssize_t gsum_stride = gsum_v.shape[1] * gsum_v.shape[2]
+    cdef Py_ssize_t colall_stride = colall_v.shape[1]
+    cdef Py_ssize_t gsum_stride = gsum_v.shape[1]
     if sparse:
-        col_buf = np.zeros((nt, 2, n_groups * (K + 16)), dtype=np.float64)
-        hit_buf = np.zeros((nt, 2 * (BLOCK * per_row + 17)), dtype=np.intc)
+        col_buf, col_raw = _per_thread(nt, (2, n_groups * (K + 16)), np.float64)
+        hit_buf, hit_raw = _per_thread(nt, (2 * (BLOCK * per_row + 17),), np.intc)
     else:
-        col_buf = np.zeros((nt, 2, 1), dtype=np.float64)
-        hit_buf = np.zeros((nt, 1), dtype=np.intc)
-    cdef double[:, :, ::1] col_v = col_buf
-    cdef int[:, ::1] hit_v = hit_buf
+        col_buf, col_raw = _per_thread(nt, (2, 1), np.float64)
+        hit_buf, hit_raw = _per_thread(nt, (2,), np.intc)
+    cdef double[:, ::1] col_v = col_raw
+    cdef int[:, ::1] hit_v = hit_raw
     # hard labels: the hits go into a table (sksoft_bin_label_hits_*) of, per thread and
     # (group, class, bin), an int64 rows + (label rows << 32) and a float64 value sum; rows per
     # group and label in ltab
     cdef bint label_cls = sparse and not soft
-    ctab_buf = np.zeros((nt, n_groups * K * ncb * 2 if label_cls else 1), dtype=np.int64)
-    ltab_buf = np.zeros((nt, n_groups * K if label_cls else 1), dtype=np.int64)
-    cdef long long[:, ::1] ctab_v = ctab_buf
-    cdef long long[:, ::1] ltab_v = ltab_buf
+    ctab_buf, ctab_raw = _per_thread(nt, (n_groups * K * ncb * 2 if label_cls else 1,), np.int64)
+    ltab_buf, ltab_raw = _per_thread(nt, (n_groups * K if label_cls else 1,), np.int64)
+    cdef long long[:, ::1] ctab_v = ctab_raw
+    cdef long long[:, ::1] ltab_v = ltab_raw
     cdef long long* ctab_p = &ctab_v[0, 0] if label_cls else NULL
     if label_cls:  # (the double histogram then only holds the result)
         cls_buf = np.zeros((1, 1, n_groups, K, ncb, 3), dtype=np.float64)
+        cls_raw = cls_buf.reshape(1, -1)
     elif classwise:
-        cls_buf = np.zeros((nt, N_SUB, n_groups, K, ncb, 3), dtype=np.float64)
+        cls_buf, cls_raw = _per_thread(nt, (N_SUB, n_groups, K, ncb, 3), np.float64)
     else:
-        cls_buf = np.zeros((nt, 1), dtype=np.float64)
+        cls_buf, cls_raw = _per_thread(nt, (1,), np.float64)
     cdef long long* ltab_p = &ltab_v[0, 0]
     cdef Py_ssize_t ctab_stride = ctab_v.shape[1], ltab_stride = ltab_v.shape[1]
 
-    cdef double[:, :, :, :, ::1] top_v = top_buf
-    cdef double[:, ::1] cls_v = cls_buf.reshape(cls_buf.shape[0], -1)
-    cdef double[:, :, ::1] sum_v = sum_buf
-    cdef long long[:, ::1] err_v = err_buf
-    cdef Py_ssize_t top_stride = N_SUB * n_groups * nbo * 3
+    cdef double[:, ::1] top_v = top_raw
+    cdef double[:, ::1] cls_v = cls_raw
+    cdef double[:, ::1] sum_v = sum_raw
+    cdef long long[:, ::1] err_v = err_raw
+    cdef Py_ssize_t top_stride = top_v.shape[1]
     cdef Py_ssize_t cls_stride = 0 if label_cls else cls_v.shape[1]
+    cdef Py_ssize_t sum_stride = sum_v.shape[1]
+    cdef Py_ssize_t err_stride = err_v.shape[1]
 
     cdef const floating* P = &prob[0, 0]
     cdef const target_t* T = &y_soft[0, 0] if soft else NULL
@@ -739,23 +759,24 @@ def calibration_pass(
     cdef double* ra = _ptr(row_acc)
     cdef double* rhp = _ptr(row_hpred)
     cdef double* rht = _ptr(row_htrue)
-    cdef double* top_p = &top_v[0, 0, 0, 0, 0]
+    cdef double* top_p = &top_v[0, 0]
     cdef double* cls_p = &cls_v[0, 0]
-    cdef double* sum_p = &sum_v[0, 0, 0]
+    cdef double* sum_p = &sum_v[0, 0]
     cdef long long* err_p = &err_v[0, 0]
-    cdef Py_ssize_t col_stride = col_v.shape[1] * col_v.shape[2]
-    cdef Py_ssize_t half = col_v.shape[2]
-    cdef double* col_p = &col_v[0, 0, 0]
+    cdef Py_ssize_t col_stride = col_v.shape[1]
+    cdef Py_ssize_t half = col_buf.shape[2]
+    cdef double* col_p = &col_v[0, 0]
     cdef int* hit_p = &hit_v[0, 0]
     cdef Py_ssize_t hit_stride = hit_v.shape[1]
+    cdef Py_ssize_t hit_half = hit_buf.shape[1] // 2
 
     if nt == 1:
         with nogil:
             _rows(P, T, Y, W, Gp, 0, n, K, E, nb, nbo, uniform, extra_bin, round32, trunc_exact,
                   CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p, cls_p if classwise else NULL, sum_p, n_groups,
-                  col_p, col_p + half, hit_p, hit_stride // 2, ctab_p, ltab_p,
-                  fused, e1f, &ttab_v[0, 0], &colall_v[0, 0, 0], &gsum_v[0, 0, 0],
+                  col_p, col_p + half, hit_p, hit_half, ctab_p, ltab_p,
+                  fused, e1f, &ttab_v[0, 0], &colall_v[0, 0], &gsum_v[0, 0],
                   rc, ra, rhp, rht, err_p)
     else:
         for blk in prange(n_blocks, nogil=True, schedule="static", num_threads=nt):
@@ -769,14 +790,14 @@ def calibration_pass(
                   CE, ncb, class_uniform, sparse, class_trunc_exact, eps, tol, want_scores, want_entropy,
                   top_p + tid * top_stride,
                   (cls_p + tid * cls_stride) if classwise else NULL,
-                  sum_p + tid * n_groups * N_SUMS, n_groups,
+                  sum_p + tid * sum_stride, n_groups,
                   col_p + tid * col_stride, col_p + tid * col_stride + half,
-                  hit_p + tid * hit_stride, hit_stride // 2,
+                  hit_p + tid * hit_stride, hit_half,
                   (ctab_p + tid * ctab_stride) if label_cls else NULL,
                   ltab_p + tid * ltab_stride,
                   fused, e1f, &ttab_v[0, 0] + tid * ttab_stride,
-                  &colall_v[0, 0, 0] + tid * colall_stride, &gsum_v[0, 0, 0] + tid * gsum_stride,
-                  rc, ra, rhp, rht, err_p + 2 * tid)
+                  &colall_v[0, 0] + tid * colall_stride, &gsum_v[0, 0] + tid * gsum_stride,
+                  rc, ra, rhp, rht, err_p + tid * err_stride)
 
     top = top_buf.sum(axis=(0, 1))
     cls = cls_buf.sum(axis=(0, 1)) if classwise else None
