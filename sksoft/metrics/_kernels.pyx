@@ -615,10 +615,14 @@ def _per_thread(Py_ssize_t nt, shape, dtype, fill=0):
     64-byte cache lines with a spare line between them: threads that update their tables on
     every row never write to a line another thread uses. Returns the (nt, *shape) view and the
     C-contiguous (nt, padded size) array under it (for the kernel's pointers)."""
-    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize
     cdef Py_ssize_t inner = 1
     for d in shape:
         inner *= d
+    if nt == 1:  # (small inputs run on one thread: no padding, no overhead)
+        one = (np.zeros((1,) + tuple(shape), dtype=dtype) if fill == 0
+               else np.full((1,) + tuple(shape), fill, dtype=dtype))
+        return one, one.reshape(1, inner)
+    cdef Py_ssize_t itemsize = np.dtype(dtype).itemsize
     cdef Py_ssize_t per = ((inner * itemsize + 63) // 64 + 1) * (64 // itemsize)
     raw = np.full(nt * per + 64 // itemsize, fill, dtype=dtype)
     cdef Py_ssize_t off = ((-raw.ctypes.data) % 64) // itemsize
