@@ -145,7 +145,8 @@ def n_sums():
 
 
 def set_vec_level(int level):
-    """Choose the vectorised code path: 0 baseline, 1 AVX2 + FMA, -1 the best the CPU has.
+    """Choose the vectorised code path: 0 baseline, 1 AVX2 + FMA, 2 also the AVX-512 report pass,
+    -1 the best the CPU has.
 
     Returns the level in use (never above what the CPU supports). For tests and benchmarks.
     """
