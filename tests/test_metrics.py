@@ -673,6 +673,51 @@ def test_avx512_report_pass_matches_other_paths(K, n, n_groups):
                                                         abs=1e-12), key
 
 
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 700),
+    K=st.integers(2, 16),
+    n_bins=st.integers(1, 40),
+    n_groups=st.sampled_from([0, 1, 2, 6]),
+    kind=st.sampled_from(["dirichlet", "peaked", "edges"]),
+)
+@hyp
+def test_avx512_report_pass_histograms_exact(seed, n, K, n_bins, n_groups, kind):
+    # property: on random shapes the AVX-512 pass gives the AVX2 pass's histograms -- every
+    # (group, bin) and (group, class, bin) count and label count exactly, sums to rounding
+    from sksoft.metrics import _kernels
+    from sksoft.metrics._calibration import compute_stats
+
+    if _kernels.vec_level_available() < 2:
+        pytest.skip("this CPU or build has no AVX-512 code path")
+    rng = np.random.default_rng(seed)
+    if kind == "dirichlet":
+        p = rng.dirichlet(np.full(K, 0.3), size=n)
+    elif kind == "peaked":
+        z = rng.standard_normal((n, K)) * 4
+        p = np.exp(z - z.max(1, keepdims=True))
+    else:  # values on the bin edges and their float32 neighbours
+        e = np.linspace(0, 1, n_bins + 1)[rng.integers(0, n_bins + 1, (n, K))]
+        p = e + rng.integers(-1, 2, (n, K)) * 1e-7 + 1e-3
+    p = (p / p.sum(1, keepdims=True)).astype(np.float32)
+    y = rng.integers(0, K, n)
+    groups = rng.integers(0, n_groups, n) if n_groups else None
+    out = []
+    for level in (1, 2):
+        _kernels.set_vec_level(level)
+        try:
+            out.append(compute_stats(y, p, n_bins=n_bins, groups=groups, classwise=True,
+                                     want_scores=True, want_entropy=True, n_threads=1))
+        finally:
+            _kernels.set_vec_level(-1)
+    a, b = out
+    np.testing.assert_array_equal(a["top"][..., [0, 2]], b["top"][..., [0, 2]])
+    np.testing.assert_array_equal(a["cls"][..., [0, 2]], b["cls"][..., [0, 2]])
+    np.testing.assert_allclose(a["top"][..., 1], b["top"][..., 1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a["cls"][..., 1], b["cls"][..., 1], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(a["sums"], b["sums"], rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.parametrize("level", [1, 2])
 def test_report_pass_bad_rows_named_on_every_path(level):
     # the AVX-512 pass accumulates before it checks: a bad row anywhere in a block must still
@@ -710,6 +755,26 @@ def test_report_pass_bad_rows_named_on_every_path(level):
     near = q.astype(np.float32)
     ok = _report_at_level(level, y, near)
     assert ok["overall"]["n_samples"] == n
+
+
+@pytest.mark.parametrize("K", [2, 3, 10, 16, 40])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_brier_of_confident_rows_is_accurate(vec_level, K, dtype):
+    # Brier summed as sum_k (p - [k == y])^2, not 1 - 2 p[y] + sum p^2: for confident, correct
+    # float32 rows the latter loses the small score to cancellation (about 6e-8 per row)
+    rng = np.random.default_rng(K)
+    n = 999
+    y = rng.integers(0, K, n)
+    delta = 10.0 ** rng.uniform(-6, -3, n)
+    p = rng.dirichlet(np.ones(K - 1), n) * delta[:, None]
+    p = np.insert(p, 0, 1 - delta, axis=1)
+    p = p[np.arange(n)[:, None], (np.arange(K)[None, :] - y[:, None]) % K]  # 1 - delta at y
+    p = p.astype(dtype)
+    want = ((p.astype(np.float64) - np.eye(K)[y]) ** 2).sum(1)
+    rep = calibration_report(y, p, groups=y % 2)
+    assert rep["brier"] == pytest.approx(want.mean(), rel=1e-5)
+    for g, m in rep.groups.items():
+        assert m["brier"] == pytest.approx(want[y % 2 == g].mean(), rel=1e-5)
 
 
 def test_vectorised_log_is_accurate(vec_level):

@@ -15,7 +15,7 @@
  *   - all values are added to per-group column sums (colall): bin 0's value sums are the
  *     column sums minus everything binned elsewhere (derived after the pass);
  *   - rows per group and label (ltab).
- * Finally the scores, eight rows at a time in double precision: Brier 1 - 2v + q,
+ * Finally the scores, eight rows at a time in double precision: Brier q,
  * cross-entropy -log(max(v, eps)), Jensen-Shannon, total variation 1 - v, the predicted entropy
  * and its square, transposed so that each row adds one 8-double vector to its group's sums.
  *
@@ -164,15 +164,20 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
         Py_ssize_t r16 = m - j0 < 16 ? m - j0 : 16;
         __m512 x[16], t[16], sq[16];
         for (int r = 0; r < 16; r++) {
+            __mmask16 ym = 0;
             if (r < r16) {
                 x[r] = _mm512_maskz_loadu_ps(km, P + (j0 + r) * K);
                 t[r] = want_entropy ? _mm512_maskz_loadu_ps(km, tbuf + (j0 + r) * K)
                                     : _mm512_setzero_ps();
+                size_t yr = (size_t)Y[j0 + r];
+                ym = yr < (size_t)K ? (__mmask16)(1u << yr) : (__mmask16)0;
             } else {
                 x[r] = _mm512_setzero_ps();
                 t[r] = x[r];
             }
-            sq[r] = _mm512_mul_ps(x[r], x[r]);
+            /* the Brier terms (p - [k == y])^2, summed as such (no cancellation) */
+            __m512 d = _mm512_mask_sub_ps(x[r], ym, x[r], _mm512_set1_ps(1.0f));
+            sq[r] = _mm512_mul_ps(d, d);
             vmin = _mm512_min_ps(vmin, x[r]);
         }
         __m512 mx_v, sum_v, sq_v, h_v;
@@ -271,7 +276,7 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
             __m512d l1 = sk512_log(_mm512_add_pd(one, vv));
             __m512d lc = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(vv, lo, _CMP_GT_OQ), log_lo, lv);
             __m512d f[8];
-            f[SK512_BRIER] = _mm512_add_pd(_mm512_fnmadd_pd(_mm512_set1_pd(2.0), vv, one), qq);
+            f[SK512_BRIER] = qq;
             f[SK512_CE] = _mm512_sub_pd(_mm512_setzero_pd(), lc);
             f[SK512_HPRED] = hh;
             f[SK512_JS] = _mm512_add_pd(

@@ -124,19 +124,25 @@ static inline void sksoft_hard_block_f(const float *P, Py_ssize_t m, Py_ssize_t 
                                        const Py_ssize_t *y, double *tmp, double *v, double *q,
                                        double *h) {
 #ifdef SKSOFT_HAVE_SSE2
-    /* float32 rows of 4..16 values (m <= 256, so m * K <= 4096 floats fit the scratch): x log x
-     * in one vectorised pass with float32 results, then sums of four rows at a time */
-    if (K >= 4 && K <= 16 && m * K <= 2 * SK_TMP) {
+    /* float32 rows of 4..16 values (m <= 256, so m * K <= 4096 floats fit each half of the
+     * scratch): x log x in one vectorised pass with float32 results, then sums of four rows at
+     * a time; the Brier terms from a copy of the rows with 1 - p[y] in the label's place */
+    if (K >= 4 && K <= 16 && m * K <= SK_TMP) {
         float *ft = (float *)tmp;
+        float *fd = ft + SK_TMP;
         Py_ssize_t full = K & ~(Py_ssize_t)3, j;
         __m128 keep = _mm_setzero_ps();
         if (full < K)
             keep = _mm_castsi128_ps(
                 _mm_loadu_si128((const __m128i *)(sksoft_tail_mask_ + (K - full))));
-        for (j = 0; j < m; j++) v[j] = (double)P[j * K + y[j]];
+        memcpy(fd, P, (size_t)(m * K) * sizeof(float));
+        for (j = 0; j < m; j++) {
+            v[j] = (double)P[j * K + y[j]];
+            fd[j * K + y[j]] = 1.0f - P[j * K + y[j]];
+        }
         if (h != NULL) SK_DISPATCH(sk_xlogxf_f, (P, m * K, ft));
         for (j = 0; j + 4 <= m; j += 4) {
-            __m128 sq = sksoft_rowsums4_f(P + j * K, K, keep, 1);
+            __m128 sq = sksoft_rowsums4_f(fd + j * K, K, keep, 1);
             _mm_storeu_pd(q + j, _mm_cvtps_pd(sq));
             _mm_storeu_pd(q + j + 2, _mm_cvtps_pd(_mm_movehl_ps(sq, sq)));
             if (h != NULL) {
@@ -148,7 +154,7 @@ static inline void sksoft_hard_block_f(const float *P, Py_ssize_t m, Py_ssize_t 
         for (; j < m; j++) {
             float sq = 0.0f, sh = 0.0f;
             for (Py_ssize_t k = 0; k < K; k++) {
-                sq += P[j * K + k] * P[j * K + k];
+                sq += fd[j * K + k] * fd[j * K + k];
                 if (h != NULL) sh += ft[j * K + k];
             }
             q[j] = sq;

@@ -87,8 +87,8 @@ SK_ATTR static void SK_FN(sk_xlogx_d)(const double *SK_RESTRICT x, Py_ssize_t n,
     }
 }
 
-/* Scores of rows with a hard (one-hot) target, from v = p[y] and q = sum_k p[k]^2:
- * Brier 1 - 2v + q, cross-entropy -log(max(v, eps)), total variation 1 - v, and
+/* Scores of rows with a hard (one-hot) target, from v = p[y] and q = sum_k (p[k] - [k == y])^2:
+ * Brier q, cross-entropy -log(max(v, eps)), total variation 1 - v, and
  * Jensen-Shannon  log 2 - (1+v)/2 log(1+v) + v/2 log v  (the target's mass is all on y, so
  * the mixture is (1+v)/2 there and p[k]/2 elsewhere, which contributes p[k]/2 log 2 each). */
 SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const double *SK_RESTRICT q,
@@ -102,7 +102,7 @@ SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const dou
         double lv = SK_FN(sk_log)(vi > SK_DBL_MIN ? vi : SK_DBL_MIN);
         double l1 = SK_FN(sk_log)(1.0 + vi);
         double lc = vi > lo ? lv : log_lo; /* lo >= DBL_MIN, so lv = log(vi) there */
-        brier[i] = 1.0 - 2.0 * vi + q[i];
+        brier[i] = q[i];
         ce[i] = -lc;
         js[i] = SK_LN2 - 0.5 * (1.0 + vi) * l1 + 0.5 * vi * lv;
         tv[i] = 1.0 - vi;
@@ -133,7 +133,9 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
 }
 
 /* Per-row statistics of the hard-label scores for m rows of K probabilities: v[j] = p[y[j]],
- * q[j] = sum_k p^2 and, if h is not NULL, h[j] = -sum_k p log p. tmp holds SK_TMP doubles. */
+ * q[j] = sum_k (p - [k == y])^2 (the Brier score, summed as such: 1 - 2v + sum p^2 would lose
+ * a confident row's small score to cancellation) and, if h is not NULL, h[j] = -sum_k p log p.
+ * tmp holds SK_TMP doubles. */
 #define SK_BODY_HARD_BLOCK(T, XLOGX)                                                          \
     for (Py_ssize_t j = 0; j < m; j++) v[j] = (double)P[j * K + y[j]];                        \
     Py_ssize_t rows = K <= SK_TMP ? SK_TMP / K : 1;                                             \
@@ -143,6 +145,10 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
         if (K <= SK_TMP) {                                                                     \
             Py_ssize_t len = rr * K;                                                           \
             for (Py_ssize_t i = 0; i < len; i++) tmp[i] = (double)p[i] * (double)p[i];       \
+            for (Py_ssize_t j = 0; j < rr; j++) {                                              \
+                double d = 1.0 - (double)p[j * K + y[j0 + j]];                                 \
+                tmp[j * K + y[j0 + j]] = d * d;                                                \
+            }                                                                                  \
             SK_FN(sk_row_sums)(tmp, rr, K, q + j0);                                            \
             if (h != NULL) {                                                                   \
                 SK_FN(XLOGX)(p, len, tmp);                                                     \
@@ -154,6 +160,10 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
             for (Py_ssize_t c = 0; c < K; c += SK_TMP) {                                       \
                 Py_ssize_t len = K - c < SK_TMP ? K - c : SK_TMP;                              \
                 for (Py_ssize_t i = 0; i < len; i++) tmp[i] = (double)p[c + i] * (double)p[c + i]; \
+                if (y[j0] >= c && y[j0] < c + len) {                                           \
+                    double d = 1.0 - (double)p[y[j0]];                                         \
+                    tmp[y[j0] - c] = d * d;                                                    \
+                }                                                                              \
                 SK_FN(sk_row_sums)(tmp, 1, len, &part);                                        \
                 sq += part;                                                                    \
                 if (h != NULL) {                                                               \
