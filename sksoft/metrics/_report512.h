@@ -57,11 +57,8 @@ SK512 static inline __m512 sk512_logf(__m512 x) {
     r = _mm512_mul_ps(r, _mm512_fnmadd_ps(d, r, _mm512_set1_ps(2.0f)));
     __m512 s = _mm512_mul_ps(_mm512_sub_ps(m, one), r);
     __m512 z = _mm512_mul_ps(s, s);
-    __m512 p = _mm512_set1_ps(1.0f / 11.0f);
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.0f / 9.0f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.0f / 7.0f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.0f / 5.0f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.0f / 3.0f));
+    __m512 p;
+    SK_ATANH_F(_mm512_fmadd_ps, _mm512_set1_ps, p, z);
     __m512 s2 = _mm512_add_ps(s, s);
     __m512 t = _mm512_fmadd_ps(_mm512_mul_ps(s2, z), p,
                                _mm512_fmadd_ps(e, _mm512_set1_ps(SK_LN2F_LO), s2));
@@ -77,16 +74,8 @@ SK512 static inline __m512d sk512_log(__m512d x) {
     e = _mm512_mask_add_pd(e, _mm512_cmp_pd_mask(m, one, _CMP_LT_OQ), e, one);
     __m512d s = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
     __m512d z = _mm512_mul_pd(s, s);
-    __m512d r = _mm512_set1_pd(1.0 / 21.0);
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 19.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 17.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 15.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 13.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 11.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 9.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 7.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 5.0));
-    r = _mm512_fmadd_pd(r, z, _mm512_set1_pd(1.0 / 3.0));
+    __m512d r;
+    SK_ATANH_D(_mm512_fmadd_pd, _mm512_set1_pd, r, z);
     __m512d s2 = _mm512_add_pd(s, s);
     __m512d t = _mm512_fmadd_pd(_mm512_mul_pd(s2, z), r,
                                 _mm512_fmadd_pd(e, _mm512_set1_pd(SK_LN2_LO), s2));

@@ -19,6 +19,30 @@
 #define SK_LN2_HI 0.6931471803691238   /* ln 2 with the last 21 bits zero: e * hi is exact */
 #define SK_LN2_LO 1.9082149292705877e-10
 
+/* The series of the logarithms, log m = 2 atanh(s) with s = (m - 1) / (m + 1): Horner steps
+ * r = FMA(r, z, C(1/k)) in z = s^2, to s^11 for float32 and s^21 for float64. One definition
+ * for the scalar and the vector logarithms (FMA / C: the multiply-add and the constant of each
+ * width). */
+#define SK_ATANH_F(FMA, C, r, z)                                                               \
+    r = C(1.0f / 11.0f);                                                                       \
+    r = FMA(r, z, C(1.0f / 9.0f));                                                             \
+    r = FMA(r, z, C(1.0f / 7.0f));                                                             \
+    r = FMA(r, z, C(1.0f / 5.0f));                                                             \
+    r = FMA(r, z, C(1.0f / 3.0f))
+#define SK_ATANH_D(FMA, C, r, z)                                                               \
+    r = C(1.0 / 21.0);                                                                         \
+    r = FMA(r, z, C(1.0 / 19.0));                                                              \
+    r = FMA(r, z, C(1.0 / 17.0));                                                              \
+    r = FMA(r, z, C(1.0 / 15.0));                                                              \
+    r = FMA(r, z, C(1.0 / 13.0));                                                              \
+    r = FMA(r, z, C(1.0 / 11.0));                                                              \
+    r = FMA(r, z, C(1.0 / 9.0));                                                               \
+    r = FMA(r, z, C(1.0 / 7.0));                                                               \
+    r = FMA(r, z, C(1.0 / 5.0));                                                               \
+    r = FMA(r, z, C(1.0 / 3.0))
+#define SK_MULADD(a, b, c) ((a) * (b) + (c))
+#define SK_SCALAR(c) (c)
+
 #define SK_RESTRICT __restrict  /* GCC, Clang and MSVC all spell it so */
 #define SK_TMP 4096  /* doubles of scratch per call (32 KiB) */
 

@@ -21,16 +21,8 @@ SK_ATTR static inline double SK_FN(sk_log)(double x) {
     e = e - (4503599627370496.0 + 1023.0) + big; /* the unbiased exponent, exactly */
     double s = (m - 1.0) / (m + 1.0);
     double z = s * s;
-    double r = 1.0 / 21.0;
-    r = r * z + 1.0 / 19.0;
-    r = r * z + 1.0 / 17.0;
-    r = r * z + 1.0 / 15.0;
-    r = r * z + 1.0 / 13.0;
-    r = r * z + 1.0 / 11.0;
-    r = r * z + 1.0 / 9.0;
-    r = r * z + 1.0 / 7.0;
-    r = r * z + 1.0 / 5.0;
-    r = r * z + 1.0 / 3.0;
+    double r;
+    SK_ATANH_D(SK_MULADD, SK_SCALAR, r, z);
     double s2 = s + s;
     return e * SK_LN2_HI + (s2 * z * r + (e * SK_LN2_LO + s2));
 }
@@ -52,16 +44,8 @@ SK_ATTR static inline __m256d SK_FN(sk_log4)(__m256d x) {
     e = _mm256_add_pd(_mm256_sub_pd(e, _mm256_set1_pd(4503599627370496.0 + 1023.0)), big);
     __m256d s = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
     __m256d z = _mm256_mul_pd(s, s);
-    __m256d r = _mm256_set1_pd(1.0 / 21.0);
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 19.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 17.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 15.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 13.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 11.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 9.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 7.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 5.0));
-    r = _mm256_fmadd_pd(r, z, _mm256_set1_pd(1.0 / 3.0));
+    __m256d r;
+    SK_ATANH_D(_mm256_fmadd_pd, _mm256_set1_pd, r, z);
     __m256d s2 = _mm256_add_pd(s, s);
     return _mm256_fmadd_pd(e, _mm256_set1_pd(SK_LN2_HI),
                            _mm256_fmadd_pd(_mm256_mul_pd(s2, z), r,
@@ -86,11 +70,8 @@ SK_ATTR static inline float SK_FN(sk_logf)(float x) {
     memcpy(&m, &mbits, sizeof m);
     float s = (m - 1.0f) / (m + 1.0f);
     float z = s * s;
-    float r = 1.0f / 11.0f;
-    r = r * z + 1.0f / 9.0f;
-    r = r * z + 1.0f / 7.0f;
-    r = r * z + 1.0f / 5.0f;
-    r = r * z + 1.0f / 3.0f;
+    float r;
+    SK_ATANH_F(SK_MULADD, SK_SCALAR, r, z);
     float s2 = s + s;
     float ef = (float)e;
     return ef * SK_LN2F_HI + (s2 * z * r + (ef * SK_LN2F_LO + s2));
