@@ -9,7 +9,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import SoftClassifierMixin
-from ._targets import prepare_targets, check_probability_matrix, check_sample_weight, encode_labels, validate_rows
+from ._targets import check_probability_matrix, encode_labels, prepare_targets, validate_rows
+from ._validation import check_sample_weight
 
 __all__ = ["TemperatureScaling", "fit_temperature", "apply_temperature"]
 

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from ._base import SoftClassifierMixin
-from ._targets import check_sample_weight
+from ._validation import check_sample_weight
 
 __all__ = ["SoftLogisticRegression"]
 

@@ -5,7 +5,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftClassifierMixin
-from ._targets import check_sample_weight
+from ._validation import check_sample_weight
 
 __all__ = ["SoftExpand"]
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .._targets import check_probability_matrix, check_sample_weight, validate_rows
+from .._targets import check_probability_matrix, validate_rows
+from .._validation import check_sample_weight
 from ._stats import _check_choice, _check_n_bins, equal_mass_edges
 
 __all__ = ["difficulty_scores", "difficulty_bins"]

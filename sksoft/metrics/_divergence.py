@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from .._targets import check_probability_matrix, check_sample_weight, validate_rows
+from .._targets import check_probability_matrix, validate_rows
+from .._validation import check_sample_weight
 from . import _kernels
 from ._calibration import compute_stats
 from ._stats import _F

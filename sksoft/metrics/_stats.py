@@ -15,11 +15,11 @@ import numpy as np
 
 from .._targets import (
     check_probability_matrix,
-    check_sample_weight,
     encode_labels,
     is_soft_target,
     row_sum_tolerance,
 )
+from .._validation import check_sample_weight
 from . import _kernels
 
 __all__ = ["CalibrationStats", "ReliabilityCurve"]
