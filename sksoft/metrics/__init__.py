@@ -19,6 +19,7 @@ from ._divergence import (
     entropy_correlation,
     jensen_shannon_divergence,
     kl_divergence,
+    spearman_correlation,
     total_variation,
 )
 from ._kernels import openmp_enabled
@@ -49,5 +50,6 @@ __all__ = [
     "make_proba_scorer",
     "openmp_enabled",
     "reliability_curve",
+    "spearman_correlation",
     "total_variation",
 ]

@@ -17,6 +17,7 @@ __all__ = [
     "total_variation",
     "entropy",
     "entropy_correlation",
+    "spearman_correlation",
 ]
 
 
@@ -176,6 +177,35 @@ def _weighted_spearman(a, b, w):
     if va <= 0 or vb <= 0:
         return float("nan")
     return float(np.sum(w * (ra - ma) * (rb - mb)) / np.sqrt(va * vb))
+
+
+def spearman_correlation(x, y, *, sample_weight=None):
+    """Spearman's rank correlation of two 1-D arrays, tie-aware.
+
+    Ties get their average rank; values within 1e-12 of each other (relative) are ties (see
+    :func:`entropy_correlation`). With ``sample_weight``, the weighted Pearson correlation of
+    the ranks. NaN when either side is constant or has fewer than two values.
+
+    Examples
+    --------
+    >>> spearman_correlation([1.0, 2.0, 3.0], [0.3, 0.2, 0.1])
+    -1.0
+    """
+    a = np.asarray(x)
+    b = np.asarray(y)
+    for name, v in (("x", a), ("y", b)):
+        if v.dtype.kind not in "iufb":
+            raise TypeError(f"{name} must be numeric; got dtype {v.dtype}.")
+        if v.ndim != 1:
+            raise ValueError(f"{name} must be 1-D; got shape {v.shape}.")
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} contains NaN or infinity.")
+    if a.shape != b.shape:
+        raise ValueError(f"x and y must have the same length; got {a.shape[0]} and {b.shape[0]}.")
+    if a.shape[0] == 0:
+        raise ValueError("x is empty: it has 0 samples.")
+    w = check_sample_weight(sample_weight, a.shape[0])
+    return _weighted_spearman(a.astype(np.float64), b.astype(np.float64), w)
 
 
 def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
