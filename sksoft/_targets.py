@@ -78,7 +78,8 @@ def _reject_non_numeric(arr, name):
     """TypeError for dtypes that are not real numbers (checked before any cast)."""
     kind = arr.dtype.kind
     if kind == "c":
-        raise TypeError(f"{name} must hold real numbers; got complex values (dtype {arr.dtype}).")
+        raise ValueError(f"Complex data not supported: {name} must hold real numbers; got "
+                         f"dtype {arr.dtype}.")
     if kind in "mM":
         raise TypeError(f"{name} must hold real numbers; got dates/times (dtype {arr.dtype}).")
     if kind in "OUSV":
@@ -164,10 +165,16 @@ def validate_rows(arr, name):
     if np.any(bad):
         row = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{name} rows must sum to 1 (within {tol:.1e}); row {row} sums to {sums[row]!r}."
+            f"{name} rows must sum to 1 (within {tol:.1e}); row {row} sums to {float(sums[row])!r}."
         )
     return arr
 
+
+_CVP_HINT = (
+    " If these are integer codes produced by sklearn.model_selection.cross_val_predict (which "
+    "label-encodes each column of a 2-D y), use sksoft.model_selection.cross_val_predict_proba "
+    "instead."
+)
 
 _CONTINUOUS = (
     "Unknown label type: continuous. {name} is 1-D with non-integer values, but 1-D targets "
@@ -186,7 +193,10 @@ def _hard_1d(y, name):
         )
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has 0 samples.")
-    if y.dtype.kind in "cmM":
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} must hold class labels; got "
+                         f"dtype {y.dtype}.")
+    if y.dtype.kind in "mM":
         raise TypeError(f"{name} must hold class labels; got dtype {y.dtype}.")
     if y.dtype.kind == "f":
         if not np.all(np.isfinite(y)):
@@ -369,9 +379,7 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
             if y_arr.dtype.kind in "OUS":
                 raise ValueError(
                     f"{name} is 2-D but not numeric (dtype {y_arr.dtype}): a soft-label matrix "
-                    "holds probabilities. If these are integer codes produced by "
-                    "sklearn.model_selection.cross_val_predict (which label-encodes each column "
-                    "of a 2-D y), use sksoft.model_selection.cross_val_predict_proba instead.")
+                    "holds probabilities." + _CVP_HINT)
             _reject_non_numeric(y_arr, name)
         P = check_probability_matrix(y_arr, name=name, n_classes=n_classes)
         if validate:
@@ -379,7 +387,7 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
                 validate_rows(P, name)
             except ValueError as exc:
                 raise ValueError(f"{exc} A 2-D {name} is read as a soft-label matrix "
-                                 "(non-negative rows summing to 1).") from None
+                                 "(non-negative rows summing to 1)." + _CVP_HINT) from None
         K = P.shape[1]
         if classes is not None:
             cls = np.asarray(classes)

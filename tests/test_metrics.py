@@ -344,8 +344,8 @@ def test_input_not_modified_read_only_and_non_contiguous():
         ([0], np.array([[0.5, 0.6]]), {}, "y_prob rows must sum to 1"),
         ([0], np.zeros((0, 2)), {}, "y_prob is empty"),
         ([], np.zeros((0, 2)), {}, "y_prob is empty"),
-        ([5], np.array([[0.5, 0.5]]), {}, "cannot be matched"),
-        ([0], np.array([[0.5, 0.5]]), {"n_bins": 0}, "n_bins must be >= 1"),
+        ([5], np.array([[0.5, 0.5]]), {}, r"labels outside \[0, 2\): 5"),
+        ([0], np.array([[0.5, 0.5]]), {"n_bins": 0}, r"n_bins must be an integer in \[1, 10000\]"),
         ([0], np.array([[0.5, 0.5]]), {"strategy": "equal"}, "strategy must be one of"),
         ([0], np.array([[0.5, 0.5]]), {"norm": "l3"}, "norm must be one of"),
         ([0], np.array([[0.5, 0.5]]), {"sample_weight": [-1.0]}, "sample_weight must be non-negative"),
@@ -354,8 +354,8 @@ def test_input_not_modified_read_only_and_non_contiguous():
         (np.array([[0.5, 0.6]]), np.array([[0.5, 0.5]]), {}, "y_true rows must sum to 1"),
         (np.array([[-0.5, 1.5]]), np.array([[0.5, 0.5]]), {}, "y_true contains negative"),
         (np.array([[np.nan, 1.0]]), np.array([[0.5, 0.5]]), {}, "y_true contains NaN"),
-        (np.array([[0.5, 0.5, 0.0]]), np.array([[0.5, 0.5]]), {}, "y_true has 3 classes"),
-        ([0.5], np.array([[0.5, 0.5]]), {}, "non-integer floats"),
+        (np.array([[0.5, 0.5, 0.0]]), np.array([[0.5, 0.5]]), {}, "y_true has 3 columns"),
+        ([0.5], np.array([[0.5, 0.5]]), {}, "non-integer values"),
         ([0], np.ones((1, 2, 2)) / 2, {}, "must be a 2-D array"),
     ],
 )
@@ -596,7 +596,7 @@ def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype, scores):
     # the pass), value sums equal to the exact sum up to float64 summation
     from math import fsum
 
-    from sksoft.metrics._calibration import compute_stats
+    from sksoft.metrics._compute import compute_stats
 
     rng = np.random.default_rng(K * 1000 + n_bins)
     n = 1501
@@ -609,7 +609,7 @@ def test_classwise_histogram_is_exact(vec_level, K, n_bins, dtype, scores):
     groups = rng.integers(0, 4, n)
     # (with the scores, float32 rows of up to 16 values take the AVX-512 report pass there)
     res = compute_stats(y, p, n_bins=n_bins, groups=groups, classwise=True, want_scores=scores)
-    cls = res["cls"]
+    cls = res.cls
     pd_ = p.astype(np.float64)
     for g in range(4):
         for k in range(K):
@@ -686,7 +686,7 @@ def test_avx512_report_pass_histograms_exact(seed, n, K, n_bins, n_groups, kind)
     # property: on random shapes the AVX-512 pass gives the AVX2 pass's histograms -- every
     # (group, bin) and (group, class, bin) count and label count exactly, sums to rounding
     from sksoft.metrics import _kernels
-    from sksoft.metrics._calibration import compute_stats
+    from sksoft.metrics._compute import compute_stats
 
     if _kernels.vec_level_available() < 2:
         pytest.skip("this CPU or build has no AVX-512 code path")
@@ -711,11 +711,11 @@ def test_avx512_report_pass_histograms_exact(seed, n, K, n_bins, n_groups, kind)
         finally:
             _kernels.set_vec_level(-1)
     a, b = out
-    np.testing.assert_array_equal(a["top"][..., [0, 2]], b["top"][..., [0, 2]])
-    np.testing.assert_array_equal(a["cls"][..., [0, 2]], b["cls"][..., [0, 2]])
-    np.testing.assert_allclose(a["top"][..., 1], b["top"][..., 1], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(a["cls"][..., 1], b["cls"][..., 1], rtol=1e-9, atol=1e-9)
-    np.testing.assert_allclose(a["sums"], b["sums"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(a.top[..., [0, 2]], b.top[..., [0, 2]])
+    np.testing.assert_array_equal(a.cls[..., [0, 2]], b.cls[..., [0, 2]])
+    np.testing.assert_allclose(a.top[..., 1], b.top[..., 1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.cls[..., 1], b.cls[..., 1], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(a.sums, b.sums, rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("level", [1, 2])
@@ -864,7 +864,7 @@ def test_quantile_ece_large_input_equals_sorting_path(dtype):
 def test_float32_confidences_on_bin_edges_are_binned_exactly(n_bins):
     # the packed fast path bins float32 confidences by truncation when that is exact; every
     # float32 value next to an edge must land where the float64 edge comparison puts it
-    from sksoft.metrics._stats import float32_trunc_is_exact
+    from sksoft.metrics._binning import float32_trunc_is_exact
 
     edges = np.linspace(0, 1, n_bins + 1)
     c0 = edges.astype(np.float32)

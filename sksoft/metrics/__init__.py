@@ -22,10 +22,11 @@ from ._divergence import (
     spearman_correlation,
     total_variation,
 )
+from ._binning import equal_mass_edges
 from ._kernels import openmp_enabled
 from ._report import CalibrationReport, calibration_report
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
-from ._stats import CalibrationStats, ReliabilityCurve, equal_mass_edges
+from ._stats import CalibrationStats, ReliabilityCurve
 
 __all__ = [
     "CalibrationReport",

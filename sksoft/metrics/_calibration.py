@@ -1,26 +1,8 @@
 """Calibration errors and reliability curves (thin validating wrappers over the one pass)."""
 
-import numpy as np
-
-from ._stats import (
-    LabelRangeError,
-    _BINNINGS,
-    _STRATEGIES,
-    ReliabilityCurve,
-    _check_choice,
-    _check_groups,
-    _check_n_bins,
-    _resolve_threads,
-    drop_empty_groups,
-    bin_means,
-    calibration_error_from_hist,
-    equal_mass_edges,
-    prepare_inputs,
-    run_pass,
-    uniform_edges,
-)
-from . import _kernels
-from ._chunked import chunked_stats, is_chunked
+from ._compute import compute_stats
+from ._formulas import calibration_errors
+from ._validation import check_choice
 
 __all__ = [
     "expected_calibration_error",
@@ -29,107 +11,6 @@ __all__ = [
 ]
 
 _NORMS = ("l1", "l2", "max")
-# Below this many rows sorting the confidences is faster than bucketing them (fixed costs).
-_BUCKET_MIN_ROWS = 50_000
-
-
-def compute_stats(
-    y_true,
-    y_prob,
-    *,
-    n_bins=15,
-    strategy="uniform",
-    binning="standard",
-    labels=None,
-    sample_weight=None,
-    groups=None,
-    classwise=False,
-    want_scores=False,
-    want_entropy=False,
-    want_row_entropy=False,
-    eps=None,
-    n_threads=None,
-):
-    """Validate, run the single pass, and (for quantile bins) re-bin the per-row confidences.
-
-    Returns a dict with ``top`` (G, nb, 3), ``cls`` (G, K, nb, 3) or None, ``sums`` (G, S),
-    ``edges``, ``class_edges``, ``rows`` and ``group_labels``.
-    """
-    n_bins = _check_n_bins(n_bins)
-    _check_choice(strategy, "strategy", _STRATEGIES)
-    _check_choice(binning, "binning", _BINNINGS)
-    if binning == "torchmetrics" and strategy != "uniform":
-        raise ValueError('binning="torchmetrics" only exists for strategy="uniform".')
-    if is_chunked(y_prob) or is_chunked(y_true):
-        if strategy != "uniform":
-            raise ValueError("equal-mass (quantile) bins need all rows at once; out-of-core "
-                             "input (dask array, memmap, iterator) supports strategy='uniform'.")
-        if want_row_entropy:
-            raise ValueError("the Spearman entropy correlation needs all rows at once; for "
-                             "out-of-core input calibration_report gives entropy_pearson.")
-        return chunked_stats(y_true, y_prob, n_bins=n_bins, binning=binning, labels=labels,
-                             sample_weight=sample_weight, classwise=classwise, eps=eps,
-                             n_threads=n_threads, groups=groups)
-    # Integer labels are range-checked inside the kernel's pass; only when that check fails do
-    # we fall back to numpy's label encoding (e.g. labels 1..K), see encode_labels.
-    trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
-    prob, y_soft, y_hard, weight = prepare_inputs(
-        y_true, y_prob, labels=labels, sample_weight=sample_weight, trust_range=trust
-    )
-    codes, group_labels = _check_groups(groups, prob.shape[0])
-    n_groups = group_labels.shape[0]
-    edges = uniform_edges(n_bins, binning)
-    quantile = strategy == "quantile"
-    class_edges = None
-    if classwise:
-        if quantile:
-            # One set of equal-mass edges per class, padded to a common number of bins by
-            # repeating the last edge (the padding bins stay empty).
-            per_class = [equal_mass_edges(prob[:, k], n_bins, weight) for k in range(prob.shape[1])]
-            width = max(e.shape[0] for e in per_class)
-            class_edges = np.vstack(
-                [np.concatenate([e, np.full(width - e.shape[0], e[-1])]) for e in per_class]
-            )
-        else:
-            class_edges = uniform_edges(n_bins)[None, :]
-    pass_args = dict(
-        edges=edges, uniform=binning == "standard", extra_bin=binning == "torchmetrics",
-        round32=binning == "torchmetrics", classwise=classwise, class_edges=class_edges,
-        class_uniform=not quantile, eps=eps, want_scores=want_scores,
-        want_entropy=want_entropy, want_rows=quantile, want_row_entropy=want_row_entropy,
-        n_threads=n_threads,
-    )
-    try:
-        res = run_pass(prob, y_soft, y_hard, weight, codes, n_groups, **pass_args)
-    except LabelRangeError:
-        if not trust:
-            raise
-        _, _, y_hard, _ = prepare_inputs(y_true, prob, labels=labels)
-        res = run_pass(prob, y_soft, y_hard, weight, codes, n_groups, **pass_args)
-    if quantile:
-        rows = res["rows"]
-        group_codes = np.zeros(0, dtype=np.intp) if codes is None else codes
-        # unweighted and large: the same edges from a bucket histogram in O(n) (None: data too
-        # concentrated for buckets, sort instead)
-        fast = None if weight is not None or prob.shape[0] < _BUCKET_MIN_ROWS else \
-            _kernels.equal_mass_binning(
-            rows["conf"], rows["acc"], group_codes, n_groups, n_bins,
-            _resolve_threads(n_threads, prob.size))
-        if fast is not None:
-            edges, res["top"] = fast
-        else:
-            # confidences of float32 input are float32 values: sort them as such (exact, faster)
-            conf = rows["conf"].astype(np.float32) if prob.dtype == np.float32 else rows["conf"]
-            edges = equal_mass_edges(conf, n_bins, weight)
-            res["top"] = _kernels.bin_1d(
-                rows["conf"], rows["acc"], np.zeros(0) if weight is None else weight,
-                group_codes, n_groups, edges,
-            )
-    elif binning == "torchmetrics":
-        edges = np.append(edges, np.inf)
-    res.update(edges=edges, class_edges=class_edges, n_samples=prob.shape[0],
-               soft=y_soft is not None, weight=weight, codes=codes)
-    return drop_empty_groups(res, group_labels)
 
 
 def expected_calibration_error(
@@ -205,12 +86,12 @@ def expected_calibration_error(
     >>> round(expected_calibration_error(y_true, y_prob, n_bins=5, norm="max"), 4)
     0.4
     """
-    _check_choice(norm, "norm", _NORMS)
-    res = compute_stats(
+    check_choice(norm, "norm", _NORMS)
+    stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, n_threads=n_threads,
     )
-    return float(calibration_error_from_hist(res["top"].sum(axis=0), norm))
+    return float(calibration_errors(stats.top.sum(axis=0), (norm,))[norm])
 
 
 def classwise_calibration_error(
@@ -245,12 +126,12 @@ def classwise_calibration_error(
     >>> round(classwise_calibration_error([0, 1, 1, 0], y_prob, n_bins=5), 4)
     0.375
     """
-    _check_choice(norm, "norm", _NORMS)
-    res = compute_stats(
+    check_choice(norm, "norm", _NORMS)
+    stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
         sample_weight=sample_weight, classwise=True, n_threads=n_threads,
     )
-    return float(calibration_error_from_hist(res["cls"].sum(axis=0), norm).mean())
+    return float(calibration_errors(stats.cls.sum(axis=0), (norm,))[norm].mean())
 
 
 def reliability_curve(
@@ -285,19 +166,9 @@ def reliability_curve(
     >>> curve.count.tolist(), curve.accuracy.tolist()
     ([0.0, 3.0], [nan, 0.6666666666666666])
     """
-    _check_choice(mode, "mode", ("top-label", "classwise"))
-    classwise = mode == "classwise"
-    res = compute_stats(
+    check_choice(mode, "mode", ("top-label", "classwise"))
+    stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
-        sample_weight=sample_weight, classwise=classwise,
+        sample_weight=sample_weight, classwise=mode == "classwise",
     )
-    if classwise:
-        hist = res["cls"].sum(axis=0)
-        edges = res["class_edges"]
-        if edges.shape[0] == 1:
-            edges = edges[0]
-    else:
-        hist = res["top"].sum(axis=0)
-        edges = res["edges"]
-    count, conf, acc = bin_means(hist)
-    return ReliabilityCurve(edges=edges, confidence=conf, accuracy=acc, count=count)
+    return stats.reliability_curve(mode)

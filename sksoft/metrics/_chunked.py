@@ -12,6 +12,9 @@ import numbers
 
 import numpy as np
 
+from ._stats import CalibrationStats
+from ._validation import check_groups
+
 __all__ = ["is_chunked", "iter_chunks", "DEFAULT_CHUNK_ROWS"]
 
 DEFAULT_CHUNK_ROWS = 1 << 18
@@ -103,19 +106,19 @@ def _follower(a, name, chunk_rows, row_chunks):
 
 def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, classwise, eps,
                   n_threads, groups=None, chunk_rows=DEFAULT_CHUNK_ROWS):
-    """Accumulate :class:`CalibrationStats` chunk by chunk; returns the raw-statistics dict
-    of ``compute_stats`` (without per-row arrays).
+    """Accumulate :class:`CalibrationStats` chunk by chunk (``n_bins`` and ``binning`` are
+    already checked).
 
     ``groups`` must be an array (numpy, memmap or dask): its labels are coded once, up front,
-    so that every chunk uses the same codes.
+    so that every chunk uses the same codes. Hard labels are decoded by the label rule (column
+    codes, or positions in ``labels``), which needs no chunk but its own; an error names the
+    global row.
     """
-    from ._stats import CalibrationStats, _check_groups, drop_empty_groups, uniform_edges
-
     row_chunks = None
     if _is_dask(y_prob):
         y_prob = y_prob.rechunk({1: -1})
         row_chunks = y_prob.chunks[0]
-    codes, group_labels = None, np.array([None], dtype=object)
+    codes, group_labels = None, None
     if groups is not None:
         if is_chunked(groups) and not (isinstance(groups, np.memmap) or _is_dask(groups)):
             raise ValueError("groups of out-of-core input must be an array (numpy, memmap or "
@@ -123,47 +126,40 @@ def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, cla
         g = np.asarray(groups.compute() if _is_dask(groups) else groups)
         if g.ndim != 1:
             raise ValueError(f"groups must be 1-D; got shape {g.shape}.")
-        codes, group_labels = _check_groups(g, g.shape[0])
-    take_true = _follower(y_true, "y_true", chunk_rows, row_chunks)
-    take_weight = None if sample_weight is None else _follower(
-        sample_weight, "sample_weight", chunk_rows, row_chunks)
-    take_codes = None if codes is None else _follower(codes, "groups", chunk_rows, row_chunks)
-    followers = [("y_true", y_true, take_true), ("sample_weight", sample_weight, take_weight),
-                 ("groups", codes, take_codes)]
-    followers = [f for f in followers if f[2] is not None]
+        codes, group_labels = check_groups(g, g.shape[0])
+    followers = [("y_true", y_true), ("sample_weight", sample_weight), ("groups", codes)]
+    takes = [(name, src, _follower(src, name, chunk_rows, row_chunks))
+             for name, src in followers if src is not None]
     stats = None
     n = 0
     for P in iter_chunks(y_prob, chunk_rows=chunk_rows):
         rows = P.shape[0]
         parts = {}
-        for name, _, take in followers:
+        for name, _, take in takes:
             parts[name] = take(n, rows)
             if parts[name].shape[0] != rows:
                 raise ValueError(f"{name} has fewer rows than y_prob.")
         if P.ndim == 1:
             P = np.column_stack([1.0 - P, P]).astype(P.dtype, copy=False)
         if stats is None:
+            if P.ndim != 2:
+                raise ValueError("y_prob must be a 2-D array of shape (n_samples, n_classes); "
+                                 f"got chunks of shape {P.shape}.")
             stats = CalibrationStats(P.shape[1], n_bins=n_bins, binning=binning,
                                      classwise=classwise, labels=labels, eps=eps,
-                                     n_groups=group_labels.shape[0])
+                                     n_groups=1 if group_labels is None else group_labels.shape[0])
         stats.update(parts["y_true"], P, sample_weight=parts.get("sample_weight"),
                      groups=parts.get("groups"), n_threads=n_threads)
         n += rows
     if stats is None:
         raise ValueError("y_prob is empty: it has 0 samples.")
-    for name, src, take in followers:
+    for name, src, take in takes:
         if hasattr(take, "rest"):
             if next(take.rest, None) is not None:
                 raise ValueError(f"{name} has more rows than y_prob.")
         elif np.shape(src)[0] != n:
             raise ValueError(f"{name} has {np.shape(src)[0]} rows, y_prob {n}.")
-    edges = uniform_edges(n_bins, binning)
-    if binning == "torchmetrics":
-        edges = np.append(edges, np.inf)
-    res = {"top": stats.top, "cls": stats.cls, "sums": stats.sums, "rows": {},
-           "edges": edges, "class_edges": stats.edges[None, :] if classwise else None,
-           "n_samples": n, "soft": None, "weight": None, "codes": codes}
-    if codes is None:
-        res["group_labels"] = group_labels
-        return res
-    return drop_empty_groups(res, group_labels)
+    if group_labels is not None:
+        stats.group_labels = group_labels
+        stats.group_codes = stats.drop_empty_groups()
+    return stats

@@ -4,7 +4,9 @@ import numpy as np
 
 from .._targets import check_probability_matrix, validate_rows
 from .._validation import check_sample_weight
-from ._stats import _check_choice, _check_n_bins, equal_mass_edges
+from ._binning import equal_mass_edges
+from ._divergence import entropy
+from ._validation import check_choice, check_n_bins
 
 __all__ = ["difficulty_scores", "difficulty_bins"]
 
@@ -31,13 +33,15 @@ def difficulty_scores(y_soft, *, score="entropy"):
     >>> difficulty_scores(y, score="margin").round(3).tolist()
     [0.0, 0.8]
     """
-    _check_choice(score, "score", ("entropy", "margin", "max_prob"))
+    check_choice(score, "score", ("entropy", "margin", "max_prob"))
     p = check_probability_matrix(y_soft, name="y_soft")
+    if score == "entropy":
+        try:
+            return entropy(p, average=False)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("y_prob", "y_soft")) from None
     validate_rows(p, "y_soft")
     p = p.astype(np.float64, copy=False)
-    if score == "entropy":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=1)
     if score == "max_prob":
         return 1.0 - p.max(axis=1)
     if p.shape[1] < 2:
@@ -79,8 +83,8 @@ def difficulty_bins(scores, *, n_bins=5, strategy="quantile", sample_weight=None
     >>> ids.tolist(), edges.tolist()
     ([0, 0, 0, 0, 1, 1, 2, 2], [0.0, 0.1, 0.3, 0.4])
     """
-    n_bins = _check_n_bins(n_bins)
-    _check_choice(strategy, "strategy", ("quantile", "uniform"))
+    n_bins = check_n_bins(n_bins)
+    check_choice(strategy, "strategy", ("quantile", "uniform"))
     s = np.asarray(scores)
     if s.dtype.kind not in "iufb":
         raise TypeError(f"scores must be numeric; got dtype {s.dtype}.")

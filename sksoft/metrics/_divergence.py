@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from .._targets import check_probability_matrix, validate_rows
-from .._validation import check_sample_weight
+from .._targets import is_soft_target
+from .._validation import check_sample_weight, check_scalar
 from . import _kernels
-from ._calibration import compute_stats
-from ._stats import _F
+from ._compute import compute_stats
 
 __all__ = [
     "accuracy",
@@ -21,13 +20,10 @@ __all__ = [
 ]
 
 
-def _mean_sum(field, y_true, y_prob, sample_weight, labels, eps=None, want_entropy=False):
-    res = compute_stats(
-        y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
-        want_scores=True, want_entropy=want_entropy, eps=eps,
-    )
-    sums = res["sums"].sum(axis=0)
-    return sums, float(sums[_F[field]] / sums[_F["weight"]])
+def _mean_of(field, y_true, y_prob, sample_weight, labels, eps=None):
+    stats = compute_stats(y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
+                          want_scores=True, eps=eps)
+    return stats.mean_of(field)
 
 
 def accuracy(y_true, y_prob, *, labels=None, sample_weight=None):
@@ -43,7 +39,7 @@ def accuracy(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> round(accuracy(np.array([[0.7, 0.3], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.9, 0.1]])), 4)
     0.45
     """
-    return _mean_sum("accuracy", y_true, y_prob, sample_weight, labels)[1]
+    return _mean_of("accuracy", y_true, y_prob, sample_weight, labels)
 
 
 def brier_score(y_true, y_prob, *, labels=None, sample_weight=None):
@@ -58,7 +54,7 @@ def brier_score(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> round(brier_score([0, 1], np.array([[0.8, 0.2], [0.4, 0.6]])), 4)
     0.2
     """
-    return _mean_sum("brier", y_true, y_prob, sample_weight, labels)[1]
+    return _mean_of("brier", y_true, y_prob, sample_weight, labels)
 
 
 def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
@@ -74,7 +70,7 @@ def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
     >>> round(cross_entropy([0, 1], np.array([[0.5, 0.5], [0.2, 0.8]])), 4)
     0.4581
     """
-    return _mean_sum("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)[1]
+    return _mean_of("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)
 
 
 def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
@@ -88,8 +84,9 @@ def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
     >>> round(kl_divergence(np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]])), 4)
     0.5108
     """
-    sums, _ = _mean_sum("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)
-    return float(max(sums[_F["cross_entropy"]] - sums[_F["entropy_true"]], 0.0) / sums[_F["weight"]])
+    stats = compute_stats(y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
+                          want_scores=True, eps=eps)
+    return max(stats.mean_of("cross_entropy") - stats.mean_of("entropy_true"), 0.0)
 
 
 def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None):
@@ -101,7 +98,7 @@ def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None
     >>> round(jensen_shannon_divergence([0], np.array([[0.0, 1.0]])), 4)
     0.6931
     """
-    return _mean_sum("jensen_shannon", y_true, y_prob, sample_weight, labels)[1]
+    return _mean_of("jensen_shannon", y_true, y_prob, sample_weight, labels)
 
 
 def total_variation(y_true, y_prob, *, labels=None, sample_weight=None):
@@ -113,7 +110,7 @@ def total_variation(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> total_variation([0], np.array([[0.75, 0.25]]))
     0.25
     """
-    return _mean_sum("total_variation", y_true, y_prob, sample_weight, labels)[1]
+    return _mean_of("total_variation", y_true, y_prob, sample_weight, labels)
 
 
 def entropy(y_prob, *, sample_weight=None, average=True):
@@ -125,14 +122,14 @@ def entropy(y_prob, *, sample_weight=None, average=True):
     >>> entropy(np.array([[0.5, 0.5], [1.0, 0.0]]), average=False).round(4).tolist()
     [0.6931, 0.0]
     """
-    p = check_probability_matrix(y_prob, name="y_prob", allow_1d=True)
-    validate_rows(p, "y_prob")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h = 0.0 - np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0.0), axis=1, dtype=np.float64)
-    if not average:
-        return h
-    w = check_sample_weight(sample_weight, p.shape[0])
-    return float(np.average(h, weights=w))
+    check_scalar(average, "average", "boolean")
+    n = np.shape(y_prob)[0] if np.ndim(y_prob) >= 1 else 0
+    stats = compute_stats(np.zeros(n, dtype=np.intp), y_prob, n_bins=1,
+                          sample_weight=sample_weight, want_scores=True, want_entropy=True,
+                          row_entropy=not average)
+    if average:
+        return stats.mean_of("entropy_pred")
+    return stats.rows.hpred
 
 
 # Entropies equal in exact arithmetic (e.g. of vote distributions that are permutations of each
@@ -231,22 +228,19 @@ def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
     >>> entropy_correlation(t, p)
     1.0
     """
-    if np.ndim(y_true) != 2:
+    if not is_soft_target(y_true):
         raise ValueError(
             "entropy_correlation needs soft y_true (an (n, K) matrix of label distributions); "
             "the entropy of hard labels is constant."
         )
-    res = compute_stats(
+    stats = compute_stats(
         y_true, y_prob, n_bins=1, sample_weight=sample_weight, groups=groups,
-        want_scores=True, want_row_entropy=True,
+        want_scores=True, row_entropy=True,
     )
-    ht, hp, w = res["rows"]["htrue"], res["rows"]["hpred"], res["weight"]
     if groups is None:
-        return _weighted_spearman(ht, hp, w)
+        return _weighted_spearman(*stats.rows.of_group(None))
     out = {}
-    for code, label in enumerate(res["group_labels"]):
-        m = res["codes"] == res["group_codes"][code]
+    for code, label in zip(stats.group_codes, stats.group_labels):
         out[label.item() if hasattr(label, "item") else label] = _weighted_spearman(
-            ht[m], hp[m], None if w is None else w[m]
-        )
+            *stats.rows.of_group(code))
     return out

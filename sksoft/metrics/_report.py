@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from ._calibration import compute_stats
+from .._targets import is_soft_target
+from ._chunked import is_chunked
+from ._compute import compute_stats
 from ._divergence import _weighted_spearman
-from ._stats import metrics_from_stats
 
 __all__ = ["calibration_report", "CalibrationReport"]
 
@@ -116,45 +117,32 @@ def calibration_report(
     >>> round(rep["brier"], 3) == round(float(((y_soft - y_prob) ** 2).sum(1).mean()), 3)
     True
     """
-    from ._chunked import is_chunked
-
     chunked = is_chunked(y_prob) or is_chunked(y_true)
-    soft = not chunked and np.ndim(y_true) == 2 and np.shape(y_true)[1] >= 2
-    res = compute_stats(
+    soft = not chunked and is_soft_target(y_true)
+    stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, groups=groups, classwise=True, want_scores=True,
-        want_entropy=True, want_row_entropy=soft, eps=eps, n_threads=n_threads,
+        want_entropy=True, row_entropy=soft, eps=eps, n_threads=n_threads,
     )
-    top, cls, sums = res["top"], res["cls"], res["sums"]
-    codes, w = res["codes"], res["weight"]
-    rows = res["rows"]
+    overall, per_group = stats.compute_all()
 
-    # overall first, then every group: all metrics of all of them in one vectorised call
-    stacked = metrics_from_stats(
-        np.concatenate([top.sum(axis=0)[None], top]),
-        np.concatenate([cls.sum(axis=0)[None], cls]),
-        np.concatenate([sums.sum(axis=0)[None], sums]),
-    )
-
-    def block(m, code):
-        mask = None if code is None or not soft else codes == res["group_codes"][code]
+    def block(m, code, n_rows):
         pearson = m.pop("entropy_pearson")
         if chunked:
             m["entropy_pearson"] = pearson
-        m["n_samples"] = int(res["n_samples"] if code is None else res["group_rows"][code])
+        m["n_samples"] = int(n_rows)
         if soft:
-            ht = rows["htrue"] if mask is None else rows["htrue"][mask]
-            hp = rows["hpred"] if mask is None else rows["hpred"][mask]
-            ww = None if w is None else (w if mask is None else w[mask])
-            m["entropy_correlation"] = _weighted_spearman(ht, hp, ww) if ht.shape[0] else float("nan")
+            ht, hp, w = stats.rows.of_group(code)
+            m["entropy_correlation"] = _weighted_spearman(ht, hp, w) if ht.shape[0] else float("nan")
         else:
             m["entropy_correlation"] = float("nan")
         return m
 
-    overall = block(stacked[0], None)
-    per_group = {}
+    overall = block(overall, None, stats.n_samples)
+    groups_out = {}
     if groups is not None:
-        for code, label in enumerate(res["group_labels"]):
+        for m, code, label, n_rows in zip(per_group, stats.group_codes, stats.group_labels,
+                                          stats.group_rows):
             key = label.item() if hasattr(label, "item") else label
-            per_group[key] = block(stacked[code + 1], code)
-    return CalibrationReport(overall, per_group)
+            groups_out[key] = block(m, code, n_rows)
+    return CalibrationReport(overall, groups_out)

@@ -55,6 +55,19 @@ SK_ATTR static inline __m256d SK_FN(sk_log4)(__m256d x) {
 SK_ATTR static inline __m256d sk_load4_f(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 SK_ATTR static inline __m256d sk_load4_d(const double *p) { return _mm256_loadu_pd(p); }
 #define SK_LOAD4(p) _Generic((p), const float *: sk_load4_f, const double *: sk_load4_d)(p)
+
+/* four doubles: the operations of the score formulas (see SK_HARD_TERMS in _vecmath.h) */
+#define SK4_T __m256d
+#define SK4_SET(c) _mm256_set1_pd(c)
+#define SK4_ADD(a, b) _mm256_add_pd(a, b)
+#define SK4_SUB(a, b) _mm256_sub_pd(a, b)
+#define SK4_MUL(a, b) _mm256_mul_pd(a, b)
+#define SK4_FMA(a, b, c) _mm256_fmadd_pd(a, b, c)
+#define SK4_MAX(a, b) _mm256_max_pd(a, b)
+#define SK4_SELGT(a, b, x, y) _mm256_blendv_pd(y, x, _mm256_cmp_pd(a, b, _CMP_GT_OQ))
+#define SK4_NEG(a) _mm256_xor_pd(a, _mm256_set1_pd(-0.0))
+#define SK4_ABS(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), a)
+#define SK4_LOG(a) SK_FN(sk_log4)(a)
 #endif
 
 /* The same in single precision for float32 data: s^11 suffices (truncation below 1e-9
@@ -115,9 +128,7 @@ SK_ATTR static void SK_FN(sk_xlogx_d)(const double *SK_RESTRICT x, Py_ssize_t n,
 }
 
 /* Scores of rows with a hard (one-hot) target, from v = p[y] and q = sum_k (p[k] - [k == y])^2:
- * Brier q, cross-entropy -log(max(v, eps)), total variation 1 - v, and
- * Jensen-Shannon  log 2 - (1+v)/2 log(1+v) + v/2 log v  (the target's mass is all on y, so
- * the mixture is (1+v)/2 there and p[k]/2 elsewhere, which contributes p[k]/2 log 2 each). */
+ * Brier q and the terms of SK_HARD_TERMS (_vecmath.h). */
 SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const double *SK_RESTRICT q,
                                           Py_ssize_t n, double eps, double *SK_RESTRICT brier,
                                           double *SK_RESTRICT ce, double *SK_RESTRICT js,
@@ -127,33 +138,20 @@ SK_ATTR static void SK_FN(sk_hard_scores)(const double *SK_RESTRICT v, const dou
     Py_ssize_t i = 0;
 #ifdef SK_VEC_AVX2
     {
-        const __m256d one = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5);
-        const __m256d dmin = _mm256_set1_pd(SK_DBL_MIN), vlo = _mm256_set1_pd(lo);
-        const __m256d vlog_lo = _mm256_set1_pd(log_lo), sign = _mm256_set1_pd(-0.0);
+        const __m256d vlo = _mm256_set1_pd(lo), vlog_lo = _mm256_set1_pd(log_lo);
         for (; i + 4 <= n; i += 4) {
-            __m256d vi = _mm256_loadu_pd(v + i);
-            __m256d lv = SK_FN(sk_log4)(_mm256_max_pd(vi, dmin));
-            __m256d l1 = SK_FN(sk_log4)(_mm256_add_pd(one, vi));
-            __m256d lc = _mm256_blendv_pd(vlog_lo, lv, _mm256_cmp_pd(vi, vlo, _CMP_GT_OQ));
+            __m256d vi = _mm256_loadu_pd(v + i), c, j, t;
+            SK_HARD_TERMS(SK4_, vi, vlo, vlog_lo, c, j, t);
             _mm256_storeu_pd(brier + i, _mm256_loadu_pd(q + i));
-            _mm256_storeu_pd(ce + i, _mm256_xor_pd(lc, sign));
-            _mm256_storeu_pd(js + i, _mm256_fmadd_pd(
-                _mm256_mul_pd(half, vi), lv,
-                _mm256_fnmadd_pd(_mm256_mul_pd(half, _mm256_add_pd(one, vi)), l1,
-                                 _mm256_set1_pd(SK_LN2))));
-            _mm256_storeu_pd(tv + i, _mm256_sub_pd(one, vi));
+            _mm256_storeu_pd(ce + i, c);
+            _mm256_storeu_pd(js + i, j);
+            _mm256_storeu_pd(tv + i, t);
         }
     }
 #endif
     for (; i < n; i++) {
-        double vi = v[i];
-        double lv = SK_FN(sk_log)(vi > SK_DBL_MIN ? vi : SK_DBL_MIN);
-        double l1 = SK_FN(sk_log)(1.0 + vi);
-        double lc = vi > lo ? lv : log_lo; /* lo >= DBL_MIN, so lv = log(vi) there */
         brier[i] = q[i];
-        ce[i] = -lc;
-        js[i] = SK_LN2 - 0.5 * (1.0 + vi) * l1 + 0.5 * vi * lv;
-        tv[i] = 1.0 - vi;
+        SK_HARD_TERMS(SKS_, v[i], lo, log_lo, ce[i], js[i], tv[i]);
     }
     if (eps < SK_DBL_MIN) {
         /* only a user's eps below DBL_MIN lets a subnormal or zero p[y] reach the log */
@@ -201,7 +199,7 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
             if (h != NULL) {                                                                   \
                 SK_FN(XLOGX)(p, len, tmp);                                                     \
                 SK_FN(sk_row_sums)(tmp, rr, K, h + j0);                                        \
-                for (Py_ssize_t j = 0; j < rr; j++) h[j0 + j] = -h[j0 + j];                    \
+                for (Py_ssize_t j = 0; j < rr; j++) h[j0 + j] = 0.0 - h[j0 + j]; /* +0 */      \
             }                                                                                  \
         } else {                                                                               \
             double sq = 0.0, sh = 0.0, part;                                                   \
@@ -221,7 +219,7 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
                 }                                                                              \
             }                                                                                  \
             q[j0] = sq;                                                                        \
-            if (h != NULL) h[j0] = -sh;                                                        \
+            if (h != NULL) h[j0] = 0.0 - sh;                                                   \
         }                                                                                      \
     }
 
@@ -239,87 +237,26 @@ SK_ATTR static void SK_FN(sk_hard_block_d)(const double *SK_RESTRICT P, Py_ssize
     SK_BODY_HARD_BLOCK(double, sk_xlogx_d)
 }
 
-/* Sparse classwise binning of m rows (see _kernels.pyx): adds the values below e1 (bin 0) to
- * the column sums of their group (col[g*K + k]) and lists the values >= e1 as their offset in
- * the block (off) and their group-and-class cell (cell = g*K + k). Returns how many. The list
- * is written without branches: every value is stored and the count advances only for hits, so
- * off and cell need room for one more entry than the hits. With hard labels Y (valid, checked
- * before), a hit of the row's label has bit 31 of its cell set, and lab[g*K + y] counts the
- * rows of each group and label. */
-#define SK_BODY_SPARSE_HITS(T)                                                                \
-    Py_ssize_t nh = 0;                                                                         \
-    for (Py_ssize_t j = 0; j < m; j++) {                                                       \
-        const T *p = P + j * K;                                                                \
-        Py_ssize_t gk = G != NULL ? G[j] * K : 0;                                              \
-        double *SK_RESTRICT c = col + gk;                                                      \
-        for (Py_ssize_t k = 0; k < K; k++) c[k] += (double)p[k] < e1 ? (double)p[k] : 0.0;    \
-    }                                                                                          \
-    for (Py_ssize_t j = 0; j < m; j++) {                                                       \
-        const T *p = P + j * K;                                                                \
-        int gk = G != NULL ? (int)(G[j] * K) : 0;                                              \
-        int o = (int)(j * K);                                                                  \
-        Py_ssize_t y = -1;                                                                     \
-        if (Y != NULL) {                                                                       \
-            y = Y[j];                                                                          \
-            lab[gk + y] += 1;                                                                  \
-        }                                                                                      \
-        for (Py_ssize_t k = 0; k < K; k++) {                                                   \
-            off[nh] = o + (int)k;                                                              \
-            cell[nh] = (int)((uint32_t)(gk + (int)k) | ((uint32_t)(k == y) << 31));           \
-            nh += (double)p[k] >= e1;                                                          \
-        }                                                                                      \
-    }                                                                                          \
-    return nh;
-
-SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_f)(const float *SK_RESTRICT P, Py_ssize_t m,
-                                                  Py_ssize_t K, const Py_ssize_t *G,
-                                                  const Py_ssize_t *Y, double e1,
-                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
-                                                  int *SK_RESTRICT cell,
-                                                  long long *SK_RESTRICT lab) {
-    SK_BODY_SPARSE_HITS(float)
-}
-
-SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_d)(const double *SK_RESTRICT P, Py_ssize_t m,
-                                                  Py_ssize_t K, const Py_ssize_t *G,
-                                                  const Py_ssize_t *Y, double e1,
-                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
-                                                  int *SK_RESTRICT cell,
-                                                  long long *SK_RESTRICT lab) {
-    SK_BODY_SPARSE_HITS(double)
-}
-
-/* Soft targets: per-element terms of the scores (all in double; eps clips p inside the
- * cross-entropy's logarithm), summed per row. For m rows of K values of P and T: brier, tv
- * (not yet halved), ce, js and the two entropies ht (target) and hp (prediction). Terms of a
- * value below DBL_MIN use log(DBL_MIN) (an absolute error below 1e-305), except that the
- * cross-entropy of a p[k] that eps lets below DBL_MIN is recomputed exactly afterwards. */
+/* Soft targets: the per-value terms of SK_SOFT_TERMS (_vecmath.h) for n values of P and T, into
+ * six arrays SK_SOFT_CHUNK apart: brier, |p - t|, ce, js, ht, hp (summed per row by the
+ * caller). eps clips p inside the cross-entropy's logarithm; the cross-entropy of a p[k] that
+ * eps lets below DBL_MIN is recomputed exactly afterwards (SK_SOFT_BLOCK). */
 #define SK_SOFT_CHUNK 512
 #undef SK_SOFT_TERMS_VEC
 #ifdef SK_VEC_AVX2
 #define SK_SOFT_TERMS_VEC                                                                     \
     {                                                                                          \
-        const __m256d one = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5);                 \
-        const __m256d dmin = _mm256_set1_pd(SK_DBL_MIN), vlo = _mm256_set1_pd(lo);            \
-        const __m256d vlog_lo = _mm256_set1_pd(log_lo), sign = _mm256_set1_pd(-0.0);          \
+        const __m256d vlo = _mm256_set1_pd(lo), vlog_lo = _mm256_set1_pd(log_lo);             \
         for (; i + 4 <= n; i += 4) {                                                           \
-            __m256d v = SK_LOAD4(p + i), tv = SK_LOAD4(t + i);                                 \
-            __m256d d = _mm256_sub_pd(v, tv), mid = _mm256_mul_pd(half, _mm256_add_pd(v, tv)); \
-            __m256d lv = SK_FN(sk_log4)(_mm256_max_pd(v, dmin));                               \
-            __m256d lt = SK_FN(sk_log4)(_mm256_max_pd(tv, dmin));                              \
-            __m256d lm = SK_FN(sk_log4)(_mm256_max_pd(mid, dmin));                             \
-            __m256d lc = _mm256_blendv_pd(vlog_lo, lv, _mm256_cmp_pd(v, vlo, _CMP_GT_OQ));    \
-            __m256d ntv = _mm256_xor_pd(tv, sign);                                             \
-            _mm256_storeu_pd(o + i, _mm256_mul_pd(d, d));                                      \
-            _mm256_storeu_pd(o + SK_SOFT_CHUNK + i, _mm256_andnot_pd(sign, d));                \
-            _mm256_storeu_pd(o + 2 * SK_SOFT_CHUNK + i, _mm256_mul_pd(ntv, lc));               \
-            _mm256_storeu_pd(o + 3 * SK_SOFT_CHUNK + i, _mm256_mul_pd(half, _mm256_fmadd_pd(  \
-                tv, _mm256_sub_pd(lt, lm), _mm256_mul_pd(v, _mm256_sub_pd(lv, lm)))));        \
-            _mm256_storeu_pd(o + 4 * SK_SOFT_CHUNK + i, _mm256_mul_pd(ntv, lt));               \
-            _mm256_storeu_pd(o + 5 * SK_SOFT_CHUNK + i,                                        \
-                             _mm256_mul_pd(_mm256_xor_pd(v, sign), lv));                       \
+            __m256d v = SK_LOAD4(p + i), tv = SK_LOAD4(t + i), f0, f1, f2, f3, f4, f5;         \
+            SK_SOFT_TERMS(SK4_, v, tv, vlo, vlog_lo, f0, f1, f2, f3, f4, f5);                 \
+            _mm256_storeu_pd(o + i, f0);                                                       \
+            _mm256_storeu_pd(o + SK_SOFT_CHUNK + i, f1);                                       \
+            _mm256_storeu_pd(o + 2 * SK_SOFT_CHUNK + i, f2);                                   \
+            _mm256_storeu_pd(o + 3 * SK_SOFT_CHUNK + i, f3);                                   \
+            _mm256_storeu_pd(o + 4 * SK_SOFT_CHUNK + i, f4);                                   \
+            _mm256_storeu_pd(o + 5 * SK_SOFT_CHUNK + i, f5);                                   \
         }                                                                                      \
-        (void)one;                                                                             \
     }
 #else
 #define SK_SOFT_TERMS_VEC
@@ -331,17 +268,9 @@ SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_d)(const double *SK_RESTRICT P, P
     SK_SOFT_TERMS_VEC                                                                          \
     for (; i < n; i++) {                                                                       \
         double v = (double)p[i], tv = (double)t[i];                                            \
-        double d = v - tv, mid = 0.5 * (v + tv);                                               \
-        double lv = SK_FN(sk_log)(v > SK_DBL_MIN ? v : SK_DBL_MIN);                            \
-        double lt = SK_FN(sk_log)(tv > SK_DBL_MIN ? tv : SK_DBL_MIN);                          \
-        double lm = SK_FN(sk_log)(mid > SK_DBL_MIN ? mid : SK_DBL_MIN);                        \
-        double lc = v > lo ? lv : log_lo;                                                      \
-        o[i] = d * d;                                                                          \
-        o[SK_SOFT_CHUNK + i] = fabs(d);                                                        \
-        o[2 * SK_SOFT_CHUNK + i] = -tv * lc;                                                   \
-        o[3 * SK_SOFT_CHUNK + i] = 0.5 * (tv * (lt - lm) + v * (lv - lm));                     \
-        o[4 * SK_SOFT_CHUNK + i] = -tv * lt;                                                   \
-        o[5 * SK_SOFT_CHUNK + i] = -v * lv;                                                    \
+        SK_SOFT_TERMS(SKS_, v, tv, lo, log_lo, o[i], o[SK_SOFT_CHUNK + i],                     \
+                      o[2 * SK_SOFT_CHUNK + i], o[3 * SK_SOFT_CHUNK + i],                      \
+                      o[4 * SK_SOFT_CHUNK + i], o[5 * SK_SOFT_CHUNK + i]);                     \
     }
 
 #define SK_DEFINE_SOFT_TERMS(NAME, PT, TT)                                                     \

@@ -27,6 +27,11 @@
 #ifndef SKSOFT_REPORT512_H
 #define SKSOFT_REPORT512_H
 
+#include "_vecmath.h"
+#include "_pass.h"
+
+#ifdef SKSOFT_HAVE_AVX2_CLONE
+
 #define SK512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,fma")))
 
 /* fields of the per-group score sums written by sksoft_report512_f (8 doubles per group) */
@@ -36,13 +41,6 @@
 #define SK512_JS 3
 #define SK512_TV 4
 #define SK512_HPRED2 5
-
-static int sksoft_avx512_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-        && __builtin_cpu_supports("fma");
-}
 
 /* log of 16 normal, finite, positive floats: x = 2^e m with m in [0.75, 1.5), log m = 2 atanh s
  * with s = (m - 1) / (m + 1), |s| <= 0.2, series to s^11; the quotient from a reciprocal
@@ -82,6 +80,19 @@ SK512 static inline __m512d sk512_log(__m512d x) {
     return _mm512_fmadd_pd(e, _mm512_set1_pd(SK_LN2_HI), t);
 }
 
+/* eight doubles: the operations of the score formulas (see SK_HARD_TERMS in _vecmath.h) */
+#define SK8_T __m512d
+#define SK8_SET(c) _mm512_set1_pd(c)
+#define SK8_ADD(a, b) _mm512_add_pd(a, b)
+#define SK8_SUB(a, b) _mm512_sub_pd(a, b)
+#define SK8_MUL(a, b) _mm512_mul_pd(a, b)
+#define SK8_FMA(a, b, c) _mm512_fmadd_pd(a, b, c)
+#define SK8_MAX(a, b) _mm512_max_pd(a, b)
+#define SK8_SELGT(a, b, x, y) _mm512_mask_blend_pd(_mm512_cmp_pd_mask(a, b, _CMP_GT_OQ), y, x)
+#define SK8_NEG(a) _mm512_xor_pd(a, _mm512_set1_pd(-0.0))
+#define SK8_ABS(a) _mm512_abs_pd(a)
+#define SK8_LOG(a) sk512_log(a)
+
 /* Tree reduction of 16 registers v[0..15]: the result's lane 4 l + e is OP over the lanes of
  * v[4 e + l], so row r's result is in lane sk512_tree_lane_[r] = 4 (r % 4) + r / 4. */
 static const int sk512_tree_lane_[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15};
@@ -103,9 +114,10 @@ static const int sk512_tree_lane_[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14,
     } while (0)
 
 /* m <= 256 rows of K (2..16) float32 values P, labels Y (any values; out of range is reported),
- * groups G (valid codes) or NULL. nb equal-width bins for the top label and every class (float
- * truncation exact, see float32_trunc_is_exact); e1f: the smallest float >= the first inner
- * edge. Tables (zeroed by the caller, per thread):
+ * groups G (valid codes) or NULL; the settings in c: nb equal-width bins for the top label and
+ * every class (float truncation exact, see float32_trunc_is_exact), e1f the smallest float >=
+ * the first inner edge, K, tol, eps, want_entropy. Tables in acc (zeroed by the caller, per
+ * thread):
  *   ttab  (group * K + argmax class) * nb + bin: 2 slots, int64 rows + (correct << 32), double
  *         confidence sum
  *   ctab  (group * K + class) * nb + bin: 2 slots, int64 rows + (label rows << 32), double
@@ -113,18 +125,22 @@ static const int sk512_tree_lane_[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14,
  *   ltab  group * K + label: rows
  *   colall group * 16 + class: sum of all values
  *   gsum  group * 8 + SK512_*: score sums
- * Scratch: cell (int) and val (float) of m * K + 16 entries, tbuf of m * K + 16 floats, v, q, h
- * of m doubles. eps >= DBL_MIN. Returns nonzero if a row may be bad. */
-SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,
+ * Scratch in scr: cell (int) and val (float) of m * K + 16 entries, tbuf of m * K + 16 floats,
+ * v, q, h of m doubles. eps >= DBL_MIN. Returns nonzero if a row may be bad. */
+SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m,
                                     const Py_ssize_t *SK_RESTRICT Y,
-                                    const Py_ssize_t *SK_RESTRICT G, double tol, double eps,
-                                    int nb, float e1f, int want_entropy,
-                                    long long *SK_RESTRICT ttab, long long *SK_RESTRICT ctab,
-                                    long long *SK_RESTRICT ltab, double *SK_RESTRICT colall,
-                                    double *SK_RESTRICT gsum, int *SK_RESTRICT cell,
-                                    float *SK_RESTRICT val, float *SK_RESTRICT tbuf,
-                                    double *SK_RESTRICT v, double *SK_RESTRICT q,
-                                    double *SK_RESTRICT h) {
+                                    const Py_ssize_t *SK_RESTRICT G, const sk_config *c,
+                                    sk_accum *acc, sk_scratch *scr) {
+    const Py_ssize_t K = c->K;
+    const double tol = c->tol, eps = c->eps;
+    const int nb = (int)c->nb, want_entropy = c->want_entropy;
+    const float e1f = c->e1f;
+    long long *SK_RESTRICT ttab = acc->ttab, *SK_RESTRICT ctab = acc->ctab;
+    long long *SK_RESTRICT ltab = acc->ltab;
+    double *SK_RESTRICT colall = acc->colall, *SK_RESTRICT gsum = acc->gsum;
+    int *SK_RESTRICT cell = scr->cell;
+    float *SK_RESTRICT val = scr->val, *SK_RESTRICT tbuf = scr->tbuf;
+    double *SK_RESTRICT v = scr->v, *SK_RESTRICT q = scr->q, *SK_RESTRICT h = scr->h;
     const __mmask16 km = (__mmask16)((1u << K) - 1);
     const __m512 ve1 = _mm512_set1_ps(e1f);
     const __m512d vnb = _mm512_set1_pd((double)nb);
@@ -198,7 +214,7 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
             int L = sk512_tree_lane_[r];
             float mx = mxa[L];
             q[j] = (double)qa[L];
-            h[j] = -(double)ha[L];
+            h[j] = 0.0 - (double)ha[L];
             unsigned eq = _mm512_mask_cmp_ps_mask(km, x[r], _mm512_set1_ps(mx), _CMP_EQ_OQ);
             unsigned a = (unsigned)__builtin_ctz(eq | 0x10000u);
             a = a < (unsigned)K ? a : 0u; /* NaN maximum: the row is bad anyway */
@@ -249,9 +265,7 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
 
     /* scores, 8 rows at a time; each row's 8 sums are one vector after a transpose */
     {
-        const __m512d one = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5);
         const __m512d lo = _mm512_set1_pd(eps);
-        const __m512d dmin = _mm512_set1_pd(SK_DBL_MIN);
         const __m512d log_lo = sk512_log(lo);
         __m512d tot[6];
         for (int c = 0; c < 6; c++) tot[c] = _mm512_setzero_pd();
@@ -261,17 +275,10 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
             __m512d vv = _mm512_maskz_loadu_pd(rm, v + j0);
             __m512d qq = _mm512_maskz_loadu_pd(rm, q + j0);
             __m512d hh = _mm512_maskz_loadu_pd(rm, h + j0);
-            __m512d lv = sk512_log(_mm512_max_pd(vv, dmin));
-            __m512d l1 = sk512_log(_mm512_add_pd(one, vv));
-            __m512d lc = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(vv, lo, _CMP_GT_OQ), log_lo, lv);
             __m512d f[8];
+            SK_HARD_TERMS(SK8_, vv, lo, log_lo, f[SK512_CE], f[SK512_JS], f[SK512_TV]);
             f[SK512_BRIER] = qq;
-            f[SK512_CE] = _mm512_sub_pd(_mm512_setzero_pd(), lc);
             f[SK512_HPRED] = hh;
-            f[SK512_JS] = _mm512_add_pd(
-                _mm512_set1_pd(SK_LN2),
-                _mm512_mul_pd(half, _mm512_fmsub_pd(vv, lv, _mm512_mul_pd(_mm512_add_pd(one, vv), l1))));
-            f[SK512_TV] = _mm512_sub_pd(one, vv);
             f[SK512_HPRED2] = _mm512_mul_pd(hh, hh);
             f[6] = _mm512_setzero_pd();
             f[7] = f[6];
@@ -309,5 +316,14 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m, Py
     }
     return bad;
 }
+
+#else
+/* never called: vec level 2 needs the AVX-512 code, which only GCC and Clang on x86 build */
+static int sksoft_report512_f(const float *P, Py_ssize_t m, const Py_ssize_t *Y,
+                              const Py_ssize_t *G, const sk_config *c, sk_accum *acc,
+                              sk_scratch *scr) {
+    return 1;
+}
+#endif
 
 #endif
