@@ -3,7 +3,6 @@
 import hashlib
 import os
 import shutil
-import tarfile
 import tempfile
 import urllib.error
 import urllib.request
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._io import load_npz, read_tar_member
 from ..annotations import counts_to_soft
 
 __all__ = ["load_cifar10h", "fetch_cifar10h", "get_data_home", "read_cifar10_binary"]
@@ -60,13 +60,9 @@ def read_cifar10_binary(source):
         raw = bytes(source)
     else:
         source = Path(source)
-        if source.name.endswith((".tar.gz", ".tgz")):
-            with tarfile.open(source, "r:gz") as tar:
-                try:
-                    member = tar.getmember(_TEST_MEMBER)
-                except KeyError:
-                    raise ValueError(f"{source} has no {_TEST_MEMBER}.") from None
-                raw = tar.extractfile(member).read()
+        if source.name.endswith((".tar.gz", ".tgz", ".tar")):
+            raw = read_tar_member(source, _TEST_MEMBER, max_size=10_000 * _RECORD,
+                                  multiple_of=_RECORD)
         else:
             raw = source.read_bytes()
     if len(raw) % _RECORD:
@@ -108,13 +104,10 @@ def load_cifar10h(path=None, *, counts_path=None, batch_path=None):
         ``images``, ``counts``, ``soft_labels``, ``y_gold``, ``class_names``, ``DESCR``.
     """
     if path is not None:
-        with np.load(path, allow_pickle=False) as d:
-            missing = {"counts", "true_labels"} - set(d.files)
-            if missing:
-                raise ValueError(f"{path} lacks arrays {sorted(missing)}.")
-            names = d["class_names"] if "class_names" in d.files else CLASS_NAMES
-            images = d["images"] if "images" in d.files else None
-            return _bunch(images, d["counts"], d["true_labels"], names, path)
+        d = load_npz(path, names=("counts", "true_labels", "class_names", "images"),
+                     required=("counts", "true_labels"))
+        return _bunch(d.get("images"), d["counts"], d["true_labels"],
+                      d.get("class_names", CLASS_NAMES), path)
     if counts_path is None:
         raise ValueError("give path (an .npz) or counts_path (the official counts .npy).")
     counts = np.load(counts_path, allow_pickle=False)
