@@ -1,7 +1,13 @@
 """Calibration errors and reliability curves (thin validating wrappers over the one pass)."""
 
+import numpy as np
+
+from .._targets import is_soft_target
+from .._validation import check_scalar
+from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
-from ._formulas import calibration_errors
+from ._formulas import bin_means, calibration_errors
+from ._intervals import metric_value, percentile_interval, replicate_tables
 from ._validation import check_choice
 
 __all__ = [
@@ -20,12 +26,17 @@ def expected_calibration_error(
     n_bins=15,
     strategy="uniform",
     norm="l1",
+    debias=False,
     binning="standard",
     labels=None,
     sample_weight=None,
+    n_bootstrap=0,
+    confidence=0.95,
+    random_state=None,
+    clusters=None,
     n_threads=None,
 ):
-    """Top-label expected calibration error (ECE), and its MCE / RMS variants.
+    """Top-label expected calibration error (ECE), and its MCE / RMS / debiased variants.
 
     The confidence of a prediction is its largest probability (ties: the first class attaining
     it). Confidences are binned, and the calibration error is the weighted gap between mean
@@ -57,6 +68,17 @@ def expected_calibration_error(
         ``"l1"``: ECE, ``sum_b w_b |acc_b - conf_b|`` with ``w_b`` the bin's share of the total
         weight; ``"l2"``: RMS calibration error ``sqrt(sum_b w_b (acc_b - conf_b)^2)``;
         ``"max"``: maximum calibration error (MCE) over the non-empty bins.
+    debias : bool, default=False
+        With ``norm="l2"``: the debiased L2 calibration error of Kumar, Liang & Ma (2019).
+        Binned ECE is biased upward (the noise of a bin's mean accuracy adds to its gap), most
+        on small bins; per bin, the squared gap less the estimated variance of the bin's mean
+        target -- ``s_b^2 / n_b`` with the unbiased sample variance of the targets, i.e.
+        ``abar_b (1 - abar_b) / (n_b - 1)`` for hard labels; for weights, that of the
+        weighted mean, ``n_b / (n_b - 1) sum w^2 (a - abar_b)^2 / (sum w)^2`` -- weighted by
+        the bin's share; bins of fewer than two rows contribute 0; the sum is clipped at 0
+        before the square root. Equals ``calibration.utils.unbiased_l2_ce`` of
+        uncertainty-calibration on the same bins (it puts a value on an edge into the lower
+        bin; sksoft into the upper one).
     binning : {"standard", "torchmetrics"}, default="standard"
         ``"standard"`` is described above and equals netcal's ECE/MCE on float64 input.
         ``"torchmetrics"`` reproduces ``torchmetrics.functional.calibration_error`` exactly:
@@ -68,12 +90,22 @@ def expected_calibration_error(
         The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
     sample_weight : array-like of shape (n_samples,), optional
         Non-negative weights; bin shares and means are weighted.
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``): a percentile interval from ``B`` bootstrap replicates, computed inside the
+        pass (see :func:`calibration_report`, "Intervals").
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap (same seed, same interval however the data are chunked).
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
     n_threads : int, optional
         OpenMP threads (None: one thread below 1e6 probability values, all cores above; -1: all).
 
     Returns
     -------
-    float
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -85,13 +117,35 @@ def expected_calibration_error(
     0.35
     >>> round(expected_calibration_error(y_true, y_prob, n_bins=5, norm="max"), 4)
     0.4
+    >>> ece = expected_calibration_error(y_true, y_prob, n_bins=5, n_bootstrap=100,
+    ...                                  random_state=0)
+    >>> bool(ece.low <= ece <= ece.high)
+    True
     """
-    check_choice(norm, "norm", _NORMS)
+    key = _error_key(norm, debias)
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
-        sample_weight=sample_weight, n_threads=n_threads,
+        sample_weight=sample_weight, variance=debias, n_bootstrap=n_bootstrap,
+        random_state=random_state, clusters=clusters, n_threads=n_threads,
     )
-    return float(calibration_errors(stats.top.sum(axis=0), (norm,))[norm])
+
+    def column(top, top_var, **_):
+        return calibration_errors(top, (key,), top_var)[key]
+
+    return metric_value(stats, column, confidence, simple=_simple(y_true, sample_weight))
+
+
+def _error_key(norm, debias):
+    check_choice(norm, "norm", _NORMS)
+    check_scalar(debias, "debias", "boolean")
+    if debias and norm != "l2":
+        raise ValueError('debias=True is the debiased L2 calibration error: use norm="l2".')
+    return "l2_debiased" if debias else norm
+
+
+def _simple(y_true, sample_weight):
+    return sample_weight is None and not is_soft_target(y_true)
 
 
 def classwise_calibration_error(
@@ -101,8 +155,13 @@ def classwise_calibration_error(
     n_bins=15,
     strategy="uniform",
     norm="l1",
+    debias=False,
     labels=None,
     sample_weight=None,
+    n_bootstrap=0,
+    confidence=0.95,
+    random_state=None,
+    clusters=None,
     n_threads=None,
 ):
     """Classwise calibration error (Kull et al., 2019): the class-averaged calibration error.
@@ -113,11 +172,12 @@ def classwise_calibration_error(
     this is ``1/K sum_k sum_b (n_bk / n) |y_bk - p_bk|``.
 
     Parameters are as in :func:`expected_calibration_error` (``strategy="quantile"`` uses
-    equal-mass edges per class).
+    equal-mass edges per class; ``debias=True`` with ``norm="l2"`` debiases every class's
+    error before averaging).
 
     Returns
     -------
-    float
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -126,12 +186,18 @@ def classwise_calibration_error(
     >>> round(classwise_calibration_error([0, 1, 1, 0], y_prob, n_bins=5), 4)
     0.375
     """
-    check_choice(norm, "norm", _NORMS)
+    key = _error_key(norm, debias)
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
-        sample_weight=sample_weight, classwise=True, n_threads=n_threads,
+        sample_weight=sample_weight, classwise=True, variance=debias, n_bootstrap=n_bootstrap,
+        random_state=random_state, clusters=clusters, n_threads=n_threads,
     )
-    return float(calibration_errors(stats.cls.sum(axis=0), (norm,))[norm].mean())
+
+    def column(cls, cls_var, **_):
+        return calibration_errors(cls, (key,), cls_var)[key].mean(axis=-1)
+
+    return metric_value(stats, column, confidence, simple=_simple(y_true, sample_weight))
 
 
 def reliability_curve(
@@ -143,6 +209,9 @@ def reliability_curve(
     mode="top-label",
     labels=None,
     sample_weight=None,
+    confidence=None,
+    n_bootstrap=200,
+    random_state=None,
 ):
     """Per-bin mean confidence, accuracy and count: the data of a reliability diagram.
 
@@ -153,11 +222,19 @@ def reliability_curve(
     mode : {"top-label", "classwise"}, default="top-label"
         Top-label confidence vs soft-aware accuracy, or one curve per class (arrays of shape
         ``(n_classes, n_bins)``).
+    confidence : float, optional
+        Also an interval for every bin's mean accuracy at this level: for hard labels the
+        Wilson score interval of the bin's proportion (with sample weights, of its effective
+        number of rows ``(sum w)^2 / sum w^2``); for soft targets the percentile interval of
+        ``n_bootstrap`` bootstrap replicates (seeded by ``random_state``). Empty bins get NaN.
+    n_bootstrap : int, default=200
+    random_state : int, RandomState or Generator, optional
 
     Returns
     -------
     ReliabilityCurve
-        ``edges``, ``confidence``, ``accuracy`` (NaN in empty bins) and ``count``.
+        ``edges``, ``confidence``, ``accuracy`` (NaN in empty bins), ``count``, and with
+        ``confidence`` the bands ``accuracy_low`` / ``accuracy_high``.
 
     Examples
     --------
@@ -165,10 +242,52 @@ def reliability_curve(
     >>> curve = reliability_curve([0, 1, 1], np.array([[.9, .1], [.2, .8], [.6, .4]]), n_bins=2)
     >>> curve.count.tolist(), curve.accuracy.tolist()
     ([0.0, 3.0], [nan, 0.6666666666666666])
+    >>> band = reliability_curve([0, 1, 1], np.array([[.9, .1], [.2, .8], [.6, .4]]), n_bins=2,
+    ...                          confidence=0.95)
+    >>> np.round(band.accuracy_low, 3).tolist(), np.round(band.accuracy_high, 3).tolist()
+    ([nan, 0.208], [nan, 0.939])
     """
     check_choice(mode, "mode", ("top-label", "classwise"))
+    classwise = mode == "classwise"
+    soft = is_soft_target(y_true)
+    if confidence is not None:
+        n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
-        sample_weight=sample_weight, classwise=mode == "classwise",
+        sample_weight=sample_weight, classwise=classwise,
+        variance=confidence is not None and not soft,
+        n_bootstrap=n_bootstrap if confidence is not None and soft else 0,
+        random_state=random_state,
     )
-    return stats.reliability_curve(mode)
+    curve = stats.reliability_curve(mode)
+    if confidence is None:
+        return curve
+    if soft:
+        reps = replicate_tables(stats)
+        hist = reps["cls"][:, 0] if classwise else reps["top"][:, 0]
+        acc = bin_means(hist)[2]
+        curve.accuracy_low, curve.accuracy_high, _ = percentile_interval(
+            None, acc, confidence, axis=0)
+        empty = ~(curve.count > 0)
+        curve.accuracy_low[empty] = curve.accuracy_high[empty] = np.nan
+    else:
+        hist = stats.cls.sum(axis=0) if classwise else stats.top.sum(axis=0)
+        var = stats.cls_var.sum(axis=0) if classwise else stats.top_var.sum(axis=0)
+        curve.accuracy_low, curve.accuracy_high = _wilson(hist, var, confidence)
+    return curve
+
+
+def _wilson(hist, var, confidence):
+    """Wilson score intervals of the bins' (weighted) proportions; n = effective rows."""
+    from scipy.stats import norm as normal
+
+    z = float(normal.ppf(0.5 + confidence / 2))
+    sw, sa, w2 = hist[..., 0], hist[..., 2], var[..., 1]
+    ok = sw > 0
+    n = np.where(ok, sw * sw / np.where(w2 > 0, w2, 1.0), 1.0)
+    p = np.where(ok, sa / np.where(ok, sw, 1.0), 0.0)
+    denom = 1 + z * z / n
+    center = (p + z * z / (2 * n)) / denom
+    half = z / denom * np.sqrt(np.maximum(p * (1 - p) / n + z * z / (4 * n * n), 0.0))
+    return (np.where(ok, np.clip(center - half, 0, 1), np.nan),
+            np.where(ok, np.clip(center + half, 0, 1), np.nan))

@@ -105,12 +105,13 @@ def _follower(a, name, chunk_rows, row_chunks):
 
 
 def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, classwise, eps,
-                  n_threads, groups=None, chunk_rows=DEFAULT_CHUNK_ROWS):
+                  n_threads, groups=None, clusters=None, variance=False, n_bootstrap=0,
+                  random_state=None, chunk_rows=DEFAULT_CHUNK_ROWS):
     """Accumulate :class:`CalibrationStats` chunk by chunk (``n_bins`` and ``binning`` are
     already checked).
 
-    ``groups`` must be an array (numpy, memmap or dask): its labels are coded once, up front,
-    so that every chunk uses the same codes. Hard labels are decoded by the label rule (column
+    ``groups`` and ``clusters`` must be arrays (numpy, memmap or dask): their labels are coded
+    once, up front, so that every chunk uses the same codes. Hard labels are decoded by the label rule (column
     codes, or positions in ``labels``), which needs no chunk but its own; an error names the
     global row.
     """
@@ -118,16 +119,10 @@ def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, cla
     if _is_dask(y_prob):
         y_prob = y_prob.rechunk({1: -1})
         row_chunks = y_prob.chunks[0]
-    codes, group_labels = None, None
-    if groups is not None:
-        if is_chunked(groups) and not (isinstance(groups, np.memmap) or _is_dask(groups)):
-            raise ValueError("groups of out-of-core input must be an array (numpy, memmap or "
-                             "dask), not an iterator: its labels are coded before the pass.")
-        g = np.asarray(groups.compute() if _is_dask(groups) else groups)
-        if g.ndim != 1:
-            raise ValueError(f"groups must be 1-D; got shape {g.shape}.")
-        codes, group_labels = check_groups(g, g.shape[0])
-    followers = [("y_true", y_true), ("sample_weight", sample_weight), ("groups", codes)]
+    codes, group_labels = _coded(groups, "groups")
+    cluster_codes, _ = _coded(clusters, "clusters")
+    followers = [("y_true", y_true), ("sample_weight", sample_weight), ("groups", codes),
+                 ("clusters", cluster_codes)]
     takes = [(name, src, _follower(src, name, chunk_rows, row_chunks))
              for name, src in followers if src is not None]
     stats = None
@@ -147,9 +142,12 @@ def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, cla
                                  f"got chunks of shape {P.shape}.")
             stats = CalibrationStats(P.shape[1], n_bins=n_bins, binning=binning,
                                      classwise=classwise, labels=labels, eps=eps,
-                                     n_groups=1 if group_labels is None else group_labels.shape[0])
+                                     n_groups=1 if group_labels is None else group_labels.shape[0],
+                                     variance=variance, n_bootstrap=n_bootstrap,
+                                     random_state=random_state, clusters=clusters is not None)
         stats.update(parts["y_true"], P, sample_weight=parts.get("sample_weight"),
-                     groups=parts.get("groups"), n_threads=n_threads)
+                     groups=parts.get("groups"), clusters=parts.get("clusters"),
+                     n_threads=n_threads)
         n += rows
     if stats is None:
         raise ValueError("y_prob is empty: it has 0 samples.")
@@ -161,5 +159,18 @@ def chunked_stats(y_true, y_prob, *, n_bins, binning, labels, sample_weight, cla
             raise ValueError(f"{name} has {np.shape(src)[0]} rows, y_prob {n}.")
     if group_labels is not None:
         stats.group_labels = group_labels
-        stats.group_codes = stats.drop_empty_groups()
+        stats.drop_empty_groups()
     return stats
+
+
+def _coded(a, name):
+    """Codes and labels of an out-of-core groups / clusters array, coded once (or Nones)."""
+    if a is None:
+        return None, None
+    if is_chunked(a) and not (isinstance(a, np.memmap) or _is_dask(a)):
+        raise ValueError(f"{name} of out-of-core input must be an array (numpy, memmap or "
+                         "dask), not an iterator: its labels are coded before the pass.")
+    g = np.asarray(a.compute() if _is_dask(a) else a)
+    if g.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {g.shape}.")
+    return check_groups(g, g.shape[0])

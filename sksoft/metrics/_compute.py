@@ -10,6 +10,7 @@ which accumulates the same statistics chunk by chunk.
 import numpy as np
 
 from ._binning import equal_mass_edges, equal_mass_histogram
+from ._bootstrap import check_bootstrap
 from ._chunked import chunked_stats, is_chunked
 from ._pass import run_pass
 from ._stats import CalibrationStats
@@ -30,34 +31,44 @@ _BINNINGS = ("standard", "torchmetrics")
 
 class RowStats:
     """Per-row values kept beside the statistics of an in-memory call (not mergeable): the
-    entropies for rank correlations, the weights and the group code of every row."""
+    entropies for rank correlations, and the weight, group code and resampling index (row, or
+    cluster code) of every row."""
 
-    def __init__(self, htrue=None, hpred=None, weight=None, codes=None):
+    def __init__(self, htrue=None, hpred=None, weight=None, codes=None, index=None):
         self.htrue, self.hpred, self.weight, self.codes = htrue, hpred, weight, codes
+        self.index = index
 
     def of_group(self, code):
-        """(htrue, hpred, weight) of the rows with group code ``code`` (None: all rows)."""
+        """(htrue, hpred, weight, index) of the rows with group code ``code`` (None: all)."""
         if code is None or self.codes is None:
-            return self.htrue, self.hpred, self.weight
+            return self.htrue, self.hpred, self.weight, self.index
         m = self.codes == code
-        return self.htrue[m], self.hpred[m], None if self.weight is None else self.weight[m]
+        return (self.htrue[m], self.hpred[m], None if self.weight is None else self.weight[m],
+                self.index[m])
 
 
 def compute_stats(y_true, y_prob, *, n_bins=15, strategy="uniform", binning="standard",
                   labels=None, sample_weight=None, groups=None, classwise=False,
-                  want_scores=False, want_entropy=False, row_entropy=False, eps=None,
-                  n_threads=None):
+                  want_scores=False, want_entropy=False, row_entropy=False, variance=False,
+                  eps=None, n_bootstrap=0, random_state=None, clusters=None, n_threads=None):
     """Check the arguments, run the pass and return its :class:`CalibrationStats`.
 
     ``row_entropy`` keeps both entropies of every row (``stats.rows``, in memory only) for the
-    Spearman entropy correlation. With ``groups`` the statistics have one group per distinct
-    label (``stats.group_labels``), empty ones dropped.
+    Spearman entropy correlation; ``variance`` the bins' variance terms (debiased errors);
+    ``n_bootstrap`` the statistics of that many bootstrap replicates (of rows, or of
+    ``clusters``). With ``groups`` the statistics have one group per distinct label
+    (``stats.group_labels``), empty ones dropped.
     """
     n_bins = check_n_bins(n_bins)
     check_choice(strategy, "strategy", _STRATEGIES)
     check_choice(binning, "binning", _BINNINGS)
     if binning == "torchmetrics" and strategy != "uniform":
         raise ValueError('binning="torchmetrics" only exists for strategy="uniform".')
+    n_bootstrap, _, _ = check_bootstrap(n_bootstrap, 0.5, random_state)
+    if clusters is not None and not n_bootstrap:
+        raise ValueError("clusters only changes how the bootstrap resamples: give "
+                         "n_bootstrap > 0 too.")
+    boot = dict(n_bootstrap=n_bootstrap, random_state=random_state)
     if is_chunked(y_prob) or is_chunked(y_true):
         if strategy != "uniform":
             raise ValueError("equal-mass (quantile) bins need all rows at once; out-of-core "
@@ -67,17 +78,20 @@ def compute_stats(y_true, y_prob, *, n_bins=15, strategy="uniform", binning="sta
                              "out-of-core input calibration_report gives entropy_pearson.")
         return chunked_stats(y_true, y_prob, n_bins=n_bins, binning=binning, labels=labels,
                              sample_weight=sample_weight, classwise=classwise, eps=eps,
-                             n_threads=n_threads, groups=groups)
+                             n_threads=n_threads, groups=groups, clusters=clusters,
+                             variance=variance, **boot)
     prob, targets, weight = check_metric_inputs(y_true, y_prob, labels=labels,
                                                 sample_weight=sample_weight)
     n, K = prob.shape
     eps = check_eps(eps, K)
     codes, group_labels = check_groups(groups, n)
+    cluster_codes = None if clusters is None else check_groups(clusters, n)[0]
     n_groups = 1 if group_labels is None else group_labels.shape[0]
     nt = resolve_threads(n_threads, prob.size)
     quantile = strategy == "quantile"
     stats = CalibrationStats(K, n_bins=n_bins, binning=binning, classwise=classwise,
-                             n_groups=n_groups, labels=labels, eps=eps)
+                             n_groups=n_groups, labels=labels, eps=eps, variance=variance,
+                             clusters=clusters is not None, **boot)
     if classwise and quantile:
         # one set of equal-mass edges per class, padded to a common number of bins by
         # repeating the last edge (the padding bins stay empty)
@@ -87,21 +101,27 @@ def compute_stats(y_true, y_prob, *, n_bins=15, strategy="uniform", binning="sta
             [np.concatenate([e, np.full(width - e.shape[0], e[-1])]) for e in per_class])
         stats.class_uniform = False
         stats.cls = np.zeros((n_groups, K, width - 1, 3))
-    rows = ("conf",) if quantile else ()
-    spec = stats._spec(want_scores=want_scores, want_entropy=want_entropy,
-                       want_rows=rows + (("entropy",) if row_entropy else ()))
-    top, cls, sums, per_row = run_pass(prob, targets, weight, codes, n_groups, spec,
-                                       n_threads=nt)
-    if quantile:
-        stats.edges, top = equal_mass_histogram(
-            per_row["conf"], per_row["acc"], weight, codes, n_groups, n_bins,
-            float32=prob.dtype == np.float32, n_threads=nt)
-        stats.uniform = False
-        stats.top = np.zeros_like(top)
-    stats._add(top, cls, sums, n)
-    stats.rows = RowStats(per_row.get("htrue"), per_row.get("hpred"), weight, codes)
+        if stats.cls_var is not None:
+            stats.cls_var = np.zeros((n_groups, K, width - 1, 4))
+    stats.uniform = stats.uniform and not quantile
+
+    def rebin(per_row):
+        # equal-mass edges of all the confidences, and every row's bin in them
+        edges, top = equal_mass_histogram(per_row["conf"], per_row["acc"], weight, codes,
+                                          n_groups, n_bins, float32=prob.dtype == np.float32,
+                                          n_threads=nt)
+        nb = edges.shape[0] - 1
+        b = np.clip(np.searchsorted(edges, per_row["conf"], side="right") - 1, 0, nb - 1)
+        return edges, top, b + (0 if codes is None else codes * nb)
+
+    per_row = stats._accumulate(prob, targets, weight, codes, n_threads=nt,
+                                clusters=cluster_codes, want_scores=want_scores,
+                                want_entropy=want_entropy,
+                                rows=("entropy",) if row_entropy else (),
+                                rebin=rebin if quantile else None)
+    index = cluster_codes if cluster_codes is not None else np.arange(n, dtype=np.int64)
+    stats.rows = RowStats(per_row.get("htrue"), per_row.get("hpred"), weight, codes, index)
     if group_labels is not None:
         stats.group_labels = group_labels
-        kept = stats.drop_empty_groups()
-        stats.group_codes = kept
+        stats.drop_empty_groups()
     return stats

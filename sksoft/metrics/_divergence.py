@@ -5,7 +5,10 @@ import numpy as np
 from .._targets import is_soft_target
 from .._validation import check_sample_weight, check_scalar
 from . import _kernels
+from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
+from ._formulas import metric_columns
+from ._intervals import metric_value, percentile_interval, spearman_replicates
 
 __all__ = [
     "accuracy",
@@ -20,18 +23,52 @@ __all__ = [
 ]
 
 
-def _mean_of(field, y_true, y_prob, sample_weight, labels, eps=None):
+def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
+    """The weighted mean of a score (``name`` a metric of :func:`metric_columns`), a float or,
+    with ``boot = (n_bootstrap, confidence, random_state, clusters)``, an Estimate."""
+    n_bootstrap, confidence, random_state, clusters = boot
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     stats = compute_stats(y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
-                          want_scores=True, eps=eps)
-    return stats.mean_of(field)
+                          want_scores=True, eps=eps, n_bootstrap=n_bootstrap,
+                          random_state=random_state, clusters=clusters)
+
+    def column(top, cls, sums, **_):
+        return metric_columns(top, None, sums)[name]
+
+    return metric_value(stats, column, confidence)
 
 
-def accuracy(y_true, y_prob, *, labels=None, sample_weight=None):
+def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+             confidence=0.95, random_state=None, clusters=None):
     """Top-label accuracy of probabilistic predictions, soft-aware.
 
     With hard labels, the fraction of rows whose argmax is the label. With soft labels, the mean
     probability mass that the target puts on the predicted class (the expected accuracy against
     a random annotator), ``mean_i y_true[i, argmax y_prob[i]]``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -39,14 +76,40 @@ def accuracy(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> round(accuracy(np.array([[0.7, 0.3], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.9, 0.1]])), 4)
     0.45
     """
-    return _mean_of("accuracy", y_true, y_prob, sample_weight, labels)
+    return _mean_of("accuracy", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters))
 
 
-def brier_score(y_true, y_prob, *, labels=None, sample_weight=None):
+def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+                confidence=0.95, random_state=None, clusters=None):
     """Multiclass Brier score: mean over items of ``sum_k (y_prob[i, k] - y_true[i, k])^2``.
 
     Not halved (ranges over [0, 2]); for binary problems this is twice scikit-learn's
     ``brier_score_loss``. Lower is better.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -54,15 +117,44 @@ def brier_score(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> round(brier_score([0, 1], np.array([[0.8, 0.2], [0.4, 0.6]])), 4)
     0.2
     """
-    return _mean_of("brier", y_true, y_prob, sample_weight, labels)
+    return _mean_of("brier", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters))
 
 
-def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
+def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
+                  confidence=0.95, random_state=None, clusters=None):
     """Cross-entropy in nats: NLL for hard targets, ``-sum_k t_k log p_k`` for soft ones.
 
     Probabilities are clipped from below at ``eps`` inside the logarithm (default: the machine
     epsilon of ``y_prob``'s dtype, as scikit-learn's ``log_loss``), so a zero probability on a
     target class costs ``-log(eps)`` instead of infinity.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    eps : float, optional
+        Lower clipping of ``y_prob`` inside the logarithm, in ``[0, 1 / n_classes)``
+        (default: the machine epsilon of ``y_prob``'s dtype).
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -70,13 +162,42 @@ def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
     >>> round(cross_entropy([0, 1], np.array([[0.5, 0.5], [0.2, 0.8]])), 4)
     0.4581
     """
-    return _mean_of("cross_entropy", y_true, y_prob, sample_weight, labels, eps=eps)
+    return _mean_of("cross_entropy", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters), eps=eps)
 
 
-def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
+def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
+                  confidence=0.95, random_state=None, clusters=None):
     """Mean ``KL(y_true || y_prob)`` in nats (cross-entropy minus the target entropy).
 
     Uses the same clipping as :func:`cross_entropy`. Equals the NLL for hard targets.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    eps : float, optional
+        Lower clipping of ``y_prob`` inside the logarithm, in ``[0, 1 / n_classes)``
+        (default: the machine epsilon of ``y_prob``'s dtype).
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -84,13 +205,37 @@ def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None):
     >>> round(kl_divergence(np.array([[0.5, 0.5]]), np.array([[0.9, 0.1]])), 4)
     0.5108
     """
-    stats = compute_stats(y_true, y_prob, n_bins=1, labels=labels, sample_weight=sample_weight,
-                          want_scores=True, eps=eps)
-    return max(stats.mean_of("cross_entropy") - stats.mean_of("entropy_true"), 0.0)
+    return _mean_of("kl_divergence", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters), eps=eps)
 
 
-def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None):
+def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+                              confidence=0.95, random_state=None, clusters=None):
     """Mean Jensen-Shannon divergence in nats (bounded by log 2), no clipping needed.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -98,11 +243,37 @@ def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None
     >>> round(jensen_shannon_divergence([0], np.array([[0.0, 1.0]])), 4)
     0.6931
     """
-    return _mean_of("jensen_shannon", y_true, y_prob, sample_weight, labels)
+    return _mean_of("jensen_shannon", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters))
 
 
-def total_variation(y_true, y_prob, *, labels=None, sample_weight=None):
+def total_variation(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+                    confidence=0.95, random_state=None, clusters=None):
     """Mean total-variation distance ``0.5 * sum_k |y_true - y_prob|`` (in [0, 1]).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
 
     Examples
     --------
@@ -110,7 +281,8 @@ def total_variation(y_true, y_prob, *, labels=None, sample_weight=None):
     >>> total_variation([0], np.array([[0.75, 0.25]]))
     0.25
     """
-    return _mean_of("total_variation", y_true, y_prob, sample_weight, labels)
+    return _mean_of("total_variation", y_true, y_prob, sample_weight, labels,
+                    (n_bootstrap, confidence, random_state, clusters))
 
 
 def entropy(y_prob, *, sample_weight=None, average=True):
@@ -205,7 +377,8 @@ def spearman_correlation(x, y, *, sample_weight=None):
     return _weighted_spearman(a.astype(np.float64), b.astype(np.float64), w)
 
 
-def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
+def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None, n_bootstrap=0,
+                        confidence=0.95, random_state=None, clusters=None):
     """Spearman correlation between target entropy and predicted entropy, item by item.
 
     How well a model mirrors human uncertainty: high when the items the annotators disagree on
@@ -233,14 +406,20 @@ def entropy_correlation(y_true, y_prob, *, sample_weight=None, groups=None):
             "entropy_correlation needs soft y_true (an (n, K) matrix of label distributions); "
             "the entropy of hard labels is constant."
         )
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     stats = compute_stats(
         y_true, y_prob, n_bins=1, sample_weight=sample_weight, groups=groups,
-        want_scores=True, row_entropy=True,
+        want_scores=True, row_entropy=True, n_bootstrap=n_bootstrap, random_state=random_state,
+        clusters=clusters,
     )
+
+    def value(code):
+        rho = _weighted_spearman(*stats.rows.of_group(code)[:3])
+        if not n_bootstrap:
+            return rho
+        return percentile_interval(rho, spearman_replicates(stats, code), confidence)
+
     if groups is None:
-        return _weighted_spearman(*stats.rows.of_group(None))
-    out = {}
-    for code, label in zip(stats.group_codes, stats.group_labels):
-        out[label.item() if hasattr(label, "item") else label] = _weighted_spearman(
-            *stats.rows.of_group(code))
-    return out
+        return value(None)
+    return {label.item() if hasattr(label, "item") else label: value(code)
+            for code, label in zip(stats.group_codes, stats.group_labels)}

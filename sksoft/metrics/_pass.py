@@ -13,12 +13,14 @@ from .._targets import label_error, row_sum_tolerance
 from . import _kernels
 from ._binning import float32_trunc_is_exact
 
-__all__ = ["PassSpec", "run_pass", "SUM_FIELDS", "FIELD"]
+__all__ = ["PassSpec", "run_pass", "SUM_FIELDS", "FIELD", "ROW_SCORES"]
 
 #: names of the per-group sums, in the order of the pass's ``sums`` columns
 SUM_FIELDS = _kernels.sum_fields()
 #: name -> column of ``sums``
 FIELD = {name: i for i, name in enumerate(SUM_FIELDS)}
+#: names of the per-row score terms (columns of the "score" row output)
+ROW_SCORES = _kernels.row_score_fields()
 _ERRORS = _kernels.error_codes()
 
 _EMPTY_F = np.zeros(0, dtype=np.float64)
@@ -46,7 +48,8 @@ class PassSpec:
         The per-group score sums; the entropies among them.
     want_rows : tuple of str
         Per-row outputs to fill: "conf" and "acc" (equal-mass rebinning), "entropy" (both
-        entropies, for rank correlations).
+        entropies, for rank correlations), "cell" (top-label cell of every row) and "score"
+        (the score terms of every row, :data:`ROW_SCORES`), for intervals.
     eps : float or None
         Clipping inside the cross-entropy's logarithm (None: machine epsilon of y_prob).
     """
@@ -117,11 +120,18 @@ def run_pass(prob, targets, weight, codes, n_groups, spec, *, n_threads=1, row_o
         eps=float(np.finfo(prob.dtype).eps) if spec.eps is None else float(spec.eps),
         tol=row_sum_tolerance(prob.dtype, K),
     )
-    rows = {"conf": None, "acc": None, "hpred": None, "htrue": None}
+    rows = {"conf": None, "acc": None, "hpred": None, "htrue": None, "cell": None,
+            "score": None}
     if "conf" in spec.want_rows:
         rows["conf"], rows["acc"] = np.empty(n), np.empty(n)
     if "entropy" in spec.want_rows:
         rows["hpred"], rows["htrue"] = np.empty(n), np.empty(n)
+    if "cell" in spec.want_rows:
+        rows["cell"] = np.empty(n, dtype=np.intp)
+    if "score" in spec.want_rows:
+        if not spec.want_scores:
+            raise ValueError("per-row scores need want_scores")  # pragma: no cover
+        rows["score"] = np.empty((n, len(ROW_SCORES)))
     soft = targets.proba if targets.soft else np.zeros((0, 1), dtype=prob.dtype)
     hard = _EMPTY_I if targets.soft else targets.codes
     top, cls, sums, err_row, err_code = _kernels.calibration_pass(

@@ -3,49 +3,58 @@
 import numpy as np
 
 from .._targets import is_soft_target
+from ._bootstrap import check_bootstrap
 from ._chunked import is_chunked
 from ._compute import compute_stats
 from ._divergence import _weighted_spearman
+from ._formulas import METRIC_NAMES
+from ._intervals import percentile_interval, replicate_columns, spearman_replicates
 
 __all__ = ["calibration_report", "CalibrationReport"]
 
-_ORDER = (
-    "n_samples", "weight", "accuracy", "ece", "mce", "rmsce", "classwise_ece", "brier",
-    "cross_entropy", "kl_divergence", "jensen_shannon", "total_variation", "entropy_true",
-    "entropy_pred", "entropy_correlation", "entropy_pearson",
-)
+_ORDER = ("n_samples", "weight") + METRIC_NAMES[:-1] + ("entropy_correlation", "entropy_pearson")
 
 
 class CalibrationReport:
-    """Metrics overall and per group.
+    """Metrics overall and per group, with their intervals when bootstrapped.
 
     Attributes
     ----------
     overall : dict
-        Metric name -> value over all samples.
+        Metric name -> value over all samples (an :class:`~sksoft.metrics.Estimate`, a float
+        carrying ``low``, ``high`` and ``se``, when the report was bootstrapped).
     groups : dict
         Group label -> dict of metrics (empty without ``groups``).
+    confidence : float or None
+        The intervals' confidence level (None without a bootstrap).
 
-    Use :meth:`to_dict`, :meth:`to_frame` (pandas) or ``print`` for a table.
+    Use ``report["ece"]``, :meth:`to_dict`, :meth:`to_frame` (pandas; with intervals the
+    columns ``<metric>_low``, ``<metric>_high``, ``<metric>_se``) or ``print`` for a table.
     """
 
-    def __init__(self, overall, groups):
+    def __init__(self, overall, groups, confidence=None):
         self.overall = overall
         self.groups = groups
+        self.confidence = confidence
 
     def to_dict(self):
-        """``{"overall": {...}, "groups": {label: {...}}}`` with plain Python floats."""
-        return {"overall": dict(self.overall), "groups": {k: dict(v) for k, v in self.groups.items()}}
+        """``{"overall": {...}, "groups": {label: {...}}}`` with plain Python floats (and
+        ``<metric>_low`` / ``_high`` / ``_se`` entries for bootstrapped values)."""
+        return {"overall": _flat(self.overall),
+                "groups": {k: _flat(v) for k, v in self.groups.items()}}
 
     def to_frame(self):
         """A pandas DataFrame with one row per group plus an ``"overall"`` row."""
         import pandas as pd
 
-        rows = {"overall": self.overall}
-        rows.update({g: m for g, m in self.groups.items()})
+        rows = {"overall": _flat(self.overall)}
+        rows.update({g: _flat(m) for g, m in self.groups.items()})
         df = pd.DataFrame.from_dict(rows, orient="index")
         df.index.name = "group"
-        return df[[c for c in _ORDER if c in df.columns]]
+        cols = []
+        for c in _ORDER:
+            cols += [x for x in (c, f"{c}_low", f"{c}_high", f"{c}_se") if x in df.columns]
+        return df[cols]
 
     def __getitem__(self, key):
         return self.overall[key]
@@ -54,16 +63,33 @@ class CalibrationReport:
         names = [c for c in _ORDER if c in self.overall]
         rows = [("overall", self.overall)] + [(str(g), m) for g, m in self.groups.items()]
         width = max(len(r[0]) for r in rows) + 2
-        cols = [max(len(n), 9) + 2 for n in names]
-        head = "group".ljust(width) + "".join(f"{n:>{c}}" for n, c in zip(names, cols))
-        lines = [head]
-        for label, m in rows:
-            cells = "".join(
-                f"{m[n]:>{c}.0f}" if n == "n_samples" else f"{m[n]:>{c}.4f}"
-                for n, c in zip(names, cols)
-            )
-            lines.append(label.ljust(width) + cells)
+        boot = self.confidence is not None
+
+        def cell(m, n):
+            v = m[n]
+            if n == "n_samples":
+                return f"{v:.0f}"
+            if boot and hasattr(v, "low"):
+                return f"{float(v):.4f} [{v.low:.4f}, {v.high:.4f}]"
+            return f"{float(v):.4f}"
+
+        cells = [[cell(m, n) for n in names] for _, m in rows]
+        cols = [max(len(n), *(len(r[i]) for r in cells)) + 2 for i, n in enumerate(names)]
+        lines = ["group".ljust(width) + "".join(f"{n:>{c}}" for n, c in zip(names, cols))]
+        for (label, _), r in zip(rows, cells):
+            lines.append(label.ljust(width) + "".join(f"{v:>{c}}" for v, c in zip(r, cols)))
+        if boot:
+            lines.append(f"[{100 * self.confidence:g}% bootstrap percentile intervals]")
         return "\n".join(lines)
+
+
+def _flat(m):
+    out = {}
+    for k, v in m.items():
+        out[k] = float(v) if not isinstance(v, (int, np.integer)) or isinstance(v, bool) else v
+        if hasattr(v, "low"):
+            out[f"{k}_low"], out[f"{k}_high"], out[f"{k}_se"] = v.low, v.high, v.se
+    return out
 
 
 def calibration_report(
@@ -77,15 +103,22 @@ def calibration_report(
     labels=None,
     sample_weight=None,
     eps=None,
+    n_bootstrap=0,
+    confidence=0.95,
+    random_state=None,
+    clusters=None,
     n_threads=None,
 ):
     """Every calibration metric, overall and per group, from a single pass over ``y_prob``.
 
-    Reports accuracy (soft-aware), top-label ECE / MCE / RMS calibration error, classwise ECE,
-    Brier score, cross-entropy (NLL for hard targets), KL, Jensen-Shannon, total variation, the
-    mean target and predicted entropies, and (for soft targets) the Spearman entropy
-    correlation. Bin edges are shared by all groups (computed from all samples for
-    ``strategy="quantile"``).
+    Reports accuracy (soft-aware); top-label ECE, MCE, RMS calibration error and its debiased
+    version, the signed ECE (confidence - accuracy, weighted) with its over- and
+    under-confident parts (``ece = ece_over + ece_under``); classwise ECE and its debiased RMS
+    version; Brier score, cross-entropy (NLL for hard targets), KL, Jensen-Shannon, total
+    variation, the mean target and predicted entropies, and (for soft targets) the Spearman
+    entropy correlation. Bin edges are shared by all groups (computed from all samples for
+    ``strategy="quantile"``). See :func:`expected_calibration_error` for the binning and the
+    debiased error.
 
     Parameters
     ----------
@@ -95,6 +128,32 @@ def calibration_report(
         Group of each sample, e.g. difficulty bins from :func:`difficulty_bins`.
     eps : float, optional
         Clipping inside the logarithm, see :func:`cross_entropy`.
+    n_bootstrap : int, default=0
+        With ``B > 0``, every value is an :class:`Estimate` -- a float with a percentile
+        interval (``.low``, ``.high``) and bootstrap standard error (``.se``) -- from ``B``
+        Poisson bootstrap replicates of the rows (or of ``clusters``), overall and per group.
+        The replicates are computed from the statistics of the one pass (see "Intervals"
+        below), never from copies of the data.
+    confidence : float, default=0.95
+        Level of the intervals.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap: the same seed gives the same intervals in memory, chunked, on
+        Dask, and whatever the number of threads.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters (e.g. source images, annotators) instead of rows: all rows of
+        a cluster share its bootstrap weight.
+
+    Intervals
+    ---------
+    Each row gets a Poisson(1) weight per replicate, a function of the seed and its global
+    row index (:func:`bootstrap_weights`). The first 64 rows of every bin (and group) are
+    resampled with their weights exactly; the sum over a bin's remaining rows is drawn from
+    the normal distribution with its exact bootstrap mean and covariance, which the pass
+    accumulates -- so small bins, where a normal draw would be poor, are exact, and the
+    memory is that of B statistics, not of B copies. Quantile bins keep the observed edges in
+    every replicate. The Spearman entropy correlation is bootstrapped exactly (every row's
+    weight in every replicate: O(n B), slower). Known approximation: the normal part treats
+    the classwise bins of different classes as independent. Clusters are resampled exactly.
 
     Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk,
     per group too (``groups`` then must be an array, coded before the pass); the Spearman
@@ -116,33 +175,53 @@ def calibration_report(
     [0, 1]
     >>> round(rep["brier"], 3) == round(float(((y_soft - y_prob) ** 2).sum(1).mean()), 3)
     True
+    >>> rep = calibration_report(y_soft, y_prob, n_bootstrap=200, random_state=0)
+    >>> bool(rep["brier"].low < rep["brier"] < rep["brier"].high)
+    True
     """
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     chunked = is_chunked(y_prob) or is_chunked(y_true)
     soft = not chunked and is_soft_target(y_true)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, groups=groups, classwise=True, want_scores=True,
-        want_entropy=True, row_entropy=soft, eps=eps, n_threads=n_threads,
+        want_entropy=True, row_entropy=soft, variance=True, eps=eps, n_bootstrap=n_bootstrap,
+        random_state=random_state, clusters=clusters, n_threads=n_threads,
     )
     overall, per_group = stats.compute_all()
+    reps = None
+    if n_bootstrap:
+        simple = sample_weight is None and not is_soft_target(y_true) and not chunked
+        reps = replicate_columns(stats, simple=simple)
 
-    def block(m, code, n_rows):
+    def block(m, index, code, n_rows):
         pearson = m.pop("entropy_pearson")
         if chunked:
             m["entropy_pearson"] = pearson
-        m["n_samples"] = int(n_rows)
         if soft:
-            ht, hp, w = stats.rows.of_group(code)
-            m["entropy_correlation"] = _weighted_spearman(ht, hp, w) if ht.shape[0] else float("nan")
+            ht, hp, w, _ = stats.rows.of_group(code)
+            m["entropy_correlation"] = _weighted_spearman(ht, hp, w) if ht.shape[0] else \
+                float("nan")
         else:
             m["entropy_correlation"] = float("nan")
+        if reps is not None:
+            for name in list(m):
+                if name == "weight":
+                    continue
+                if name == "entropy_correlation":
+                    rep = spearman_replicates(stats, code) if soft else np.full(n_bootstrap,
+                                                                                 np.nan)
+                else:
+                    rep = reps[name][:, index]
+                m[name] = percentile_interval(m[name], rep, confidence)
+        m["n_samples"] = int(n_rows)
         return m
 
-    overall = block(overall, None, stats.n_samples)
+    overall = block(overall, 0, None, stats.n_samples)
     groups_out = {}
     if groups is not None:
-        for m, code, label, n_rows in zip(per_group, stats.group_codes, stats.group_labels,
-                                          stats.group_rows):
+        for i, (m, code, label, n_rows) in enumerate(zip(per_group, stats.group_codes,
+                                                         stats.group_labels, stats.group_rows)):
             key = label.item() if hasattr(label, "item") else label
-            groups_out[key] = block(m, code, n_rows)
-    return CalibrationReport(overall, groups_out)
+            groups_out[key] = block(m, i + 1, code, n_rows)
+    return CalibrationReport(overall, groups_out, confidence if n_bootstrap else None)

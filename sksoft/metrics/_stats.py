@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import Interval, Options, check_scalar
+from . import _kernels
 from ._binning import check_edges, uniform_edges
-from ._formulas import bin_means, metrics_from_stats
+from ._bootstrap import BootstrapStats, check_bootstrap, sum_vectors
+from ._formulas import bin_means, hard_variance, metrics_from_stats
 from ._pass import FIELD, PassSpec, run_pass
 from ._validation import check_choice, check_eps, check_metric_inputs, check_n_bins, resolve_threads
 
@@ -38,12 +40,17 @@ class ReliabilityCurve:
         top-label curves, the target probability of the class for classwise curves (NaN if empty).
     count : ndarray
         Total sample weight in each bin (the number of samples without weights).
+    accuracy_low, accuracy_high : ndarray or None
+        The interval of every bin's mean accuracy (see :func:`reliability_curve`'s
+        ``confidence``); None without one.
     """
 
     edges: np.ndarray
     confidence: np.ndarray
     accuracy: np.ndarray
     count: np.ndarray
+    accuracy_low: np.ndarray = None
+    accuracy_high: np.ndarray = None
 
 
 class CalibrationStats:
@@ -75,6 +82,17 @@ class CalibrationStats:
     eps : float, optional
         Lower clipping of probabilities inside the logarithm (default: machine epsilon of
         ``y_prob``'s dtype).
+    variance : bool, default=False
+        Also accumulate the bins' variance terms (rows, sums of squared weights and of
+        squared weighted targets): the debiased calibration errors need them.
+    n_bootstrap : int, default=0
+        Also accumulate the statistics of this many bootstrap replicates (see
+        :func:`calibration_report`); 0 for none.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap (the same seed gives the same replicates, however the data are
+        chunked).
+    clusters : bool, default=False
+        Resample clusters instead of rows: :meth:`update` then takes ``clusters`` codes.
 
     Attributes
     ----------
@@ -103,7 +121,8 @@ class CalibrationStats:
     """
 
     def __init__(self, n_classes, *, n_bins=15, edges=None, binning="standard", classwise=True,
-                 n_groups=1, labels=None, eps=None):
+                 n_groups=1, labels=None, eps=None, variance=False, n_bootstrap=0,
+                 random_state=None, clusters=False):
         self.n_classes = check_scalar(n_classes, "n_classes",
                                       Interval(numbers.Integral, 1, None, closed="left"))
         self.binning = check_choice(binning, "binning", _BINNINGS)
@@ -130,6 +149,15 @@ class CalibrationStats:
         self.sums = np.zeros((self.n_groups, len(FIELD)))
         self.n_samples = 0
         self.group_labels = None
+        self.group_codes = np.arange(self.n_groups)
+        check_scalar(variance, "variance", "boolean")
+        self.top_var = np.zeros(self.top.shape[:-1] + (4,)) if variance else None
+        self.cls_var = (np.zeros(self.cls.shape[:-1] + (4,))
+                        if variance and self.classwise else None)
+        n_bootstrap, _, keys = check_bootstrap(n_bootstrap, 0.5, random_state)
+        check_scalar(clusters, "clusters", "boolean")
+        self.boot = BootstrapStats(n_bootstrap, keys, clusters=clusters) if n_bootstrap else None
+        self.rows = None
 
     # ------------------------------------------------------------------ building
     def _spec(self, want_scores=True, want_entropy=True, want_rows=()):
@@ -141,16 +169,20 @@ class CalibrationStats:
                         want_rows=want_rows, eps=self.eps, class_uniform=self.class_uniform)
 
     def _add(self, top, cls, sums, n):
+        # (shapes: equal-mass bins of a call may be fewer than n_bins)
         self.top += top
         if self.classwise:
             self.cls += cls
         self.sums += sums
         self.n_samples += n
 
-    def update(self, y_true, y_prob, *, sample_weight=None, groups=None, n_threads=None):
+    def update(self, y_true, y_prob, *, sample_weight=None, groups=None, clusters=None,
+               n_threads=None):
         """Add one chunk of data; returns ``self``.
 
-        ``groups`` are integer codes in ``[0, n_groups)`` (required when ``n_groups > 1``).
+        ``groups`` are integer codes in ``[0, n_groups)`` (required when ``n_groups > 1``);
+        ``clusters`` non-negative integer cluster codes, the same in every chunk (required
+        for statistics built with ``clusters=True``).
         """
         prob, targets, weight = check_metric_inputs(y_true, y_prob, labels=self.labels,
                                                     sample_weight=sample_weight)
@@ -158,11 +190,69 @@ class CalibrationStats:
             raise ValueError(f"y_prob has {prob.shape[1]} columns; these statistics have "
                              f"{self.n_classes} classes.")
         codes = self._check_codes(groups, prob.shape[0])
-        top, cls, sums, _ = run_pass(prob, targets, weight, codes, self.n_groups, self._spec(),
-                                     n_threads=resolve_threads(n_threads, prob.size),
-                                     row_offset=self.n_samples)
-        self._add(top, cls, sums, prob.shape[0])
+        cluster_codes = self._check_clusters(clusters, prob.shape[0])
+        self._accumulate(prob, targets, weight, codes,
+                         n_threads=resolve_threads(n_threads, prob.size),
+                         clusters=cluster_codes)
         return self
+
+    def _accumulate(self, prob, targets, weight, codes, *, n_threads, clusters=None,
+                    want_scores=True, want_entropy=True, rows=(), rebin=None):
+        """Run the pass on one checked chunk and add everything it yields; returns the
+        per-row outputs asked for by ``rows``.
+
+        ``rebin(per_row)``: for equal-mass bins, returns the chunk's (edges, top histogram,
+        top cells) from the per-row confidences (in-memory only).
+        """
+        n, K = prob.shape
+        simple = weight is None and not targets.soft
+        top_rows = self.boot is not None or (self.top_var is not None and not simple)
+        want = set(rows)
+        if top_rows or rebin is not None:
+            want |= {"conf", "cell"}
+        if self.boot is not None and want_scores:
+            want.add("score")
+        spec = self._spec(want_scores, want_entropy, tuple(sorted(want)))
+        top, cls, sums, per_row = run_pass(prob, targets, weight, codes, self.n_groups, spec,
+                                           n_threads=n_threads, row_offset=self.n_samples)
+        if rebin is not None:
+            self.edges, top, per_row["cell"] = rebin(per_row)
+            self.top = np.zeros_like(top)
+            if self.top_var is not None:
+                self.top_var = np.zeros(top.shape[:-1] + (4,))
+        self._add(top, cls, sums, n)
+        n_top = self.top.shape[1] * self.n_groups
+        w = np.zeros(0) if weight is None else weight
+        g = np.zeros(0, dtype=np.intp) if codes is None else codes
+        if self.top_var is not None:
+            if simple:
+                self.top_var += hard_variance(top)
+            else:
+                _kernels.cell_variance(per_row["cell"], w, per_row["acc"],
+                                       self.top_var.reshape(n_top, 4))
+            if self.classwise:
+                if simple:
+                    self.cls_var += hard_variance(cls)
+                else:
+                    soft = targets.proba if targets.soft else np.zeros((0, 1), prob.dtype)
+                    hard = np.zeros(0, np.intp) if targets.soft else targets.codes
+                    _kernels.class_cell_variance(
+                        prob, soft, hard, w, g, np.ascontiguousarray(self.class_edges),
+                        self.class_uniform, self.cls_var.reshape(-1, 4))
+        if self.boot is not None:
+            index = clusters if self.boot.clusters else \
+                np.arange(self.n_samples - n, self.n_samples, dtype=np.int64)
+            wt = np.ones(n) if weight is None else weight
+            conf, acc = per_row["conf"], per_row["acc"]
+            self.boot.add("top", per_row["cell"], np.column_stack([wt, wt * conf, wt * acc]),
+                          index, n_top)
+            if want_scores:
+                self.boot.add("sums", np.zeros(n, np.intp) if codes is None else codes,
+                              sum_vectors(weight, acc, per_row["score"]), index, self.n_groups)
+            if self.classwise:
+                self.boot.add_classwise(prob, targets, weight, codes, self.n_groups,
+                                        self.class_edges, self.class_uniform, index)
+        return per_row
 
     def _check_codes(self, groups, n):
         if groups is None:
@@ -175,6 +265,19 @@ class CalibrationStats:
         if codes.min() < 0 or codes.max() >= self.n_groups:
             raise ValueError(f"groups must lie in [0, {self.n_groups}).")
         return np.ascontiguousarray(codes, dtype=np.intp)
+
+    def _check_clusters(self, clusters, n):
+        if self.boot is None or not self.boot.clusters:
+            if clusters is not None:
+                raise ValueError("clusters is given, but these statistics resample rows "
+                                 "(build them with clusters=True and n_bootstrap > 0).")
+            return None
+        if clusters is None:
+            raise ValueError("clusters is required: these statistics resample clusters.")
+        c = np.asarray(clusters)
+        if c.shape != (n,) or c.dtype.kind not in "iu" or (n and c.min() < 0):
+            raise ValueError(f"clusters must be non-negative integer codes of shape ({n},).")
+        return np.ascontiguousarray(c, dtype=np.int64)
 
     def _compatible(self, other):
         if not isinstance(other, CalibrationStats):
@@ -194,6 +297,13 @@ class CalibrationStats:
         out.cls = None if self.cls is None else self.cls + other.cls
         out.sums = self.sums + other.sums
         out.n_samples = self.n_samples + other.n_samples
+        out.top_var = None if self.top_var is None or other.top_var is None else \
+            self.top_var + other.top_var
+        out.cls_var = None if self.cls_var is None or other.cls_var is None else \
+            self.cls_var + other.cls_var
+        out.boot = None if self.boot is None or other.boot is None else \
+            self.boot.merge(other.boot)
+        out.rows = None
         return out
 
     __add__ = merge
@@ -222,15 +332,25 @@ class CalibrationStats:
         else:
             top, sums = self.top[group], self.sums[group]
             cls = None if self.cls is None else self.cls[group]
-        return metrics_from_stats(top[None], None if cls is None else cls[None], sums[None])[0]
+        tv, cv = self._variances(group)
+        return metrics_from_stats(top[None], None if cls is None else cls[None], sums[None],
+                                  top_var=None if tv is None else tv[None],
+                                  cls_var=None if cv is None else cv[None])[0]
+
+    def _variances(self, group):
+        """The variance terms of the top-label and classwise bins, overall or of a group."""
+        if self.top_var is None:
+            return None, None
+        pick = (lambda a: a.sum(axis=0)) if group is None else (lambda a: a[group])
+        return pick(self.top_var), None if self.cls_var is None else pick(self.cls_var)
 
     def compute_all(self):
         """Metrics overall and of every group, in one vectorised call: (overall, [per group])."""
-        stacked = metrics_from_stats(
-            np.concatenate([self.top.sum(axis=0)[None], self.top]),
-            None if self.cls is None else np.concatenate([self.cls.sum(axis=0)[None], self.cls]),
-            np.concatenate([self.sums.sum(axis=0)[None], self.sums]),
-        )
+        def stack(a):
+            return None if a is None else np.concatenate([a.sum(axis=0)[None], a])
+
+        stacked = metrics_from_stats(stack(self.top), stack(self.cls), stack(self.sums),
+                                     top_var=stack(self.top_var), cls_var=stack(self.cls_var))
         return stacked[0], stacked[1:]
 
     def reliability_curve(self, mode="top-label"):
@@ -253,12 +373,16 @@ class CalibrationStats:
         rows = self.sums[:, FIELD["count"]]
         keep = np.flatnonzero(rows > 0)
         if keep.shape[0] != rows.shape[0]:
+            if self.boot is not None:
+                self.boot.drop_groups(keep, self.n_groups)
             self.top = self.top[keep]
             self.sums = self.sums[keep]
-            if self.cls is not None:
-                self.cls = self.cls[keep]
+            for name in ("cls", "top_var", "cls_var"):
+                if getattr(self, name) is not None:
+                    setattr(self, name, getattr(self, name)[keep])
             if self.group_labels is not None:
                 self.group_labels = self.group_labels[keep]
+            self.group_codes = self.group_codes[keep]
             self.n_groups = keep.shape[0]
         return keep
 

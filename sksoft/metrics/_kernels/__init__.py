@@ -6,6 +6,8 @@
   pass; structures in ``_pass.h``, the layout of sums and error bits in ``_layout.h``);
 * ``equal_mass`` -- equal-mass bins in O(n) and binning of 1-D values with arbitrary edges;
 * ``ranks`` -- average ranks in O(n) (Spearman correlations);
+* ``moments`` -- second moments of cells (debiased calibration error) and the item
+  bootstrap's Poisson weights and exact/moment split;
 * ``floor`` -- the benchmarks' read-once and memory floors.
 
 Nothing here validates its arguments: the Python modules of :mod:`sksoft.metrics` do.
@@ -17,6 +19,7 @@ from .calibration_pass import (
     max_threads,
     openmp_enabled,
     row_check,
+    row_score_fields,
     set_vec_level,
     sum_fields,
     vec_level,
@@ -24,18 +27,33 @@ from .calibration_pass import (
 )
 from .equal_mass import bin_1d, equal_mass_binning
 from .floor import read_floor
+from .moments import (
+    cell_variance,
+    class_cell_variance,
+    class_split_moments,
+    poisson_weights,
+    replicate_sums,
+    split_moments,
+)
 from .ranks import average_ranks
 
 __all__ = [
     "average_ranks",
     "bin_1d",
     "calibration_pass",
+    "cell_variance",
+    "class_cell_variance",
+    "class_split_moments",
+    "poisson_weights",
+    "replicate_sums",
+    "split_moments",
     "equal_mass_binning",
     "error_codes",
     "max_threads",
     "openmp_enabled",
     "read_floor",
     "row_check",
+    "row_score_fields",
     "set_vec_level",
     "sum_fields",
     "vec_level",

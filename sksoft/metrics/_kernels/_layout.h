@@ -35,6 +35,28 @@ static const char *sksoft_sum_field_name(int i) {
     return (i >= 0 && i < N_SUMS) ? sksoft_sum_names_[i] : NULL;
 }
 
+/* SK_ROW_SCORES: the per-row score terms a pass can write (n x N_ROW_SCORES, unweighted), for
+ * intervals: (field index, Python name). */
+#define SK_ROW_SCORES(X)                                                                       \
+    X(R_BRIER, "brier")                                                                        \
+    X(R_CE, "cross_entropy")                                                                   \
+    X(R_HTRUE, "entropy_true")                                                                 \
+    X(R_HPRED, "entropy_pred")                                                                 \
+    X(R_JS, "jensen_shannon")                                                                  \
+    X(R_TV, "total_variation")
+
+#define SK_ENUM_ENTRY(name, text) name,
+enum { SK_ROW_SCORES(SK_ENUM_ENTRY) N_ROW_SCORES };
+#undef SK_ENUM_ENTRY
+
+#define SK_NAME_ENTRY(name, text) text,
+static const char *sksoft_row_score_names_[] = {SK_ROW_SCORES(SK_NAME_ENTRY) NULL};
+#undef SK_NAME_ENTRY
+
+static const char *sksoft_row_score_name(int i) {
+    return (i >= 0 && i < N_ROW_SCORES) ? sksoft_row_score_names_[i] : NULL;
+}
+
 #define SK_ERRORS(X)                                                                           \
     X(E_PROB_NONFINITE, 1, "y_prob_nonfinite", "y_prob contains NaN or infinity (first in row {row}).") \
     X(E_PROB_NEGATIVE, 2, "y_prob_negative", "y_prob contains negative probabilities (first in row {row}).") \

@@ -47,6 +47,8 @@ typedef struct {
     double *acc;             /* accuracy of each row, or NULL */
     double *hpred;           /* predicted entropy of each row, or NULL */
     double *htrue;           /* target entropy of each row, or NULL */
+    Py_ssize_t *cell;        /* top-label cell (group * n_bins_out + bin) of each row, or NULL */
+    double *score;           /* N_ROW_SCORES score terms of each row (_layout.h), or NULL */
 } sk_rows;
 
 typedef struct {

@@ -48,7 +48,15 @@ cdef extern from "_layout.h" nogil:
         E_TRUE_SUM
         E_LABEL
         N_ERRORS
+        R_BRIER
+        R_CE
+        R_HTRUE
+        R_HPRED
+        R_JS
+        R_TV
+        N_ROW_SCORES
     const char* sksoft_sum_field_name(int i)
+    const char* sksoft_row_score_name(int i)
     const int* sksoft_error_bits_
     const char** sksoft_error_keys_
     const char** sksoft_error_texts_
@@ -76,6 +84,8 @@ cdef extern from "_pass.h" nogil:
         double* acc
         double* hpred
         double* htrue
+        Py_ssize_t* cell
+        double* score
     ctypedef struct sk_accum:
         double* top
         double* cls
@@ -212,6 +222,11 @@ def sum_fields():
     return tuple(sksoft_sum_field_name(i).decode() for i in range(N_SUMS))
 
 
+def row_score_fields():
+    """Names of the per-row score terms (columns of the ``score`` row output, _layout.h)."""
+    return tuple(sksoft_row_score_name(i).decode() for i in range(N_ROW_SCORES))
+
+
 def error_codes():
     """The pass's error bits as (bit, key, message) in order of precedence (_layout.h)."""
     return tuple((sksoft_error_bits_[i], sksoft_error_keys_[i].decode(),
@@ -316,6 +331,9 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
     cdef double* row_acc = ro.acc
     cdef double* row_hpred = ro.hpred
     cdef double* row_htrue = ro.htrue
+    cdef Py_ssize_t* row_cell = ro.cell
+    cdef double* row_score = ro.score
+    cdef double* rs
     cdef double cbuf[BLOCK]
     cdef double abuf[BLOCK]
     cdef Py_ssize_t argbuf[BLOCK]
@@ -440,6 +458,13 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
             if label_bad:
                 _first_error(P, T, Y, b0, m, K, tol, err)
                 return
+            if row_cell != NULL:  # (a second loop: the one above is the hottest of all)
+                for j in range(m):
+                    if floating is float and trunc_exact:
+                        b = bins32[j]
+                    else:
+                        b = bin_uniform(cbuf[j], edges, nb)
+                    row_cell[b0 + j] = b + (G[b0 + j] * nb if G != NULL else 0)
             n_packed += m
             if n_packed >= (1 << 30) or b0 + m >= stop:
                 _flush_packed(hcnt, hconf, top, sums, n_groups, nb)
@@ -471,6 +496,9 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
                 h[0] += w
                 h[1] += w * cbuf[j]
                 h[2] += w * abuf[j]
+            if row_cell != NULL:
+                for j in range(m):
+                    row_cell[b0 + j] = (G[b0 + j] * nbo if G != NULL else 0) + binbuf[j]
         # rows per group (the packed histogram counts them itself)
         if packed:
             pass
@@ -576,6 +604,15 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
                 for j in range(m):
                     row_hpred[b0 + j] = hbuf[j]
                     row_htrue[b0 + j] = 0.0
+            if row_score != NULL:
+                for j in range(m):
+                    rs = row_score + (b0 + j) * N_ROW_SCORES
+                    rs[R_BRIER] = brbuf[j]
+                    rs[R_CE] = cebuf[j]
+                    rs[R_HTRUE] = 0.0
+                    rs[R_HPRED] = hbuf[j]
+                    rs[R_JS] = jsbuf[j]
+                    rs[R_TV] = tvbuf[j]
             if G == NULL and W == NULL:
                 s_brier = 0.0
                 s_ce = 0.0
@@ -647,6 +684,14 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
             if row_hpred != NULL:
                 row_hpred[i] = hpred
                 row_htrue[i] = htrue
+            if row_score != NULL:
+                rs = row_score + i * N_ROW_SCORES
+                rs[R_BRIER] = brier
+                rs[R_CE] = ce
+                rs[R_HTRUE] = htrue
+                rs[R_HPRED] = hpred
+                rs[R_JS] = js
+                rs[R_TV] = tvd
         b0 += m
 
 
@@ -716,8 +761,16 @@ cdef _Tables _allocate(int nt, sk_config* c, bint soft, Py_ssize_t per_row):
     cdef Py_ssize_t s_top, s_cls = 0, s_sum, s_err, s_col, s_hit, s_ctab, s_ltab, s_ttab
     cdef Py_ssize_t s_colall, s_gsum, t
     cdef Py_ssize_t G = c.n_groups, K = c.K
-    cdef double *cls, *top, *sums, *col, *colall, *gsum
-    cdef long long *err, *ttab, *ctab, *ltab
+    cdef double* cls
+    cdef double* top
+    cdef double* sums
+    cdef double* col
+    cdef double* colall
+    cdef double* gsum
+    cdef long long* err
+    cdef long long* ttab
+    cdef long long* ctab
+    cdef long long* ltab
     cdef int* hits
     cdef bint label_cls = c.sparse and not soft
     tb.nt = nt
@@ -787,6 +840,24 @@ cdef double* _ptr(object a):
     return &v[0] if v.shape[0] > 0 else NULL
 
 
+cdef Py_ssize_t* _iptr(object a):
+    # address of an optional intp output (None -> NULL)
+    cdef Py_ssize_t[::1] v
+    if a is None:
+        return NULL
+    v = a
+    return &v[0] if v.shape[0] > 0 else NULL
+
+
+cdef double* _ptr2(object a):
+    # address of an optional (n, m) float64 output (None -> NULL)
+    cdef double[:, ::1] v
+    if a is None:
+        return NULL
+    v = a
+    return &v[0, 0] if v.shape[0] > 0 else NULL
+
+
 def calibration_pass(const floating[:, ::1] prob, const target_t[:, ::1] y_soft,
                      const Py_ssize_t[::1] y_hard, const double[::1] weight,
                      const Py_ssize_t[::1] group, spec, rows, int n_threads):
@@ -797,7 +868,9 @@ def calibration_pass(const floating[:, ::1] prob, const target_t[:, ::1] y_soft,
     ``classwise``, ``class_edges`` ((n_class_bins + 1,) for equal-width class bins, else
     K * (n_class_bins + 1) values), ``n_class_bins``, ``class_uniform``,
     ``class_trunc_exact``, ``want_scores``, ``want_entropy``, ``eps``, ``tol``. ``rows`` maps
-    "conf", "acc", "hpred", "htrue" to float64 arrays of n values to fill, or None.
+    "conf", "acc", "hpred", "htrue" to float64 arrays of n values to fill, "cell" to an intp
+    array (the top-label cell, group * n_bins_out + bin, of every row) and "score" to an
+    (n, N_ROW_SCORES) float64 array (the score terms of every row; needs want_scores), or None.
 
     ``top`` has shape (n_groups, n_bins (+1 with extra_bin), 3) holding the weight, confidence
     sum and accuracy sum of each bin; ``cls`` (n_groups, K, n_class_bins, 3) the same per class,
@@ -849,6 +922,7 @@ def calibration_pass(const floating[:, ::1] prob, const target_t[:, ::1] y_soft,
                    and not c.extra_bin and not c.round32 and c.trunc_exact
                    and c.class_trunc_exact and c.ncb == c.nb and c.want_scores
                    and rows["conf"] is None and rows["hpred"] is None
+                   and rows["cell"] is None and rows["score"] is None
                    and 2 <= K <= 16 and c.eps >= 2.2250738585072014e-308
                    and c.n_groups * K * c.nb < 2**30)
     if c.fused:
@@ -865,6 +939,8 @@ def calibration_pass(const floating[:, ::1] prob, const target_t[:, ::1] y_soft,
     ro.acc = _ptr(rows["acc"])
     ro.hpred = _ptr(rows["hpred"])
     ro.htrue = _ptr(rows["htrue"])
+    ro.cell = _iptr(rows["cell"])
+    ro.score = _ptr2(rows["score"])
     cdef const floating* P = &prob[0, 0]
     cdef const target_t* T = &y_soft[0, 0] if soft else NULL
 
