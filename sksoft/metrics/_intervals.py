@@ -6,6 +6,8 @@ every metric (overall and per group) with the same formulas as the point estimat
 (:mod:`sksoft.metrics._formulas`), and :func:`percentile_interval` into intervals.
 """
 
+import warnings
+
 import numpy as np
 
 from ._bootstrap import sums_from_vectors
@@ -54,8 +56,8 @@ def percentile_interval(point, replicates, confidence, axis=0):
     rep = np.asarray(replicates, dtype=np.float64)
     q = [50 * (1 - confidence), 50 * (1 + confidence)]
     finite = np.isfinite(rep).sum(axis=axis)
-    with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-        sup.filter(RuntimeWarning)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (all-NaN slices give NaN)
         lo, hi = np.nanpercentile(np.where(np.isfinite(rep), rep, np.nan), q, axis=axis)
         se = np.nanstd(np.where(np.isfinite(rep), rep, np.nan), axis=axis, ddof=1)
     bad = finite < 2
