@@ -193,7 +193,7 @@ def test_scorers_with_string_labels_and_binary():
     X, Y = soft_data(K=2)
     y = np.array(["no", "yes"])[Y.argmax(1)]
     clf = SoftLogisticRegression().fit(X, y)
-    s = get_scorer("neg_brier_score")(clf, X, y)
+    s = get_scorer("neg_multiclass_brier_score")(clf, X, y)
     from sksoft.metrics import brier_score
 
     assert s == pytest.approx(-brier_score(y, clf.predict_proba(X), labels=clf.classes_))
