@@ -187,8 +187,10 @@ class MixtureOfSources(LabelSource):
         self.weights = weights
 
     def _named(self):
-        return [s if isinstance(s, tuple) else (f"source{i}", s)
-                for i, s in enumerate(self.sources)]
+        # tolerant of an invalid `sources` (rejected by _validate_params in make_targets), so
+        # that get_params / set_params never raise, as scikit-learn's conventions require
+        sources = self.sources if isinstance(self.sources, (list, tuple)) else []
+        return [s if isinstance(s, tuple) else (f"source{i}", s) for i, s in enumerate(sources)]
 
     @property
     def needs_human(self):
