@@ -1,7 +1,5 @@
 """The study's metrics of one fit, derived with sksoft's own functions only."""
 
-import numpy as np
-
 from .._label_source import human_mode
 from ..metrics import (
     calibration_report,
