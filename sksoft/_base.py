@@ -2,9 +2,10 @@
 
 import numpy as np
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import _num_samples
 
-from ._targets import prepare_targets
+from ._indexing import num_samples
+from ._label_source import make_training_targets
+from ._targets import check_targets, is_soft_target, prepare_targets
 
 __all__ = ["SoftClassifierMixin"]
 
@@ -21,29 +22,32 @@ class SoftClassifierMixin:
     # metadata routing (sample_weight keeps scikit-learn's opt-in default).
     __metadata_request__fit = {"soft_labels": True, "annotations": True}
 
-    def _fit_targets(self, X, y, *, soft_labels=None, annotations=None, sample_weight=None):
+    def _fit_targets(self, X, y, *, soft_labels=None, annotations=None, sample_weight=None,
+                     classes=None):
         """Training targets (n, K) for this fit; sets ``classes_``.
 
         Without a ``label_source`` the targets are ``y`` itself (one-hot for hard labels).
         With one, the source builds them from the training rows only (gold ``y`` plus the
-        routed ``soft_labels``), see :mod:`sksoft.label_sources`.
+        routed ``soft_labels``), see :mod:`sksoft._label_source`. ``classes`` overrides the
+        ``classes`` parameter (``partial_fit`` after the first call passes ``classes_``).
         """
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
+        if classes is None:
+            classes = getattr(self, "classes", None)
         source = getattr(self, "label_source", None)
         if source is None:
-            Y, classes_, _ = prepare_targets(y, classes=getattr(self, "classes", None))
+            Y, classes_, _ = prepare_targets(y, classes=classes)
         else:
-            from .label_sources import make_training_targets
-
             Y, classes_ = make_training_targets(
                 source, X, y, soft_labels=soft_labels, annotations=annotations,
-                classes=getattr(self, "classes", None), sample_weight=sample_weight,
+                classes=classes, sample_weight=sample_weight,
             )
-        if Y.shape[0] != _num_samples(X):
-            raise ValueError(f"X has {_num_samples(X)} samples but y has {Y.shape[0]}.")
+        n = num_samples(X)
+        if Y.shape[0] != n:
+            raise ValueError(f"X has {n} samples but y has {Y.shape[0]}.")
         self.classes_ = classes_
         return Y
 
@@ -55,12 +59,16 @@ class SoftClassifierMixin:
     def score(self, X, y, sample_weight=None):
         """Accuracy of ``predict(X)``.
 
-        For a soft-label matrix ``y`` the reference label of each row is the class with the
-        largest target probability (first one on ties), so the score is never NaN. Use
-        :func:`sksoft.metrics.accuracy` for the soft (expected) accuracy instead.
+        ``y`` follows the target contract (:mod:`sksoft._targets`). For a soft-label matrix
+        ``y`` (columns in the order of ``classes_``) the reference label of each row is the
+        class with the largest target probability (first one on ties), so the score is never
+        NaN. Use :func:`sksoft.metrics.accuracy` for the soft (expected) accuracy instead.
         """
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 2 and y_arr.shape[1] >= 2:
-            y_arr = self.classes_[np.argmax(y_arr, axis=1)]
-        return accuracy_score(y_arr.ravel() if y_arr.ndim == 2 else y_arr, self.predict(X),
-                              sample_weight=sample_weight)
+        if is_soft_target(y):
+            t = check_targets(y, classes=self.classes_, n_classes=len(self.classes_))
+            y_ref = self.classes_[np.argmax(t.proba, axis=1)]
+        else:
+            # hard labels are compared as they are: a label the model never saw is an error
+            t = check_targets(y, infer_classes=True)
+            y_ref = t.classes[t.codes]
+        return accuracy_score(y_ref, self.predict(X), sample_weight=sample_weight)

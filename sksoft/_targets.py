@@ -183,6 +183,13 @@ _CONTINUOUS = (
 )
 
 
+_CVP_HINT = (
+    " If these are integer codes produced by sklearn.model_selection.cross_val_predict "
+    "(which label-encodes each column of a 2-D y), use "
+    "sksoft.model_selection.cross_val_predict_proba instead."
+)
+
+
 def _hard_1d(y, name):
     """Ravel an (n, 1) column and check 1-D hard labels (not their range)."""
     if y.ndim == 2 and y.shape[1] == 1:
@@ -386,8 +393,10 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
             try:
                 validate_rows(P, name)
             except ValueError as exc:
+                # integer matrices that are not one-hot are typically cross_val_predict's codes
+                hint = _CVP_HINT if y_arr.dtype.kind in "iu" else ""
                 raise ValueError(f"{exc} A 2-D {name} is read as a soft-label matrix "
-                                 "(non-negative rows summing to 1)." + _CVP_HINT) from None
+                                 "(non-negative rows summing to 1)." + hint) from None
         K = P.shape[1]
         if classes is not None:
             cls = np.asarray(classes)

@@ -11,6 +11,8 @@ Constraints
 * ``Interval(numbers.Real, 0, None, closed="neither")`` -- a real (or integer) number in a range;
   booleans are never numbers here, NaN is never in a range.
 * ``Options({"uniform", "quantile"})`` -- one of a set of values.
+* ``HasMethods(["fit", "predict_proba"])`` -- an object with these methods (an estimator, a
+  splitter).
 * ``None``, ``"boolean"``, ``"array-like"``, ``"random_state"``, ``callable``, a type (instance
   check), or ``"no_validation"``.
 
@@ -32,6 +34,7 @@ import numpy as np
 __all__ = [
     "Interval",
     "Options",
+    "HasMethods",
     "check_scalar",
     "check_param",
     "validate_params",
@@ -94,6 +97,23 @@ class Options:
 
     def __str__(self):
         return "one of " + ", ".join(repr(o) for o in self.options)
+
+
+class HasMethods:
+    """An object that has every one of ``methods`` (e.g. a classifier: ``fit`` and
+    ``predict_proba``; a splitter: ``split``)."""
+
+    def __init__(self, methods):
+        self.methods = (methods,) if isinstance(methods, str) else tuple(methods)
+
+    def is_type(self, value):
+        return all(callable(getattr(value, m, None)) for m in self.methods)
+
+    def __contains__(self, value):
+        return self.is_type(value)
+
+    def __str__(self):
+        return "an object with " + " and ".join(f"a {m} method" for m in self.methods)
 
 
 def _describe(constraint):

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ._validation import check_sample_weight
+
 __all__ = [
     "wide_to_long",
     "long_to_wide",
@@ -237,7 +239,7 @@ _DS_EPS = 1e-10
 
 
 def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_iter=100,
-                tol=1e-5, init="majority", random_state=None):
+                tol=1e-5, init="majority", random_state=None, sample_weight=None):
     """Dawid-Skene EM: true-class posteriors and annotator confusion matrices.
 
     Follows crowd-kit's ``DawidSkene`` so that results agree with it: initial posteriors are
@@ -253,6 +255,12 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     annotations : wide ndarray (NaN = missing) or long DataFrame (task, worker, label)
     n_classes, classes, mask
         As in :func:`to_counts`.
+    sample_weight : array-like of shape (n_items,), optional
+        Weight of each item in the M-step and in the evidence bound: an item of integer weight
+        ``w`` counts as ``w`` copies of it (same posteriors, confusions and priors as
+        repeating its annotations), an item of weight 0 does not inform the estimates but still
+        gets a posterior. Items are numbered as in the posteriors (rows of a wide array, sorted
+        task ids of a long DataFrame).
 
     Returns
     -------
@@ -276,6 +284,12 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
         raise ValueError("annotations are empty.")
     counts = np.bincount(items * K + labels, minlength=n_items * K).reshape(n_items, K)
     has_votes = counts.sum(axis=1) > 0
+    item_w = check_sample_weight(sample_weight, n_items)
+    ann_w = None
+    if item_w is not None:
+        if not np.any(item_w[has_votes] > 0):
+            raise ValueError("sample_weight is zero on every item that has votes.")
+        ann_w = item_w[items]  # weight of each annotation: that of its item
     if init == "majority":
         post = np.zeros((n_items, K))
         post[has_votes] = counts[has_votes] / counts[has_votes].sum(axis=1, keepdims=True)
@@ -290,10 +304,13 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     used[wl] = True
 
     def m_step(post):
-        priors = post[has_votes].mean(axis=0)
+        if ann_w is None:
+            priors = post[has_votes].mean(axis=0)
+        else:
+            priors = np.average(post[has_votes], axis=0, weights=item_w[has_votes])
         # conf_T[w*K + l, k] = sum of post[item, k] over annotations with (worker, label)
         conf_T = np.zeros((n_workers * K, K))
-        np.add.at(conf_T, wl, post[items])
+        np.add.at(conf_T, wl, post[items] if ann_w is None else post[items] * ann_w[:, None])
         conf_T[used] = np.maximum(conf_T[used], _DS_EPS)
         conf = conf_T.reshape(n_workers, K, K)  # [w, l, k]
         totals = conf.sum(axis=1, keepdims=True)
@@ -306,9 +323,13 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
 
     def elbo(post, priors, conf):
         lp = np.log(np.maximum(priors, _DS_EPS))
-        joint = np.sum(post[items] * (log_terms(conf) + lp))
         pc = np.maximum(post[has_votes], _DS_EPS)
-        return float((joint - np.sum(pc * np.log(pc))) / m)
+        if ann_w is None:
+            joint = np.sum(post[items] * (log_terms(conf) + lp))
+            return float((joint - np.sum(pc * np.log(pc))) / m)
+        joint = np.sum(ann_w[:, None] * post[items] * (log_terms(conf) + lp))
+        ent = np.sum(item_w[has_votes][:, None] * pc * np.log(pc))
+        return float((joint - ent) / ann_w.sum())
 
     priors, conf = m_step(post)
     history = []

@@ -4,11 +4,12 @@ import numbers
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import log_softmax, softmax
+from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import SoftClassifierMixin
+from ._softmax import apply_temperature  # public here too
 from ._targets import check_probability_matrix, encode_labels, prepare_targets, validate_rows
 from ._validation import check_sample_weight
 
@@ -20,18 +21,6 @@ _LOG_EPS = np.log(np.finfo(np.float64).tiny)
 def _log_probs(proba):
     with np.errstate(divide="ignore"):
         return np.maximum(np.log(np.asarray(proba, dtype=np.float64)), _LOG_EPS)
-
-
-def apply_temperature(proba, temperature):
-    """Rescale probabilities: ``softmax(log(proba) / temperature)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(3).tolist()
-    [[0.667, 0.333]]
-    """
-    return softmax(_log_probs(proba) / float(temperature), axis=1)
 
 
 def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(0.05, 20.0)):

@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from .study._runner import SOURCE_LABELS, SOURCE_NAMES
+from .study import MODELS, SOURCE_LABELS, SOURCE_NAMES
 
 __all__ = ["main"]
 
@@ -23,7 +23,7 @@ def _study_parser(sub):
     p.add_argument("--data-path", default=None,
                    help="CIFAR-10H: an .npz, or a folder with cifar10h-counts.npy and "
                    "cifar-10-binary.tar.gz (default: download and cache)")
-    p.add_argument("--model", choices=["logreg", "mlp", "cnn"], default="mlp")
+    p.add_argument("--model", choices=list(MODELS), default="mlp")
     p.add_argument("--sources", nargs="+", default=list(SOURCE_NAMES),
                    choices=sorted(SOURCE_LABELS), metavar="SOURCE",
                    help=f"label sources to compare (default: {' '.join(SOURCE_NAMES)}; also "
@@ -51,7 +51,9 @@ def _report_parser(sub):
         "report",
         help="calibration report of saved predictions",
         description="Every calibration metric of predictions saved in an .npz with y_prob "
-        "(n, K) and y_true (n,) labels or (n, K) label distributions; optionally groups (n,). "
+        "(n, K) and y_true (n,) labels or (n, K) label distributions; optionally labels (K,) "
+        "(the class of each column of y_prob, when y_true holds class names rather than the "
+        "column codes 0..K-1) and groups (n,). "
         "Without a file, a report on the built-in ambiguous digits (logistic regression, "
         "held-out half).",
     )
@@ -67,6 +69,7 @@ def _report_parser(sub):
 def report(args):
     import numpy as np
 
+    from ._targets import is_soft_target
     from .metrics import calibration_report, difficulty_bins, difficulty_scores
 
     if args.file is None:
@@ -77,6 +80,7 @@ def report(args):
         half = np.arange(len(d.X)) % 2 == 0
         model = SoftLogisticRegression(C=0.1).fit(d.X[half], d.soft_labels[half])
         y_true, y_prob, groups = d.soft_labels[~half], model.predict_proba(d.X[~half]), None
+        labels = None
         print("built-in ambiguous digits: logistic regression trained on human soft labels of "
               "half the items, evaluated against the human labels of the other half\n")
     else:
@@ -85,10 +89,11 @@ def report(args):
                 raise ValueError(f"{args.file} needs arrays y_prob and y_true; has {z.files}.")
             y_true, y_prob = z["y_true"], z["y_prob"]
             groups = z["groups"] if "groups" in z.files else None
-    if args.difficulty_bins and np.ndim(y_true) == 2:
+            labels = z["labels"] if "labels" in z.files else None
+    if args.difficulty_bins and is_soft_target(y_true):
         groups = difficulty_bins(difficulty_scores(y_true), n_bins=args.difficulty_bins)[0]
     rep = calibration_report(y_true, y_prob, groups=groups, n_bins=args.n_bins,
-                             strategy=args.strategy)
+                             strategy=args.strategy, labels=labels)
     print(rep)
     if args.csv:
         rep.to_frame().to_csv(args.csv)
@@ -108,7 +113,7 @@ def main(argv=None):
     if args.command == "report":
         try:
             return report(args)
-        except (ValueError, OSError) as exc:
+        except (ValueError, TypeError, OSError) as exc:
             parser.error(str(exc))
     from .study import run
 

@@ -8,12 +8,12 @@ from scipy.optimize import minimize
 from scipy.special import expit, log_expit, logsumexp, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from ._base import SoftClassifierMixin
-from ._validation import check_sample_weight
+from ._label_source import LabelSource
+from ._validation import Interval, ValidatedParamsMixin, check_sample_weight
 
 __all__ = ["SoftLogisticRegression"]
 
@@ -49,7 +49,8 @@ def _multinomial_loss_grad(w, X, Y, sw, alpha, fit_intercept, K):
     return loss, grad
 
 
-class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator):
+class SoftLogisticRegression(SoftClassifierMixin, ValidatedParamsMixin, ClassifierMixin,
+                             BaseEstimator):
     """Multinomial logistic regression trained on hard or soft labels (L-BFGS, L2 penalty).
 
     Minimises ``sum_i s_i CE(y_i, softmax(W x_i + b)) + ||W||^2 / (2 C)`` where ``y_i`` is a
@@ -101,7 +102,7 @@ class SoftLogisticRegression(SoftClassifierMixin, ClassifierMixin, BaseEstimator
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "tol": [Interval(numbers.Real, 0, None, closed="left")],
         "classes": ["array-like", None],
-        "label_source": "no_validation",
+        "label_source": [None, LabelSource],
     }
 
     def __init__(self, *, C=1.0, fit_intercept=True, max_iter=1000, tol=1e-6, classes=None,

@@ -5,12 +5,14 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import SoftClassifierMixin
-from ._validation import check_sample_weight
+from ._label_source import LabelSource
+from ._validation import HasMethods, ValidatedParamsMixin, check_sample_weight
 
 __all__ = ["SoftExpand"]
 
 
-class SoftExpand(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class SoftExpand(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimatorMixin, ClassifierMixin,
+                 BaseEstimator):
     """Fit any classifier that takes ``sample_weight`` on soft labels by expanding rows.
 
     Each training row ``x_i`` becomes ``K`` rows ``(x_i, k)`` with weight ``y_ik * s_i``
@@ -44,6 +46,12 @@ class SoftExpand(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseE
     [0, 1]
     """
 
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict_proba"])],
+        "classes": ["array-like", None],
+        "label_source": [None, LabelSource],
+    }
+
     def __init__(self, estimator, *, classes=None, label_source=None):
         self.estimator = estimator
         self.classes = classes
@@ -51,6 +59,7 @@ class SoftExpand(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseE
 
     def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None):
         """Fit the wrapped estimator on the expanded rows."""
+        self._validate_params()
         X = validate_data(self, X, reset=True)
         Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                               sample_weight=sample_weight)

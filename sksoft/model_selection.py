@@ -6,21 +6,23 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import indexable
-from sklearn.utils._indexing import _safe_indexing
-from sklearn.utils.validation import _num_samples
 
-from ._targets import prepare_targets
+from ._indexing import num_samples, take_rows
+from ._targets import check_targets, prepare_targets
 
 __all__ = ["SoftStratifiedKFold", "cross_val_predict_proba"]
 
 
 def _strata(y, strata):
+    """What to stratify on: ``strata``, else the class codes of ``y`` (argmax of soft rows).
+
+    ``y`` goes through the target contract whenever it is given, so the splitter accepts and
+    rejects exactly the ``y`` that the estimators' ``fit`` does.
+    """
+    t = None if y is None else check_targets(y, infer_classes=True)
     if strata is not None:
         return np.asarray(strata)
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] >= 2:
-        return np.argmax(y, axis=1)
-    return y
+    return np.argmax(t.proba, axis=1) if t.soft else t.codes
 
 
 class SoftStratifiedKFold(StratifiedKFold):
@@ -42,11 +44,7 @@ class SoftStratifiedKFold(StratifiedKFold):
         """Generate train/test indices, stratified as described above."""
         if y is None and strata is None:
             raise ValueError("SoftStratifiedKFold needs y or strata to stratify on.")
-        s = _strata(y, strata)
-        return super().split(X, s, groups)
-
-    def _iter_test_masks(self, X, y=None, groups=None):
-        return super()._iter_test_masks(X, _strata(y, None), groups)
+        return super().split(X, _strata(y, strata), groups)
 
 
 def _default_cv(cv, y):
@@ -55,15 +53,19 @@ def _default_cv(cv, y):
     return check_cv(cv, y, classifier=True)
 
 
+def _per_sample(val, n):
+    """Whether a fit parameter holds one entry per sample (and so is sliced per fold)."""
+    if val is None or isinstance(val, (str, bytes, dict)):
+        return False
+    try:
+        return num_samples(val) == n
+    except TypeError:  # scalars, 0-d arrays, objects without a length
+        return False
+
+
 def _slice_params(params, idx, n):
-    out = {}
-    for key, val in (params or {}).items():
-        if val is not None and (hasattr(val, "__len__") or hasattr(val, "__array__")) \
-                and not isinstance(val, (str, dict)) and _num_samples(val) == n:
-            out[key] = _safe_indexing(val, idx)
-        else:
-            out[key] = val
-    return out
+    return {key: take_rows(val, idx) if _per_sample(val, n) else val
+            for key, val in (params or {}).items()}
 
 
 def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=None,
@@ -107,7 +109,7 @@ def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=No
 
     X, y = indexable(X, y)
     _, classes_, _ = prepare_targets(y, classes=classes)
-    n = _num_samples(X)
+    n = num_samples(X)
     cv = _default_cv(cv, y)
     split_kw = {}
     if params and "strata" in params and isinstance(cv, SoftStratifiedKFold):
@@ -117,9 +119,8 @@ def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=No
 
     def one(train, test):
         est = clone(estimator)
-        est.fit(_safe_indexing(X, train), _safe_indexing(y, train),
-                **_slice_params(fit_params, train, n))
-        return test, est.classes_, est.predict_proba(_safe_indexing(X, test))
+        est.fit(take_rows(X, train), take_rows(y, train), **_slice_params(fit_params, train, n))
+        return test, est.classes_, est.predict_proba(take_rows(X, test))
 
     results = Parallel(n_jobs=n_jobs)(delayed(one)(tr, te) for tr, te in splits)
     out = np.zeros((n, len(classes_)))

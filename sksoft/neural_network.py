@@ -14,6 +14,8 @@ from skorch.callbacks import EpochScoring
 from torch.utils.data import Subset
 
 from ._base import SoftClassifierMixin
+from ._label_source import LabelSource
+from ._validation import Interval, Options, validate_params
 from .metrics import cross_entropy, expected_calibration_error
 from .nn import MLP
 
@@ -112,6 +114,26 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
     >>> net.predict_proba(X[:2]).shape
     (2, 3)
     """
+
+    # Checked with sksoft._validation like every sksoft estimator, but through validate_params
+    # directly: skorch's NeuralNet has a _validate_params of its own (prefixes of **kwargs),
+    # which ValidatedParamsMixin would shadow. Keys not listed (module__*, ...) are skorch's.
+    _parameter_constraints = {
+        "module": [None, type, torch.nn.Module],
+        "criterion": [type, torch.nn.Module],
+        "optimizer": [type, callable],
+        "lr": [Interval(numbers.Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
+                       Options({-1}, kind=numbers.Integral)],
+        "train_split": [None, Interval(numbers.Real, 0, 1, closed="left"), callable],
+        "classes": ["array-like", None],
+        "label_source": [None, LabelSource],
+        "random_state": [None, Interval(numbers.Integral, 0, 2**32 - 1, closed="both")],
+        "device": [None, str, torch.device],
+        "callbacks": [None, list, Options({"disable"})],
+        "verbose": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
+    }
 
     def __init__(
         self,
@@ -233,9 +255,11 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
+        validate_params(self.get_params(deep=False), self._parameter_constraints,
+                        caller=type(self).__name__)
         X = self._validate_X(X, reset=True)
         Y = self._fit_targets(X, y, soft_labels=soft_labels,
-                                  annotations=annotations).astype(np.float32)
+                              annotations=annotations).astype(np.float32)
         if self.random_state is not None:
             torch.manual_seed(int(self.random_state))
         with self._device_ctx():
@@ -246,16 +270,20 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
 
     def partial_fit(self, X, y=None, classes=None, soft_labels=None, annotations=None,
                     **fit_params):
-        """Train for one more round of ``max_epochs`` (initialising on the first call)."""
-        first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
-        X = self._validate_X(X, reset=first)
-        if first:
-            Y = self._fit_targets(X, y, soft_labels=soft_labels,
-                                  annotations=annotations).astype(np.float32)
-        else:
-            from ._targets import prepare_targets
+        """Train for one more round of ``max_epochs`` (initialising on the first call).
 
-            Y = prepare_targets(y, classes=self.classes_)[0].astype(np.float32)
+        Every call builds its targets the way ``fit`` does, through the ``label_source`` when
+        there is one. The classes are fixed by the first call: its ``classes`` argument, else
+        the ``classes`` parameter, else those of its ``y``; later calls decode ``y`` with them
+        (an unknown label, or a soft ``y`` with another number of columns, is a ValueError).
+        """
+        first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
+        if first:
+            validate_params(self.get_params(deep=False), self._parameter_constraints,
+                            caller=type(self).__name__)
+        X = self._validate_X(X, reset=first)
+        Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
+                              classes=classes if first else self.classes_).astype(np.float32)
         with self._device_ctx():
             if first:
                 self.initialize()

@@ -135,3 +135,30 @@ def test_agreement_summary():
         [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
     ])
     assert fleiss_kappa(table) == pytest.approx(0.210, abs=1e-3)
+
+
+def test_dawid_skene_integer_weights_equal_repetition():
+    from sksoft.datasets import make_ambiguous_digits
+
+    d = make_ambiguous_digits(annotators_per_item=5, random_state=0)
+    A = d.annotations[:300]
+    w = np.random.default_rng(0).integers(0, 4, 300)
+    repeated = dawid_skene(np.repeat(A, w, axis=0), n_classes=10)
+    weighted = dawid_skene(A, n_classes=10, sample_weight=w)
+    last_copy = np.cumsum(w)[w > 0] - 1
+    # equal up to the 1e-10 floor of the confusion rows (a worker's label seen only on
+    # zero-weight items keeps that floor in the weighted fit and is absent from the repeated)
+    np.testing.assert_allclose(weighted.posteriors[w > 0], repeated.posteriors[last_copy],
+                               atol=1e-8)
+    np.testing.assert_allclose(weighted.priors, repeated.priors, atol=1e-10)
+    assert weighted.n_iter == repeated.n_iter
+    np.testing.assert_allclose(weighted.elbo, repeated.elbo, rtol=1e-8)
+    # unit weights are no weights
+    plain = dawid_skene(A, n_classes=10)
+    np.testing.assert_array_equal(dawid_skene(A, n_classes=10, sample_weight=np.ones(300))
+                                  .posteriors, plain.posteriors)
+    with pytest.raises(ValueError, match="sample_weight"):
+        dawid_skene(A, n_classes=10, sample_weight=np.ones(5))
+    no_votes = np.vstack([A[:2], np.full((1, A.shape[1]), np.nan)])  # item 2 has no votes
+    with pytest.raises(ValueError, match="zero on every item that has votes"):
+        dawid_skene(no_votes, n_classes=10, sample_weight=[0, 0, 1.0])

@@ -193,7 +193,7 @@ def test_scorers_with_string_labels_and_binary():
     X, Y = soft_data(K=2)
     y = np.array(["no", "yes"])[Y.argmax(1)]
     clf = SoftLogisticRegression().fit(X, y)
-    s = get_scorer("neg_brier_score")(clf, X, y)
+    s = get_scorer("neg_multiclass_brier_score")(clf, X, y)
     from sksoft.metrics import brier_score
 
     assert s == pytest.approx(-brier_score(y, clf.predict_proba(X), labels=clf.classes_))
@@ -276,3 +276,45 @@ def test_neural_net_string_labels_and_cnn():
     net.fit(X, y)
     assert set(net.predict(X)) <= {"a", "b", "c"}
     assert net.predict_proba(X).shape == (60, 3)
+
+
+def test_partial_fit_keeps_using_the_label_source():
+    # issue 13: after the first call, partial_fit rebuilt one-hot targets from y and ignored
+    # the label source
+    from sksoft.label_sources import HumanSoftLabels
+
+    calls, trained = [], []
+
+    class Recording(HumanSoftLabels):
+        def make_targets(self, X, gold, **kw):
+            calls.append(len(gold))
+            return super().make_targets(X, gold, **kw)
+
+    class Spy(SoftNeuralNetClassifier):
+        def get_loss(self, y_pred, y_true, X=None, training=False):
+            if training:
+                trained.append(y_true.detach().cpu().numpy().copy())
+            return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    X, Y = soft_data(n=120, K=3)
+    X, gold = X.astype(np.float32), Y.argmax(1)
+    net = Spy(max_epochs=1, random_state=0, train_split=None, label_source=Recording())
+    for _ in range(3):
+        net.partial_fit(X, gold, soft_labels=Y)
+    assert calls == [120, 120, 120]
+    # every call trained on the human soft labels, never on one-hot gold rows
+    np.testing.assert_allclose(np.sort(np.concatenate(trained), axis=None),
+                               np.sort(np.tile(Y, (3, 1)).astype(np.float32), axis=None))
+    with pytest.raises(ValueError, match="labels not in"):
+        net.partial_fit(X, gold + 5, soft_labels=Y)
+
+
+def test_partial_fit_classes_argument_fixes_the_classes():
+    X, Y = soft_data(n=90, K=3)
+    X, gold = X.astype(np.float32), Y.argmax(1)
+    net = SoftNeuralNetClassifier(max_epochs=1, random_state=0, train_split=None)
+    first = gold < 2
+    net.partial_fit(X[first], gold[first], classes=np.array([0, 1, 2]))
+    assert net.classes_.tolist() == [0, 1, 2] and net.predict_proba(X[:2]).shape == (2, 3)
+    net.partial_fit(X, gold)  # the third class arrives later
+    assert net.classes_.tolist() == [0, 1, 2]

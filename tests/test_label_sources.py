@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -231,3 +233,78 @@ def test_example_runs(routing):
     spec.loader.exec_module(mod)
     df, table = mod.run(seeds=1, folds=2, n_jobs=1)
     assert len(table) == 7 and np.all(np.isfinite(df.drop(columns="source").to_numpy()))
+
+
+# --------------------------------------------------------------------------- sample_weight
+class WeightSpy(ClassifierMixin, BaseEstimator):
+    """Records the row ids (column 0 of X) and the sample weights it is fitted with."""
+
+    log = []
+
+    def fit(self, X, y, sample_weight=None):
+        WeightSpy.log.append((np.asarray(X)[:, 0].astype(int), sample_weight))
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.full((len(X), len(self.classes_)), 1.0 / len(self.classes_))
+
+
+@pytest.mark.parametrize("source", [
+    TeacherDistillation(WeightSpy(), cv=3, random_state=0),
+    EnsembleDisagreement(WeightSpy(), n_members=2, cv=3, method="bootstrap", random_state=0),
+    EnsembleDisagreement(WeightSpy(), n_members=2, cv=3, method="seeds", random_state=0),
+], ids=["teacher", "ensemble-bootstrap", "ensemble-seeds"])
+def test_model_sources_pass_sample_weight_to_their_models(source):
+    # issue 13: sample_weight reached make_targets and was used by no source
+    X, gold, human = data(n=90)
+    X = np.column_stack([np.arange(90.0), X])  # column 0: row id
+    w = np.random.default_rng(0).uniform(0.1, 3.0, 90)
+    WeightSpy.log.clear()
+    SoftLogisticRegression(label_source=source).fit(X, gold, sample_weight=w)
+    assert len(WeightSpy.log) >= 3
+    for ids, weights in WeightSpy.log:
+        np.testing.assert_array_equal(weights, w[ids])  # each fitted row with its own weight
+    WeightSpy.log.clear()
+    SoftLogisticRegression(label_source=source).fit(X, gold)
+    assert all(weights is None for _, weights in WeightSpy.log)
+
+
+def test_model_source_warns_when_its_model_cannot_take_weights():
+    X, gold, human = data(n=90)
+    X = np.column_stack([np.arange(90.0), X])
+    est = SoftLogisticRegression(label_source=TeacherDistillation(SpyTeacher(), cv=3))
+    with pytest.warns(UserWarning, match="cannot pass sample_weight to SpyTeacher.fit"):
+        est.fit(X, gold, sample_weight=np.arange(90) % 3 + 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        est.fit(X, gold, sample_weight=np.ones(90))  # unit weights change nothing: no warning
+
+
+def test_weighted_teacher_targets_change_with_the_weights():
+    X, gold, human = data(n=150)
+    source = TeacherDistillation(cv=3, random_state=0)
+    w = np.where(gold == 0, 5.0, 1.0)
+    plain, _ = make_training_targets(source, X, gold)
+    weighted, _ = make_training_targets(source, X, gold, sample_weight=w)
+    assert weighted[:, 0].mean() > plain[:, 0].mean()  # class 0 counts five times
+
+
+def test_crowd_aggregate_weights_its_dawid_skene_fit():
+    from sksoft.annotations import dawid_skene
+    from sksoft.datasets import make_ambiguous_digits
+
+    d = make_ambiguous_digits(annotators_per_item=5, random_state=0)
+    X, gold, A = d.X[:200], d.y_gold[:200], d.annotations[:200]
+    w = np.random.default_rng(1).integers(0, 4, 200).astype(float)
+    Y, _ = make_training_targets(CrowdAggregate("dawid_skene"), X, gold, annotations=A,
+                                 sample_weight=w)
+    np.testing.assert_allclose(Y, dawid_skene(A, n_classes=10, sample_weight=w).posteriors)
+    unweighted, _ = make_training_targets(CrowdAggregate("dawid_skene"), X, gold, annotations=A)
+    assert not np.allclose(Y, unweighted)
+    # vote fractions and majority votes are per item: the weights do not change them
+    for method in ("soft", "majority"):
+        a, _ = make_training_targets(CrowdAggregate(method), X, gold, annotations=A,
+                                     sample_weight=w)
+        b, _ = make_training_targets(CrowdAggregate(method), X, gold, annotations=A)
+        np.testing.assert_array_equal(a, b)

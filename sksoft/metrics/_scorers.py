@@ -9,16 +9,26 @@ Scorer names: ``<metric>`` evaluates against ``y`` as given; ``gold_<metric>`` a
 gold labels (the argmax of a soft ``y``); ``human_<metric>`` against the test fold's human label
 distributions (routed ``soft_labels``, else a soft ``y``); ``..._hardest_bin`` /
 ``..._easiest_bin`` only on the hardest / easiest third of the test fold by human entropy.
+
+The scorers are objects of a small class of sksoft's that implements scikit-learn's scorer
+protocol with public API only: ``scorer(estimator, X, y, **metadata)`` returns a float, greater
+is better, and ``get_metadata_routing`` / ``set_score_request`` take part in metadata routing
+through :mod:`sklearn.utils.metadata_routing`. ``sklearn.metrics.make_scorer(...,
+response_method="predict_proba")`` cannot serve: on a binary problem it keeps only the
+positive-class column, its score function never sees the estimator's ``classes_`` (needed to
+decode hard labels), and its target is always ``y``.
 """
 
 import copy
 import inspect
 
 import numpy as np
-from sklearn.metrics._scorer import _Scorer
+import sklearn
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from .._targets import check_targets, is_soft_target
 from ._calibration import classwise_calibration_error, expected_calibration_error
+from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
     accuracy,
     brier_score,
@@ -32,14 +42,10 @@ from ._divergence import (
 __all__ = ["make_proba_scorer", "get_scorer", "get_scorer_names", "SCORERS"]
 
 
-def _is_soft(y):
-    return np.ndim(y) == 2 and np.shape(y)[1] >= 2
-
-
 def _human(y_true, soft_labels, name):
     if soft_labels is not None:
         return np.asarray(soft_labels)
-    if _is_soft(y_true):
+    if is_soft_target(y_true):
         return np.asarray(y_true)
     raise ValueError(
         f"scorer {name!r} evaluates against the test fold's human label distributions: enable "
@@ -48,29 +54,64 @@ def _human(y_true, soft_labels, name):
     )
 
 
-class _ProbaScorer(_Scorer):
-    """A ``predict_proba`` scorer with a choice of reference target (see make_proba_scorer)."""
+class _ProbaScorer:
+    """``score_func(target, estimator.predict_proba(X))``, negated for losses.
 
-    _against = "y"
-    _difficulty = None
-    _name = "sksoft scorer"
+    See :func:`make_proba_scorer`. Implements scikit-learn's scorer protocol: called as
+    ``scorer(estimator, X, y_true, **metadata)``, with ``get_metadata_routing`` and
+    ``set_score_request`` for metadata routing.
+    """
 
-    def _score(self, method_caller, estimator, X, y_true, **kwargs):
-        y_prob = np.asarray(method_caller(estimator, "predict_proba", X, pos_label=None))
-        soft_labels = kwargs.pop("soft_labels", None)
+    def __init__(self, score_func, *, greater_is_better, against, difficulty, name, kwargs):
+        self._score_func = score_func
+        self._greater_is_better = bool(greater_is_better)
+        self._against = against
+        self._difficulty = difficulty
+        self._name = name
+        self._kwargs = kwargs
+        self._takes_labels = "labels" in inspect.signature(score_func).parameters
+        # Metadata the scorer knows, as scikit-learn's scorers declare it: sample_weight must
+        # be requested explicitly (None: an error if passed unrequested); the human labels of
+        # the test fold are requested by default by the scorers that need them.
+        self._requests = {"sample_weight": None}
+        if against == "human" or difficulty is not None:
+            self._requests["soft_labels"] = True
+
+    def __call__(self, estimator, X, y_true, sample_weight=None, soft_labels=None, **kwargs):
+        """Score ``estimator`` on ``X`` against the target chosen by ``against``.
+
+        Parameters
+        ----------
+        estimator : fitted classifier with ``predict_proba`` (and ``classes_``)
+        X : array-like
+        y_true : array-like of shape (n,) or (n, K)
+            Hard labels (decoded with ``estimator.classes_``) or a soft-label matrix.
+        sample_weight : array-like of shape (n,), optional
+        soft_labels : array-like of shape (n, K), optional
+            The test rows' human label distributions (routed metadata).
+        **kwargs
+            Passed to the score function, over the scorer's own keyword arguments.
+
+        Returns
+        -------
+        float
+        """
+        y_prob = np.asarray(estimator.predict_proba(X))
         params = {**self._kwargs, **kwargs}
+        if sample_weight is not None:
+            params["sample_weight"] = sample_weight
+        classes = getattr(estimator, "classes_", None)
         if self._against == "human":
             target = _human(y_true, soft_labels, self._name)
-        elif self._against == "gold" and _is_soft(y_true):
-            target = np.argmax(np.asarray(y_true), axis=1)  # column codes
+        elif self._against == "gold" and is_soft_target(y_true):
+            # the gold label of a soft row is its argmax (first on ties), as in label sources
+            proba = check_targets(y_true, n_classes=y_prob.shape[1], name="y_true").proba
+            target = np.argmax(proba, axis=1)  # column codes
         else:
             target = y_true
-            if not _is_soft(y_true) and getattr(estimator, "classes_", None) is not None \
-                    and "labels" in inspect.signature(self._score_func).parameters:
-                params.setdefault("labels", estimator.classes_)
+            if not is_soft_target(y_true) and classes is not None and self._takes_labels:
+                params.setdefault("labels", classes)
         if self._difficulty is not None:
-            from ._difficulty import difficulty_bins, difficulty_scores
-
             which, n_bins = self._difficulty
             ids, _ = difficulty_bins(
                 difficulty_scores(_human(y_true, soft_labels, self._name)), n_bins=n_bins)
@@ -79,7 +120,43 @@ class _ProbaScorer(_Scorer):
             target = np.asarray(target)[rows]
             if params.get("sample_weight") is not None:
                 params["sample_weight"] = np.asarray(params["sample_weight"])[rows]
-        return self._sign * self._score_func(target, y_prob, **params)
+        score = self._score_func(target, y_prob, **params)
+        return score if self._greater_is_better else -score
+
+    def set_score_request(self, **kwargs):
+        """Request metadata for scoring, as ``param=alias`` (True, False, None or a string).
+
+        Only available under ``sklearn.set_config(enable_metadata_routing=True)``, like
+        scikit-learn's scorers. Returns the scorer.
+        """
+        if not sklearn.get_config().get("enable_metadata_routing", False):
+            raise RuntimeError(
+                "This method is only available when metadata routing is enabled. You can "
+                "enable it using sklearn.set_config(enable_metadata_routing=True).")
+        for param, alias in kwargs.items():
+            if not (alias is None or isinstance(alias, (bool, str))):
+                raise TypeError(f"the request for {param!r} must be True, False, None or an "
+                                f"alias string; got {alias!r}.")
+        self._requests = {**self._requests, **kwargs}
+        return self
+
+    def get_metadata_routing(self):
+        """The metadata this scorer consumes when it scores (a ``MetadataRequest``)."""
+        request = MetadataRequest(owner=self._name)
+        for param, alias in self._requests.items():
+            request.score.add_request(param=param, alias=alias)
+        return request
+
+    def __repr__(self):
+        args = [getattr(self._score_func, "__name__", repr(self._score_func))]
+        if not self._greater_is_better:
+            args.append("greater_is_better=False")
+        if self._against != "y":
+            args.append(f"against={self._against!r}")
+        if self._difficulty is not None:
+            args.append(f"difficulty={self._difficulty!r}")
+        args += [f"{k}={v!r}" for k, v in self._kwargs.items()]
+        return f"make_proba_scorer({', '.join(args)})"
 
 
 def make_proba_scorer(score_func, *, greater_is_better=True, against="y", difficulty=None,
@@ -87,9 +164,10 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
     """Make a scorer that evaluates ``score_func(target, estimator.predict_proba(X))``.
 
     Like ``sklearn.metrics.make_scorer(score_func, response_method="predict_proba")``, but
-    hard targets are matched to the probability columns through ``estimator.classes_`` (so
-    string labels and folds missing a class work), soft targets are passed unchanged, and the
-    target can be the gold labels or the human label distributions of the test fold.
+    all columns are kept on binary problems, hard targets are matched to the probability
+    columns through ``estimator.classes_`` (so string labels and folds missing a class work),
+    soft targets are passed unchanged, and the target can be the gold labels or the human label
+    distributions of the test fold.
 
     Parameters
     ----------
@@ -108,23 +186,28 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
     **kwargs
         Passed to ``score_func``.
 
+    Returns
+    -------
+    scorer : callable ``scorer(estimator, X, y, **metadata) -> float``
+
     Examples
     --------
+    >>> import numpy as np
+    >>> from sksoft.linear_model import SoftLogisticRegression
     >>> from sksoft.metrics import make_proba_scorer, brier_score
     >>> scorer = make_proba_scorer(brier_score, greater_is_better=False)
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
+    >>> clf = SoftLogisticRegression().fit(X, y)
+    >>> bool(scorer(clf, X, y) == -brier_score(y, clf.predict_proba(X)))
+    True
     """
     if against not in ("y", "gold", "human"):
         raise ValueError(f"against must be 'y', 'gold' or 'human'; got {against!r}.")
-    scorer = _ProbaScorer(score_func, 1 if greater_is_better else -1, kwargs, "predict_proba")
-    scorer._against = against
-    scorer._difficulty = difficulty
-    scorer._name = name or getattr(score_func, "__name__", "scorer")
-    if against == "human" or difficulty is not None:
-        request = MetadataRequest(owner=scorer)
-        request.score.add_request(param="soft_labels", alias=True)
-        request.score.add_request(param="sample_weight", alias=None)
-        scorer._metadata_request = request
-    return scorer
+    if not callable(score_func):
+        raise TypeError(f"score_func must be callable; got {type(score_func).__name__}.")
+    return _ProbaScorer(score_func, greater_is_better=greater_is_better, against=against,
+                        difficulty=difficulty,
+                        name=name or getattr(score_func, "__name__", "scorer"), kwargs=kwargs)
 
 
 _BASE = {
@@ -134,7 +217,9 @@ _BASE = {
     "neg_rms_calibration_error": (expected_calibration_error, False, {"norm": "l2"}),
     "neg_adaptive_calibration_error": (expected_calibration_error, False, {"strategy": "quantile"}),
     "neg_classwise_calibration_error": (classwise_calibration_error, False, {}),
-    "neg_brier_score": (brier_score, False, {}),
+    # the multiclass Brier score sums over all K columns: on a binary problem it is twice
+    # scikit-learn's brier_score_loss, so it must not share the name of its neg_brier_score
+    "neg_multiclass_brier_score": (brier_score, False, {}),
     "neg_cross_entropy": (cross_entropy, False, {}),
     "neg_kl_divergence": (kl_divergence, False, {}),
     "neg_jensen_shannon_divergence": (jensen_shannon_divergence, False, {}),
@@ -142,7 +227,7 @@ _BASE = {
     "entropy_correlation": (entropy_correlation, True, {}),
 }
 _GOLD = ("soft_accuracy", "neg_expected_calibration_error", "neg_classwise_calibration_error",
-         "neg_brier_score", "neg_cross_entropy")
+         "neg_multiclass_brier_score", "neg_cross_entropy")
 _HUMAN = ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
           "neg_kl_divergence", "neg_jensen_shannon_divergence", "neg_total_variation",
           "entropy_correlation")
@@ -191,12 +276,14 @@ def get_scorer(name):
 
     Losses are negated (``neg_*``) so that greater is always better, as scikit-learn expects.
     Usable as ``scoring=`` in ``cross_validate`` and ``GridSearchCV`` with hard or soft ``y``.
+    ``neg_multiclass_brier_score`` is the Brier score summed over all classes (twice
+    scikit-learn's ``neg_brier_score`` on binary problems, hence the other name).
 
     Examples
     --------
     >>> from sksoft.metrics import get_scorer
-    >>> get_scorer("neg_brier_score")
-    make_scorer(brier_score, greater_is_better=False, response_method='predict_proba')
+    >>> get_scorer("neg_multiclass_brier_score")
+    make_proba_scorer(brier_score, greater_is_better=False)
     """
     if callable(name):
         return name

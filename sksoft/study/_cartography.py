@@ -1,7 +1,8 @@
 """Dataset cartography (Swayamdipta et al., 2020) for networks trained with skorch.
 
-:class:`TrainingDynamics` records the network's logits on its training rows after every
-epoch. From them, per training item: *confidence* (mean over epochs of the probability of the
+:class:`._dynamics.TrainingDynamics` (a skorch callback, kept apart so that this module does
+not import torch) records the network's logits on its training rows after every epoch. From
+them, per training item: *confidence* (mean over epochs of the probability of the
 gold class), *variability* (its standard deviation) and *correctness* (fraction of epochs whose
 prediction is the gold class). :func:`write_training_dynamics` exports the logits in the jsonl
 layout of allenai/cartography (``training_dynamics/dynamics_epoch_{e}.jsonl`` with ``guid``,
@@ -13,36 +14,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy.special import softmax
-from skorch.callbacks import Callback
-from torch.utils.data import Subset
 
-__all__ = ["TrainingDynamics", "data_map", "write_training_dynamics"]
-
-
-class TrainingDynamics(Callback):
-    """skorch callback storing the training rows' logits after every epoch (eval mode).
-
-    Attributes
-    ----------
-    logits_ : list of ndarray (n_train, n_classes)
-        One array per epoch.
-    indices_ : ndarray
-        Positions, in the ``X`` given to ``fit``, of the rows the logits belong to (the
-        training part after skorch's internal validation split).
-    """
-
-    def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.logits_ = []
-        self.indices_ = None
-
-    def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        if dataset_train is None:
-            return
-        if self.indices_ is None:
-            self.indices_ = (np.asarray(dataset_train.indices) if isinstance(dataset_train, Subset)
-                             else np.arange(len(dataset_train)))
-        out = net.forward(dataset_train, training=False, device="cpu")
-        self.logits_.append(out.detach().numpy().astype(np.float32))
+__all__ = ["data_map", "write_training_dynamics"]
 
 
 def data_map(logits, gold):

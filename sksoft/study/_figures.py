@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._runner import SOURCE_LABELS
+from ..metrics import difficulty_scores, expected_calibration_error, reliability_curve
+from ._vocabulary import SOURCE_LABELS
 
 __all__ = ["make_figures"]
 
@@ -23,8 +24,6 @@ def _plt():
 
 
 def reliability_figure(results, path, n_bins=15):
-    from ..metrics import expected_calibration_error, reliability_curve
-
     plt = _plt()
     gold = results._data["y_gold"]
     sources = [s for s in results.config.sources if any(k[0] == s for k in results.oof)]
@@ -83,8 +82,6 @@ def difficulty_figure(results, tables, path):
 
 
 def data_map_figure(results, path):
-    from ..metrics import difficulty_scores
-
     plt = _plt()
     human = results._data["human"]
     sources = [s for s in results.config.sources if s in results.dynamics]
@@ -151,6 +148,7 @@ def seed_spread_figure(results, path):
 
 
 def make_figures(results, tables):
+    """Write the study's figures (PNG) to ``results.out / "figures"``."""
     folder = results.out / "figures"
     folder.mkdir(exist_ok=True)
     reliability_figure(results, folder / "reliability.png", results.config.n_bins)

@@ -1,16 +1,15 @@
-"""Tables (summary.md, CSV) and exports of a study run."""
+"""The summary of a study run: tables (pandas) and the markdown of summary.md; no I/O."""
 
 import itertools
 
 import numpy as np
 
-from ._runner import HIGHER_IS_BETTER, METRICS, SOURCE_LABELS
+from ._vocabulary import CARTOGRAPHY_METRICS, HIGHER_IS_BETTER, MAIN_METRICS, SOURCE_LABELS
 
-__all__ = ["summarize", "write_outputs"]
+__all__ = ["summarize", "summary_markdown", "NO_FIT_MARKDOWN"]
 
-MAIN_METRICS = ["gold_accuracy", "plurality_accuracy", "gold_nll", "gold_brier", "gold_ece",
-                "gold_classwise_ece", "human_cross_entropy", "human_kl", "human_js", "human_ece",
-                "entropy_correlation"]
+#: summary.md of a run in which no fit finished
+NO_FIT_MARKDOWN = "# sksoft study\n\nNo fit finished.\n"
 
 
 def _seed_means(df):
@@ -94,7 +93,8 @@ def _fmt_table(mean, std, metrics, label_map):
     return "\n".join(lines)
 
 
-def _markdown(results, tables):
+def summary_markdown(results, tables):
+    """The text of summary.md from the tables of :func:`summarize`."""
     cfg = results.config
     n_fits = len(results.results[["source", "seed", "fold"]].drop_duplicates())
     parts = [
@@ -136,8 +136,7 @@ def _markdown(results, tables):
               "of the per-epoch validation loss, averaged over epochs and folds (networks only); "
               "`std_*`: std across seeds of the metric.", "",
               _fmt_table_generic(st, None), ""]
-    carto = [m for m in ("carto_confidence_vs_entropy", "carto_variability_vs_entropy")
-             if m in tables["mean"].columns]
+    carto = [m for m in CARTOGRAPHY_METRICS.values() if m in tables["mean"].columns]
     if carto:
         parts += ["## Dataset cartography vs human uncertainty", "",
                   "Spearman correlation, over training items, between the network's confidence "
@@ -166,33 +165,3 @@ def _fmt_table_generic(mean, std):
             cells.append("n/a" if np.isnan(v) else (f"{v:.4f}" if np.isnan(s) else f"{v:.4f} ± {s:.4f}"))
         lines.append(f"| {SOURCE_LABELS.get(src, src)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def write_outputs(results):
-    """Write curves.csv, summary.md, figures and cartography exports (results.csv is
-    appended fit by fit while the study runs)."""
-    out = results.out
-    if not (out / "results.csv").exists():
-        results.results.to_csv(out / "results.csv", index=False)
-    results.curves.to_csv(out / "curves.csv", index=False)
-    tables = summarize(results)
-    results.summary = tables
-    if tables:
-        (out / "summary.md").write_text(_markdown(results, tables))
-    else:
-        (out / "summary.md").write_text("# sksoft study\n\nNo fit finished.\n")
-    if results.dynamics:
-        from ._cartography import write_training_dynamics
-
-        gold = results._data["y_gold"]
-        for source, dyn in results.dynamics.items():
-            write_training_dynamics(out / "cartography" / source, dyn["logits"],
-                                    gold[dyn["items"]], dyn["items"])
-    if results.config.figures and tables:
-        from ._figures import make_figures
-
-        make_figures(results, tables)
-    return out
-
-
-assert set(MAIN_METRICS) <= set(METRICS)

@@ -1,0 +1,52 @@
+"""How the package is put together: public scikit-learn API only, no import circles."""
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "sksoft"
+TOOL = ROOT.parent / "shared" / "tools" / "import_cycles.py"
+
+
+def _private_sklearn_imports(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and node.module.split(".")[0] == "sklearn":
+            private = [p for p in node.module.split(".") if p.startswith("_")]
+            private += [a.name for a in node.names if a.name.startswith("_")]
+            if private:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} from {node.module} "
+                             f"import {', '.join(a.name for a in node.names)}")
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                parts = a.name.split(".")
+                if parts[0] == "sklearn" and any(p.startswith("_") for p in parts):
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno} import {a.name}")
+    return found
+
+
+def test_only_public_scikit_learn_api_is_imported():
+    found = [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in
+             _private_sklearn_imports(path)]
+    assert not found, "private scikit-learn imports:\n" + "\n".join(found)
+
+
+def test_scikit_learn_has_an_upper_bound():
+    text = (ROOT / "pyproject.toml").read_text()
+    spec = re.search(r'"scikit-learn([^"]*)"', text).group(1)
+    assert ">=" in spec and "<" in spec.replace("<=", ""), spec
+
+
+def test_no_import_circles():
+    if not TOOL.is_file():
+        pytest.skip(f"the import-circle tool {TOOL} is absent (only developers and CI have it)")
+    res = subprocess.run([sys.executable, str(TOOL), str(PACKAGE)], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
