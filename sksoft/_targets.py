@@ -183,13 +183,6 @@ _CONTINUOUS = (
 )
 
 
-_CVP_HINT = (
-    " If these are integer codes produced by sklearn.model_selection.cross_val_predict "
-    "(which label-encodes each column of a 2-D y), use "
-    "sksoft.model_selection.cross_val_predict_proba instead."
-)
-
-
 def _hard_1d(y, name):
     """Ravel an (n, 1) column and check 1-D hard labels (not their range)."""
     if y.ndim == 2 and y.shape[1] == 1:
