@@ -22,8 +22,9 @@ import warnings
 
 import numpy as np
 from scipy.optimize import isotonic_regression, minimize, minimize_scalar
-from scipy.special import logsumexp, softmax
+from scipy.special import softmax
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 #: Floor of ``log P`` (``log`` of the smallest normal float64): a zero probability stays finite.
 LOG_FLOOR = np.log(np.finfo(np.float64).tiny)
@@ -40,16 +41,18 @@ def soft_ce(Z, Y, w, ysum, grad=True):
 
     ``sum_i w_i (ysum_i * logsumexp(Z_i) - Y_i . Z_i)``; ``ysum`` (the row sums of ``Y``, 1 up
     to rounding) keeps loss and gradient exactly consistent for rows that sum to 1 - 1e-12.
+    One exponential per value serves the loss and the gradient.
     """
-    lse = logsumexp(Z, axis=1)
+    zmax = Z.max(axis=1, keepdims=True)
+    E = np.exp(Z - zmax)
+    s = E.sum(axis=1)
+    lse = zmax[:, 0] + np.log(s)
     loss = float(w @ (ysum * lse - np.einsum("ij,ij->i", Y, Z)))
     if not grad:
         return loss
-    R = np.exp(Z - lse[:, None])
-    R *= ysum[:, None]
-    R -= Y
-    R *= w[:, None]
-    return loss, R
+    E *= (w * ysum / s)[:, None]  # w_i * softmax(Z_i) * ysum_i
+    E -= w[:, None] * Y
+    return loss, E
 
 
 def _row_sums(Y):
@@ -71,8 +74,10 @@ def fit_temperature(L, Y, w, low, high):
 
 # --------------------------------------------------------------------------- L-BFGS driver
 def _minimise(fun, x0, max_iter, tol, what):
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B",
-                   options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 20})
+    # (n, K) by (K, K) products: threaded BLAS only adds contention at these sizes
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = minimize(fun, x0, jac=True, method="L-BFGS-B",
+                       options={"maxiter": max_iter, "gtol": tol, "ftol": 1e-15, "maxcor": 50})
     if not res.success and res.nit >= max_iter:
         warnings.warn(f"{what}: L-BFGS did not converge in max_iter={max_iter} iterations "
                       f"({res.message}); increase max_iter or regularise.", ConvergenceWarning,
@@ -83,18 +88,21 @@ def _minimise(fun, x0, max_iter, tol, what):
 # --------------------------------------------------------------------------- vector scaling
 def fit_vector_scaling(L, Y, w, max_iter, tol):
     """Per-class scale ``s``, bias ``b`` (centred to mean 0) and the iterations run, starting
-    from the identity."""
+    from the identity; optimised over centred features as :func:`fit_dirichlet` is."""
     n, K = L.shape
     ysum = _row_sums(Y)
+    m = w @ L
+    Lc = L - m
 
     def fun(theta):
-        s, b = theta[:K], theta[K:]
-        loss, R = soft_ce(L * s + b, Y, w, ysum)
-        return loss, np.concatenate([np.einsum("ij,ij->j", R, L), R.sum(axis=0)])
+        s, c = theta[:K], theta[K:]
+        loss, R = soft_ce(Lc * s + c, Y, w, ysum)
+        return loss, np.concatenate([np.einsum("ij,ij->j", R, Lc), R.sum(axis=0)])
 
-    theta, n_iter = _minimise(fun, np.concatenate([np.ones(K), np.zeros(K)]), max_iter, tol,
+    theta, n_iter = _minimise(fun, np.concatenate([np.ones(K), m]), max_iter, tol,
                               "VectorScaling")
-    s, b = theta[:K].copy(), theta[K:].copy()
+    s = theta[:K].copy()
+    b = theta[K:] - s * m
     return s, b - b.mean(), n_iter
 
 
@@ -123,19 +131,28 @@ def dirichlet_penalty(W, b, reg_lambda, reg_mu, penalty):
 
 def fit_dirichlet(L, Y, w, reg_lambda, reg_mu, penalty, max_iter, tol):
     """Matrix ``W`` (K, K), intercept ``b`` of ``softmax(W log P + b)`` and the iterations run,
-    starting from the identity."""
+    starting from the identity.
+
+    Optimised over ``(W, c)`` with centred features, ``z = W (log P - m) + c`` and
+    ``b = c - W m`` (``m`` the weighted column means): the same objective, far better
+    conditioned (several times fewer L-BFGS iterations).
+    """
     n, K = L.shape
     ysum = _row_sums(Y)
+    m = w @ L
+    Lc = L - m
 
     def fun(theta):
-        W, b = theta[:K * K].reshape(K, K), theta[K * K:]
-        loss, R = soft_ce(L @ W.T + b, Y, w, ysum)
-        pen, gW, gb = dirichlet_penalty(W, b, reg_lambda, reg_mu, penalty)
-        return loss + pen, np.concatenate([(R.T @ L + gW).ravel(), R.sum(axis=0) + gb])
+        W, c = theta[:K * K].reshape(K, K), theta[K * K:]
+        loss, R = soft_ce(Lc @ W.T + c, Y, w, ysum)
+        pen, gW, gb = dirichlet_penalty(W, c - W @ m, reg_lambda, reg_mu, penalty)
+        gW -= np.outer(gb, m)  # the intercept penalty through b = c - W m
+        return loss + pen, np.concatenate([(R.T @ Lc + gW).ravel(), R.sum(axis=0) + gb])
 
-    theta, n_iter = _minimise(fun, np.concatenate([np.eye(K).ravel(), np.zeros(K)]), max_iter,
-                              tol, "DirichletCalibration")
-    return theta[:K * K].reshape(K, K).copy(), theta[K * K:].copy(), n_iter
+    theta, n_iter = _minimise(fun, np.concatenate([np.eye(K).ravel(), m]), max_iter, tol,
+                              "DirichletCalibration")
+    W = theta[:K * K].reshape(K, K).copy()
+    return W, theta[K * K:] - W @ m, n_iter
 
 
 def apply_dirichlet(L, coef, intercept):

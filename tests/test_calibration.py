@@ -38,7 +38,7 @@ from sksoft.linear_model import SoftLogisticRegression
 from sksoft.metrics import cross_entropy
 from sksoft.model_selection import cross_val_predict_proba
 
-hyp = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hyp = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 CALIBRATORS = [TemperatureScaling, VectorScaling, DirichletCalibration, IsotonicCalibration]
 
