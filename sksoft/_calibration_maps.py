@@ -162,6 +162,7 @@ def apply_dirichlet(L, coef, intercept):
 # --------------------------------------------------------------------------- isotonic
 _TIE_EPS = np.finfo(np.float64).resolution
 
+
 def _isotonic_1d(x, t, w):
     """Thresholds (unique ``x``, fitted values) of the weighted isotonic (increasing)
     least-squares fit of ``t`` on ``x``; zero-weight points are dropped, exactly as if removed."""

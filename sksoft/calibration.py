@@ -1,20 +1,16 @@
 """Post-hoc recalibration, fitted to gold labels or to human label distributions.
 
 Four maps from predicted probabilities ``P`` to recalibrated ones, each an estimator and a pair
-of functions (fit the parameters on held-out predictions, apply them):
+of functions (fit the parameters on held-out predictions, apply them to new ones):
 
-=========================  ==================================  ==================================
-estimator                  map                                 functions
-=========================  ==================================  ==================================
-:class:`TemperatureScaling`  ``softmax(log P / T)``             :func:`fit_temperature`,
-                                                               :func:`apply_temperature`
-:class:`VectorScaling`       ``softmax(s * log P + b)``         :func:`fit_vector_scaling`,
-                                                               :func:`apply_vector_scaling`
-:class:`DirichletCalibration`  ``softmax(W log P + b)``         :func:`fit_dirichlet_calibration`,
-                                                               :func:`apply_dirichlet_calibration`
-:class:`IsotonicCalibration`   per-class isotonic, renormalised  :func:`fit_isotonic_calibration`,
-                                                               :func:`apply_isotonic_calibration`
-=========================  ==================================  ==================================
+* :class:`TemperatureScaling` -- ``softmax(log P / T)``; :func:`fit_temperature`,
+  :func:`apply_temperature`.
+* :class:`VectorScaling` -- ``softmax(s * log P + b)``; :func:`fit_vector_scaling`,
+  :func:`apply_vector_scaling`.
+* :class:`DirichletCalibration` -- ``softmax(W log P + b)``; :func:`fit_dirichlet_calibration`,
+  :func:`apply_dirichlet_calibration`.
+* :class:`IsotonicCalibration` -- an increasing map per class, renormalised;
+  :func:`fit_isotonic_calibration`, :func:`apply_isotonic_calibration`.
 
 The parametric maps minimise the weighted mean (soft) cross-entropy to the targets -- one-hot
 rows for gold labels, label distributions for human soft labels; the isotonic map is the
@@ -250,7 +246,14 @@ def fit_vector_scaling(y_true, y_prob, *, sample_weight=None, labels=None, max_i
 
 
 def apply_vector_scaling(proba, scale, bias):
-    """``softmax(scale * log(proba) + bias)`` for parameters from :func:`fit_vector_scaling`."""
+    """``softmax(scale * log(proba) + bias)`` for parameters from :func:`fit_vector_scaling`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> apply_vector_scaling(np.array([[0.8, 0.2]]), [0.5, 0.5], [0.0, 0.0]).round(3).tolist()
+    [[0.667, 0.333]]
+    """
     K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
     scale, bias = _check_vector("scale", scale, K), _check_vector("bias", bias, K)
     return _maps.apply_vector_scaling(_log_probs(_check_proba(proba, K)), scale, bias)
@@ -314,7 +317,14 @@ def fit_dirichlet_calibration(y_true, y_prob, *, sample_weight=None, labels=None
 
 def apply_dirichlet_calibration(proba, coef, intercept):
     """``softmax(log(proba) @ coef.T + intercept)`` for parameters from
-    :func:`fit_dirichlet_calibration`."""
+    :func:`fit_dirichlet_calibration`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> apply_dirichlet_calibration(np.array([[0.8, 0.2]]), np.eye(2), [0.0, np.log(4)]).tolist()
+    [[0.5, 0.5]]
+    """
     K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
     coef = np.asarray(coef, dtype=np.float64)
     if coef.ndim != 2 or coef.shape[0] != coef.shape[1] or (K is not None and coef.shape[0] != K):
@@ -353,7 +363,15 @@ def fit_isotonic_calibration(y_true, y_prob, *, sample_weight=None, labels=None)
 
 def apply_isotonic_calibration(proba, thresholds):
     """Apply maps from :func:`fit_isotonic_calibration`; rows are renormalised (a row whose
-    maps all give 0 becomes uniform)."""
+    maps all give 0 becomes uniform).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> th = [(np.array([0.0, 1.0]), np.array([0.2, 0.6]))]       # two classes: one map
+    >>> apply_isotonic_calibration(np.array([[0.5, 0.5]]), th).tolist()
+    [[0.6, 0.4]]
+    """
     K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
     n_maps = 1 if K == 2 else K
     if not isinstance(thresholds, (list, tuple)) or len(thresholds) != n_maps:

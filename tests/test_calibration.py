@@ -1,4 +1,4 @@
-"""Recalibrators: oracles, plain-numpy references, properties, routing and the estimator contract."""
+"""Recalibrators: oracles, numpy references, properties, routing and the estimator contract."""
 
 import warnings
 
@@ -35,7 +35,6 @@ from sksoft.calibration import (
 )
 from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
-from sksoft.metrics import cross_entropy
 from sksoft.model_selection import cross_val_predict_proba
 
 hyp = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -197,6 +196,7 @@ class KNNLike(ClassifierMixin, BaseEstimator):
 
 
 # --------------------------------------------------------------------------- oracles: hard labels
+@pytest.mark.filterwarnings("ignore:Since FrozenEstimator:UserWarning")
 def test_temperature_matches_netcal_and_sklearn():
     netcal = pytest.importorskip("netcal.scaling")
     P, y, _ = miscalibrated(n=3000, K=4, seed=5)
@@ -313,6 +313,7 @@ def test_dirichlet_large_odir_is_vector_scaling():
                                apply_vector_scaling(P, s, c), atol=1e-3)
 
 
+@pytest.mark.filterwarnings("ignore:Since FrozenEstimator:UserWarning")
 @pytest.mark.parametrize("K", [2, 3, 5])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_isotonic_matches_sklearn(K, weighted):
@@ -597,6 +598,14 @@ def test_string_labels_and_estimator_class_order():
     ref = SoftLogisticRegression(classes=names).fit(X, names[y])
     assert np.mean(est.predict(X) == ref.predict(X)) > 0.9
     assert est.score(X, names[y]) > 0.6
+    # the out-of-fold columns follow the estimator's classes_ (failed before: T was 5.2, not 1)
+    rng = np.random.default_rng(0)
+    Xr = rng.normal(size=(300, 3))
+    yr = names[np.argmax(Xr + rng.normal(size=(300, 3)), axis=1)]
+    unsorted = TemperatureScaling(SoftLogisticRegression(classes=names), cv=3).fit(Xr, yr)
+    plain = TemperatureScaling(SoftLogisticRegression(), cv=3).fit(Xr, yr)
+    assert unsorted.temperature_ == pytest.approx(plain.temperature_, rel=1e-6)
+    assert unsorted.temperature_ == pytest.approx(1.047, abs=0.01)
     # passthrough: classes names the columns; without it hard labels are column codes
     pt = VectorScaling("passthrough", classes=names).fit(P, names[y])
     np.testing.assert_allclose(pt.predict_proba(P), VectorScaling("passthrough").fit(P, y)
