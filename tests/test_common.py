@@ -28,6 +28,12 @@ from sksoft import label_sources as ls
 from sksoft._label_source import make_training_targets
 from sksoft._validation import HasMethods, Interval, Options
 from sksoft.datasets import make_ambiguous_digits
+from sksoft.calibration import (
+    DirichletCalibration,
+    IsotonicCalibration,
+    TemperatureScaling,
+    VectorScaling,
+)
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.meta import SoftExpand
 
@@ -136,6 +142,10 @@ ESTIMATORS = {
     "SoftLogisticRegression": lambda **kw: SoftLogisticRegression(**kw),
     "SoftExpand": lambda **kw: SoftExpand(**{"estimator": LogisticRegression(), **kw}),
     "SoftNeuralNetClassifier": lambda **kw: _net_factory()(**{"max_epochs": 1, **kw}),
+    "TemperatureScaling": lambda **kw: TemperatureScaling(**{"cv": 3, **kw}),
+    "VectorScaling": lambda **kw: VectorScaling(**{"cv": 3, **kw}),
+    "DirichletCalibration": lambda **kw: DirichletCalibration(**{"cv": 3, **kw}),
+    "IsotonicCalibration": lambda **kw: IsotonicCalibration(**{"cv": 3, **kw}),
 }
 
 

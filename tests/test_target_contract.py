@@ -123,10 +123,7 @@ ENTRY_POINTS = {
     "sksoft report": (None, True),  # needs tmp_path, built in the test
 }
 
-XFAIL = {
-    ("fit_temperature", "column"): "calibration.py is being rebuilt (issue 18): fit_temperature "
-                                   "reads an (n, 1) column as a soft-label matrix",
-}
+XFAIL = {}  # (entry, variant) -> reason; empty: every entry point decides alike
 
 
 def _call(entry, tmp_path):

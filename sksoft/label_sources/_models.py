@@ -16,7 +16,7 @@ from sklearn.utils.validation import has_fit_parameter
 
 from .._indexing import take_rows
 from .._label_source import LabelSource
-from .._softmax import apply_temperature
+from .._calibration_maps import apply_temperature
 from .._targets import one_hot
 from .._validation import HasMethods, Interval, Options
 from ..linear_model import SoftLogisticRegression
