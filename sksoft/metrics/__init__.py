@@ -23,17 +23,21 @@ from ._divergence import (
     total_variation,
 )
 from ._binning import equal_mass_edges
+from ._bootstrap import bootstrap_weights
 from ._kernels import openmp_enabled
+from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
 from ._stats import CalibrationStats, ReliabilityCurve
 
 __all__ = [
     "CalibrationReport",
+    "Estimate",
     "CalibrationStats",
     "ReliabilityCurve",
     "SCORERS",
     "accuracy",
+    "bootstrap_weights",
     "brier_score",
     "calibration_report",
     "classwise_calibration_error",

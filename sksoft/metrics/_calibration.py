@@ -133,7 +133,7 @@ def expected_calibration_error(
     def column(top, top_var, **_):
         return calibration_errors(top, (key,), top_var)[key]
 
-    return metric_value(stats, column, confidence, simple=_simple(y_true, sample_weight))
+    return metric_value(stats, column, confidence)
 
 
 def _error_key(norm, debias):
@@ -143,9 +143,6 @@ def _error_key(norm, debias):
         raise ValueError('debias=True is the debiased L2 calibration error: use norm="l2".')
     return "l2_debiased" if debias else norm
 
-
-def _simple(y_true, sample_weight):
-    return sample_weight is None and not is_soft_target(y_true)
 
 
 def classwise_calibration_error(
@@ -197,7 +194,7 @@ def classwise_calibration_error(
     def column(cls, cls_var, **_):
         return calibration_errors(cls, (key,), cls_var)[key].mean(axis=-1)
 
-    return metric_value(stats, column, confidence, simple=_simple(y_true, sample_weight))
+    return metric_value(stats, column, confidence)
 
 
 def reliability_curve(

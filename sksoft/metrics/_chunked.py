@@ -173,4 +173,4 @@ def _coded(a, name):
     g = np.asarray(a.compute() if _is_dask(a) else a)
     if g.ndim != 1:
         raise ValueError(f"{name} must be 1-D; got shape {g.shape}.")
-    return check_groups(g, g.shape[0])
+    return check_groups(g, g.shape[0], name)

@@ -92,10 +92,10 @@ def point_tables(stats):
                 cls_var=None if stats.cls_var is None else _with_overall(stats.cls_var, 0))
 
 
-def replicate_tables(stats, *, simple=True):
+def replicate_tables(stats):
     """The bootstrap replicates of the statistics, with leading axes (B, 1 + G): overall,
-    then each group. ``simple``: the data were unweighted hard labels (the debiased error's
-    replicate variance terms are then exact)."""
+    then each group. (The debiased error's replicate variance terms are exact for unweighted
+    hard labels, ``stats.simple``; otherwise the observed terms scaled per bin.)"""
     boot = stats.boot
     B, G = boot.n_bootstrap, stats.n_groups
     top = boot.replicates("top").reshape(B, G, -1, 3)
@@ -115,24 +115,26 @@ def replicate_tables(stats, *, simple=True):
                cls=None if cls is None or stats.cls is None else _with_overall(cls),
                top_var=None, cls_var=None)
     if point["top_var"] is not None:
-        out["top_var"] = _replicate_variance(out["top"], point["top"], point["top_var"], simple)
+        out["top_var"] = _replicate_variance(out["top"], point["top"], point["top_var"],
+                                             stats.simple)
     if out["cls"] is not None and point["cls_var"] is not None:
-        out["cls_var"] = _replicate_variance(out["cls"], point["cls"], point["cls_var"], simple)
+        out["cls_var"] = _replicate_variance(out["cls"], point["cls"], point["cls_var"],
+                                             stats.simple)
     return out
 
 
-def replicate_columns(stats, *, simple=True):
+def replicate_columns(stats):
     """Replicates of every metric: dict name -> (B, 1 + G) arrays (overall, then each group)."""
-    return metric_columns(**replicate_tables(stats, simple=simple))
+    return metric_columns(**replicate_tables(stats))
 
 
-def metric_value(stats, column, confidence, *, simple=True):
+def metric_value(stats, column, confidence):
     """The overall value of one metric, ``column(**tables) -> array over the leading axes``,
     as a float -- or an :class:`Estimate` when ``stats`` carries a bootstrap."""
     point = float(column(**point_tables(stats))[0])
     if stats.boot is None:
         return point
-    reps = column(**replicate_tables(stats, simple=simple))[:, 0]
+    reps = column(**replicate_tables(stats))[:, 0]
     return percentile_interval(point, reps, confidence)
 
 

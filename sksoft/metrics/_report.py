@@ -191,8 +191,7 @@ def calibration_report(
     overall, per_group = stats.compute_all()
     reps = None
     if n_bootstrap:
-        simple = sample_weight is None and not is_soft_target(y_true) and not chunked
-        reps = replicate_columns(stats, simple=simple)
+        reps = replicate_columns(stats)
 
     def block(m, index, code, n_rows):
         pearson = m.pop("entropy_pearson")

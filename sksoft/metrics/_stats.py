@@ -158,6 +158,9 @@ class CalibrationStats:
         check_scalar(clusters, "clusters", "boolean")
         self.boot = BootstrapStats(n_bootstrap, keys, clusters=clusters) if n_bootstrap else None
         self.rows = None
+        # every row so far had a hard label and no weight (variance terms then follow from
+        # the histograms, also those of bootstrap replicates)
+        self.simple = True
 
     # ------------------------------------------------------------------ building
     def _spec(self, want_scores=True, want_entropy=True, want_rows=()):
@@ -206,6 +209,7 @@ class CalibrationStats:
         """
         n, K = prob.shape
         simple = weight is None and not targets.soft
+        self.simple = self.simple and simple
         top_rows = self.boot is not None or (self.top_var is not None and not simple)
         want = set(rows)
         if top_rows or rebin is not None:
@@ -303,6 +307,7 @@ class CalibrationStats:
             self.cls_var + other.cls_var
         out.boot = None if self.boot is None or other.boot is None else \
             self.boot.merge(other.boot)
+        out.simple = self.simple and other.simple
         out.rows = None
         return out
 

@@ -75,7 +75,7 @@ def resolve_threads(n_threads, n_values):
 _GROUP_RANGE_MAX = 256
 
 
-def check_groups(groups, n):
+def check_groups(groups, n, name="groups"):
     """Return (codes, labels) for a 1-D group vector of length ``n``, or (None, None).
 
     ``labels[c]`` is the group of the rows with code ``c``. For integer (and boolean) groups
@@ -85,14 +85,15 @@ def check_groups(groups, n):
     if groups is None:
         return None, None
     if hasattr(groups, "toarray") and not isinstance(groups, np.ndarray):
-        raise TypeError(f"groups must be a dense 1-D array; got a sparse {type(groups).__name__}.")
+        raise TypeError(f"{name} must be a dense 1-D array; got a sparse "
+                        f"{type(groups).__name__}.")
     g = np.asarray(groups)
     if g.ndim != 1 or g.shape[0] != n:
-        raise ValueError(f"groups must have shape ({n},); got {g.shape}.")
+        raise ValueError(f"{name} must have shape ({n},); got {g.shape}.")
     if g.dtype.kind in "cmMV":
-        raise TypeError(f"groups must hold group labels; got dtype {g.dtype}.")
+        raise TypeError(f"{name} must hold labels; got dtype {g.dtype}.")
     if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
-        raise ValueError("groups contains NaN or infinity.")
+        raise ValueError(f"{name} contains NaN or infinity.")
     if g.dtype.kind in "iub" and n > 0:
         gi = g.view(np.uint8) if g.dtype.kind == "b" else g
         lo, hi = int(gi.min()), int(gi.max())
@@ -105,7 +106,7 @@ def check_groups(groups, n):
     try:
         labels, codes = np.unique(g, return_inverse=True)
     except TypeError:
-        raise TypeError("groups holds labels of mixed, incomparable types.") from None
+        raise TypeError(f"{name} holds labels of mixed, incomparable types.") from None
     return np.ascontiguousarray(codes, dtype=np.intp), labels
 
 

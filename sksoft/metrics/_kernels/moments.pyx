@@ -100,7 +100,10 @@ def class_split_moments(const floating[:, ::1] prob, const target_t[:, ::1] y_so
     cdef Py_ssize_t i, k, c, b, n_exact = 0, g = 0
     cdef bint soft = y_soft.shape[0] > 0
     cdef double w = 1.0, v, t, x0, x1, x2
-    exact = np.empty((min(n * K, seen.shape[0] * limit), 2), dtype=np.intp)
+    cdef Py_ssize_t cap = n * K  # exact pairs: at most every pair, or limit per cell
+    if limit < cap and seen.shape[0] < cap // limit:
+        cap = seen.shape[0] * limit
+    exact = np.empty((cap, 2), dtype=np.intp)
     cdef Py_ssize_t[:, ::1] ex = exact
     with nogil:
         for i in range(n):
