@@ -100,19 +100,73 @@ def report(args):
     return 0
 
 
+def _bench_parser(sub):
+    p = sub.add_parser(
+        "bench",
+        help="time every calibration metric beside its installed peers",
+        description="Time sksoft's metrics and every installed peer (torchmetrics, netcal, "
+        "relplot, model-diagnostics, uncertainty-calibration, numpy) on the same arrays, with "
+        "the read-once and memory floors; prints ms and ratios to the read-once floor, the CPU "
+        "model, the vector code path and the thread count.",
+    )
+    p.add_argument("--sizes", type=float, nargs="+", default=None, metavar="N",
+                   help="rows (default 1e4 1e6; --quick: 1e4 1e5)")
+    p.add_argument("--classes", type=int, nargs="+", default=[10], metavar="K")
+    p.add_argument("--dtype", nargs="+", choices=["float32", "float64"], default=["float32"])
+    p.add_argument("--metrics", nargs="+", default=None, metavar="METRIC",
+                   help="any of: ece ece1 adaptive debiased report report-avx2 ece-b1000 "
+                   "report-b200 smooth decomposition (default: all)")
+    peers = p.add_mutually_exclusive_group()
+    peers.add_argument("--peers", nargs="*", default=None, metavar="PEER",
+                       help="only these peers (default: every installed one)")
+    peers.add_argument("--no-peers", action="store_true")
+    p.add_argument("--repeat", type=int, default=5, help="best of this many runs")
+    p.add_argument("--json", default=None, help="also save the rows as JSON")
+    p.add_argument("--markdown", default=None, metavar="JSON",
+                   help="print the Markdown table of a saved JSON and stop")
+    p.add_argument("--quick", action="store_true", help="small sizes: under a minute")
+    return p
+
+
+def bench(args):
+    import json
+    from pathlib import Path
+
+    from . import _bench
+
+    if args.markdown:
+        rows = json.loads(Path(args.markdown).read_text())["rows"]
+        for dtype in dict.fromkeys(r["dtype"] for r in rows):
+            print(_bench.markdown(rows, dtype) + "\n")
+        return 0
+    if args.repeat < 1:
+        raise ValueError("--repeat must be at least 1.")
+    sizes = args.sizes or ([1e4, 1e5] if args.quick else [1e4, 1e6])
+    if any(s < 1 or s != int(s) for s in sizes):
+        raise ValueError("--sizes must be positive whole numbers of rows.")
+    if any(k < 2 for k in args.classes):
+        raise ValueError("--classes must be at least 2.")
+    peers = False if args.no_peers else (True if args.peers is None else args.peers)
+    _bench.run(sizes=[int(s) for s in sizes], classes=args.classes, dtypes=args.dtype,
+               metrics=args.metrics, peers=peers, repeat=min(3, args.repeat) if args.quick else args.repeat,
+               json_path=args.json)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="sksoft", description="Soft-label learning and fast calibration metrics.")
     sub = parser.add_subparsers(dest="command")
     _study_parser(sub)
     _report_parser(sub)
+    _bench_parser(sub)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    if args.command == "report":
+    if args.command in ("report", "bench"):
         try:
-            return report(args)
+            return (report if args.command == "report" else bench)(args)
         except (ValueError, TypeError, OSError) as exc:
             parser.error(str(exc))
     from .study import run
