@@ -55,6 +55,9 @@ class Interval:
         self.kind, self.left, self.right, self.closed = kind, left, right, closed
 
     def is_type(self, value):
+        t = type(value)
+        if t is int or (t is float and self.kind is numbers.Real):  # (fast path)
+            return True
         if isinstance(value, (bool, np.bool_)):
             return False
         return isinstance(value, self.kind)
@@ -176,6 +179,10 @@ def check_scalar(value, name, constraint):
 
     Numpy scalars are returned as Python numbers.
     """
+    if type(value) is bool and constraint == "boolean":
+        return value
+    if isinstance(constraint, Interval) and value in constraint:  # (the common case, fast)
+        return value.item() if isinstance(value, np.generic) else value
     check_param(value, constraint, name)
     if isinstance(value, np.generic):
         return value.item()

@@ -46,14 +46,20 @@ SUM_VECTOR_FIELDS = tuple(f for f in SUM_FIELDS if f != "count")
 _TABLE_STREAMS = {"top": 1, "sums": 2, "cls": 3}
 
 
+_N_BOOTSTRAP = Interval(numbers.Integral, 0, 100_000, closed="both")
+_CONFIDENCE = Interval(numbers.Real, 0, 1, closed="neither")
+
+
 def check_bootstrap(n_bootstrap, confidence, random_state):
-    """Check the bootstrap options; returns (n_bootstrap, confidence, (key, entropy))."""
-    n_bootstrap = check_scalar(n_bootstrap, "n_bootstrap",
-                               Interval(numbers.Integral, 0, 100_000, closed="both"))
-    confidence = float(check_scalar(confidence, "confidence",
-                                    Interval(numbers.Real, 0, 1, closed="neither")))
+    """Check the bootstrap options; returns (n_bootstrap, confidence, keys): the (key,
+    entropy) of :func:`_keys`, or None without a bootstrap."""
+    if n_bootstrap == 0 and confidence == 0.95 and random_state is None \
+            and type(n_bootstrap) is int:
+        return 0, 0.95, None  # (the defaults: the common case, checked without overhead)
+    n_bootstrap = check_scalar(n_bootstrap, "n_bootstrap", _N_BOOTSTRAP)
+    confidence = float(check_scalar(confidence, "confidence", _CONFIDENCE))
     check_scalar(random_state, "random_state", "random_state")
-    return n_bootstrap, confidence, _keys(random_state)
+    return n_bootstrap, confidence, _keys(random_state) if n_bootstrap else None
 
 
 def _keys(random_state):
@@ -87,7 +93,8 @@ def bootstrap_weights(n_samples, n_bootstrap, random_state=None, *, start=0):
     """
     n_samples = check_scalar(n_samples, "n_samples", Interval(numbers.Integral, 0, None,
                                                               closed="left"))
-    n_bootstrap, _, (key, _) = check_bootstrap(n_bootstrap, 0.5, random_state)
+    n_bootstrap, _, _ = check_bootstrap(n_bootstrap, 0.5, random_state)
+    key = _keys(random_state)[0]
     index = np.arange(start, start + n_samples, dtype=np.int64)
     return np.ascontiguousarray(_kernels.poisson_weights(index, n_bootstrap, key).T)
 

@@ -83,13 +83,18 @@ def _replicate_variance(rep, hist, var, simple):
     return var * np.where(w > 0, scale, 0.0)[..., None]
 
 
-def point_tables(stats):
-    """The statistics as tables with a leading axis (overall, then each group)."""
-    return dict(top=_with_overall(stats.top, 0),
-                cls=None if stats.cls is None else _with_overall(stats.cls, 0),
-                sums=_with_overall(stats.sums, 0),
-                top_var=None if stats.top_var is None else _with_overall(stats.top_var, 0),
-                cls_var=None if stats.cls_var is None else _with_overall(stats.cls_var, 0))
+def point_tables(stats, *, overall_only=False):
+    """The statistics as tables with a leading axis (overall, then each group; or overall
+    only)."""
+    def lead(a):
+        if a is None:
+            return None
+        if overall_only:
+            return a[:1] if a.shape[0] == 1 else a.sum(axis=0, keepdims=True)
+        return _with_overall(a, 0)
+
+    return dict(top=lead(stats.top), cls=lead(stats.cls), sums=lead(stats.sums),
+                top_var=lead(stats.top_var), cls_var=lead(stats.cls_var))
 
 
 def replicate_tables(stats):
@@ -131,7 +136,7 @@ def replicate_columns(stats):
 def metric_value(stats, column, confidence):
     """The overall value of one metric, ``column(**tables) -> array over the leading axes``,
     as a float -- or an :class:`Estimate` when ``stats`` carries a bootstrap."""
-    point = float(column(**point_tables(stats))[0])
+    point = float(column(**point_tables(stats, overall_only=True))[0])
     if stats.boot is None:
         return point
     reps = column(**replicate_tables(stats))[:, 0]

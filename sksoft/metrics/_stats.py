@@ -24,6 +24,7 @@ from ._validation import check_choice, check_eps, check_metric_inputs, check_n_b
 __all__ = ["CalibrationStats", "ReliabilityCurve"]
 
 _BINNINGS = ("standard", "torchmetrics")
+_POSITIVE = Interval(numbers.Integral, 1, None, closed="left")
 
 
 @dataclass
@@ -123,8 +124,7 @@ class CalibrationStats:
     def __init__(self, n_classes, *, n_bins=15, edges=None, binning="standard", classwise=True,
                  n_groups=1, labels=None, eps=None, variance=False, n_bootstrap=0,
                  random_state=None, clusters=False):
-        self.n_classes = check_scalar(n_classes, "n_classes",
-                                      Interval(numbers.Integral, 1, None, closed="left"))
+        self.n_classes = check_scalar(n_classes, "n_classes", _POSITIVE)
         self.binning = check_choice(binning, "binning", _BINNINGS)
         if edges is None:
             self.edges = uniform_edges(check_n_bins(n_bins), binning)
@@ -135,8 +135,7 @@ class CalibrationStats:
             self.edges = check_edges(edges)
             self.uniform = False
         self.classwise = check_scalar(classwise, "classwise", "boolean")
-        self.n_groups = check_scalar(n_groups, "n_groups",
-                                     Interval(numbers.Integral, 1, None, closed="left"))
+        self.n_groups = check_scalar(n_groups, "n_groups", _POSITIVE)
         self.labels = labels
         self.eps = check_eps(eps, self.n_classes)
         nb = self.edges.shape[0] - 1

@@ -34,13 +34,22 @@ MAX_BINS = 10_000
 _PARALLEL_MIN_VALUES = 1_000_000
 
 
+_N_BINS = Interval(numbers.Integral, 1, MAX_BINS, closed="both")
+_THREADS = [Interval(numbers.Integral, 1, None, closed="left"),
+            Options((-1,), kind=numbers.Integral)]
+
+
 def check_n_bins(n_bins, name="n_bins"):
     """An integer in ``[1, MAX_BINS]``."""
-    return check_scalar(n_bins, name, Interval(numbers.Integral, 1, MAX_BINS, closed="both"))
+    if type(n_bins) is int and 1 <= n_bins <= MAX_BINS:
+        return n_bins
+    return check_scalar(n_bins, name, _N_BINS)
 
 
 def check_choice(value, name, choices):
     """One of ``choices`` (strings)."""
+    if type(value) is str and value in choices:
+        return value
     return check_scalar(value, name, Options(choices))
 
 
@@ -63,8 +72,7 @@ def resolve_threads(n_threads, n_values):
     """
     if n_threads is None:
         return 1 if n_values < _PARALLEL_MIN_VALUES else max(1, _kernels.max_threads())
-    check_scalar(n_threads, "n_threads", [Interval(numbers.Integral, 1, None, closed="left"),
-                                          Options((-1,), kind=numbers.Integral)])
+    check_scalar(n_threads, "n_threads", _THREADS)
     if n_threads == -1:
         return max(1, _kernels.max_threads())
     return int(n_threads)
