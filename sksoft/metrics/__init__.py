@@ -10,6 +10,12 @@ from ._calibration import (
     expected_calibration_error,
     reliability_curve,
 )
+from ._corp import (
+    IsotonicReliabilityCurve,
+    ScoreDecomposition,
+    isotonic_reliability_curve,
+    score_decomposition,
+)
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
     accuracy,
@@ -25,13 +31,17 @@ from ._divergence import (
 from ._kernels import openmp_enabled
 from ._report import CalibrationReport, calibration_report
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
+from ._smooth import SmoothReliabilityCurve, smooth_calibration_error, smooth_reliability_curve
 from ._stats import CalibrationStats, ReliabilityCurve, equal_mass_edges
 
 __all__ = [
     "CalibrationReport",
     "CalibrationStats",
+    "IsotonicReliabilityCurve",
     "ReliabilityCurve",
     "SCORERS",
+    "ScoreDecomposition",
+    "SmoothReliabilityCurve",
     "accuracy",
     "brier_score",
     "calibration_report",
@@ -45,11 +55,15 @@ __all__ = [
     "expected_calibration_error",
     "get_scorer",
     "get_scorer_names",
+    "isotonic_reliability_curve",
     "jensen_shannon_divergence",
     "kl_divergence",
     "make_proba_scorer",
     "openmp_enabled",
     "reliability_curve",
+    "score_decomposition",
+    "smooth_calibration_error",
+    "smooth_reliability_curve",
     "spearman_correlation",
     "total_variation",
 ]
