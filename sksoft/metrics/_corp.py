@@ -42,7 +42,7 @@ def _clip_bounds(eps):
     return (0.0, 1.0) if eps is None else (eps, 1.0 - eps)
 
 
-def _event_rows(inputs, k, check, eps=None):
+def _event_rows(inputs, k, first, eps=None):
     """Predictions (input dtype, clipped to [eps, 1 - eps]) and targets (float64) of the
     top-label event (k None) or of class k one-vs-rest."""
     n = inputs.n_samples
@@ -50,8 +50,8 @@ def _event_rows(inputs, k, check, eps=None):
     t = np.empty(n, dtype=np.float64)
     lo, hi = _clip_bounds(eps)
     bad, what = _ek.events(inputs.prob, inputs.soft, inputs.codes, 0 if k is None else 1,
-                           0 if k is None else k, inputs.tol, inputs.tol_true, check, lo, hi,
-                           p, t)
+                           0 if k is None else k, inputs.tol, inputs.tol_true,
+                           inputs.check(first), lo, hi, p, t)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     return p, t
@@ -63,13 +63,14 @@ def _fast_path(inputs):
     return inputs.hard and inputs.weight.shape[0] == 0
 
 
-def _sorted_keys(inputs, k, check, eps=None):
+def _sorted_keys(inputs, k, first, eps=None):
     """The sorted keys of :func:`_estimator_kernels.event_keys` of one event."""
     keys = np.empty(inputs.n_samples,
                     dtype=np.uint32 if inputs.prob.dtype == np.float32 else np.uint64)
     lo, hi = _clip_bounds(eps)
     bad, what = _ek.event_keys(inputs.prob, inputs.codes, 0 if k is None else 1,
-                               0 if k is None else k, inputs.tol, check, lo, hi, keys)
+                               0 if k is None else k, inputs.tol, inputs.check(first), lo,
+                               hi, keys)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     keys.sort()
@@ -99,13 +100,13 @@ class _Groups:
     gid: np.ndarray  # group of each row of `order` (-1: zero weight), or None
 
 
-def _groups(inputs, k, check):
+def _groups(inputs, k, first):
     n = inputs.n_samples
     pg, W, T = np.empty(n), np.empty(n), np.empty(n)
     if _fast_path(inputs):
-        G = _ek.groups_from_keys(_sorted_keys(inputs, k, check), pg, W, T)
+        G = _ek.groups_from_keys(_sorted_keys(inputs, k, first), pg, W, T)
         return _Groups(pg[:G], W[:G], T[:G], None, None)
-    p, t = _event_rows(inputs, k, check)
+    p, t = _event_rows(inputs, k, first)
     order = _argsort(p)
     gid = np.empty(n, dtype=np.intp)
     G = _ek.groups_from_order(p, t, inputs.weight, order, pg, W, T, gid)
@@ -145,11 +146,11 @@ class ScoreDecomposition:
     per_class: tuple = None
 
 
-def _decompose_event(inputs, k, check, log_score, eps):
+def _decompose_event(inputs, k, first, log_score, eps):
     if _fast_path(inputs):
-        sums = _ek.corp_keys(_sorted_keys(inputs, k, check, eps), log_score)
+        sums = _ek.corp_keys(_sorted_keys(inputs, k, first, eps), log_score)
     else:
-        p, t = _event_rows(inputs, k, check, eps)
+        p, t = _event_rows(inputs, k, first, eps)
         sums = _ek.corp_rows(p, t, inputs.weight, _argsort(p), log_score)
     W, s, _, s_mg, mcb, dsc = sums
     return ScoreDecomposition(score=s / W, mcb=mcb / W, dsc=dsc / W, unc=s_mg / W)
@@ -259,8 +260,9 @@ class IsotonicReliabilityCurve:
         Total weight of the rows at each prediction (their number without weights).
     band_index : ndarray of int, or None
         Indices into ``confidence`` where the consistency band is evaluated: all of them when
-        there are at most ``max_band_points`` distinct predictions, else that many, evenly spread
-        over the range of the predictions.
+        there are at most ``max_band_points`` distinct predictions, else at most that many: the
+        distinct predictions nearest below ``max_band_points`` evenly spaced points of their
+        range.
     lower, upper : ndarray of float, or None
         The consistency band at ``confidence[band_index]``; None for soft targets or
         ``n_resamples=0``.
@@ -333,8 +335,8 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
         Coverage of the band.
     max_band_points : int, default=1000
         Evaluate the band at all distinct predictions when there are at most this many, else at
-        this many spread evenly over their range (bounds memory: ``n_resamples`` fits are kept
-        at these points).
+        at most this many spread evenly over their range (bounds memory: ``n_resamples`` fits
+        are kept at these points).
     random_state : None, int, numpy RandomState or Generator
         Seed of the redraws.
 

@@ -7,8 +7,6 @@
 # the first bad row and the wrapper raises the library's usual message for it. Compiler
 # directives (boundscheck, wraparound, cdivision) are set once in setup.py.
 
-import numpy as np
-
 from libc.math cimport fabs, log, log1p
 from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -94,8 +92,10 @@ cdef extern from *:
     SKSOFT_SCAN_ROW(sksoft_scan_row_f, float)
     SKSOFT_SCAN_ROW(sksoft_scan_row_d, double)
     """
-    bint sksoft_scan_row_f(const float* row, Py_ssize_t K, double tol, Py_ssize_t* arg) noexcept nogil
-    bint sksoft_scan_row_d(const double* row, Py_ssize_t K, double tol, Py_ssize_t* arg) noexcept nogil
+    bint sksoft_scan_row_f(const float* row, Py_ssize_t K, double tol,
+                           Py_ssize_t* arg) noexcept nogil
+    bint sksoft_scan_row_d(const double* row, Py_ssize_t K, double tol,
+                           Py_ssize_t* arg) noexcept nogil
 
 
 cdef inline bint _scan_row(const floating* row, Py_ssize_t K, double tol,

@@ -49,6 +49,7 @@ class EventInputs:
     tol_true: float
     y_true: object  # the caller's y_true and labels, to rebuild exact error messages
     labels: object
+    prob_checked: bool  # 1-D y_prob: its values were checked by check_probability_matrix
 
     @property
     def hard(self):
@@ -65,6 +66,11 @@ class EventInputs:
     @property
     def total_weight(self):
         return float(self.weight.sum()) if self.weight.shape[0] else float(self.n_samples)
+
+    def check(self, first):
+        """Whether a kernel pass must check the rows' values: only the first pass over the
+        data, and not for rows checked already (stacked 1-D probabilities, hard labels)."""
+        return first and (not self.prob_checked or not self.hard)
 
     def event_classes(self):
         """The classes whose one-vs-rest events ``mode`` asks for (None for top-label)."""
@@ -115,5 +121,5 @@ def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight):
         prob=prob, soft=soft, codes=codes,
         weight=_NO_WEIGHTS if weight is None else weight, mode=mode,
         classes=targets.classes, tol=row_sum_tolerance(prob.dtype, K), tol_true=tol_true,
-        y_true=y_true, labels=labels,
+        y_true=y_true, labels=labels, prob_checked=one_d,
     )
