@@ -29,6 +29,7 @@ cdef enum:
     BAD_TRUE = 2
     MODE_TOP = 0
     MODE_CLASSES = 1
+    DEPOSIT_BLOCK = 256
 
 
 cdef inline bint _bad_row(const floating* row, Py_ssize_t K, double tol) noexcept nogil:
@@ -146,47 +147,63 @@ def smooth_masses(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_s
     """
     cdef Py_ssize_t n = P.shape[0], K = P.shape[1], M = res.shape[1] - 1, C = res.shape[0]
     cdef bint soft = T.shape[0] > 0, weighted = w.shape[0] > 0, curve = wm.shape[1] > 0
-    cdef Py_ssize_t i, c, k, a, bad = -1
+    cdef Py_ssize_t i, j, c, k, a, m, b0, bad = -1
     cdef int what = 0
-    cdef double wi = 1.0, t
+    cdef double t
     cdef double* wrow = NULL
     cdef double* prow = NULL
+    # Rows go in blocks: first the checks and the top-label events of the block, then its
+    # scattered grid updates in a tight loop of independent read-modify-writes (interleaved
+    # with the row scans they would stall on the grid's cache misses).
+    cdef double pbuf[DEPOSIT_BLOCK]
+    cdef double tbuf[DEPOSIT_BLOCK]
+    cdef double wbuf[DEPOSIT_BLOCK]
     with nogil:
-        for i in range(n):
-            if mode == MODE_TOP:
-                # check and argmax in one pass (a bad row stops the loop before its use)
-                if _scan_row(&P[i, 0], K, tol, &a) and check:
+        b0 = 0
+        while b0 < n:
+            m = min(<Py_ssize_t>DEPOSIT_BLOCK, n - b0)
+            for j in range(m):
+                i = b0 + j
+                if mode == MODE_TOP:
+                    # check and argmax in one pass (a bad row stops before its use)
+                    if _scan_row(&P[i, 0], K, tol, &a) and check:
+                        bad, what = i, BAD_PROB
+                        break
+                    # + 0.0 turns a negative zero into a positive one
+                    pbuf[j] = P[i, a] + 0.0
+                    if soft:
+                        tbuf[j] = T[i, a]
+                    else:
+                        tbuf[j] = 1.0 if Y[i] == a else 0.0
+                elif check and _bad_row(&P[i, 0], K, tol):
                     bad, what = i, BAD_PROB
                     break
-            elif check and _bad_row(&P[i, 0], K, tol):
-                bad, what = i, BAD_PROB
+                if check and soft and _bad_row(&T[i, 0], K, tol_t):
+                    bad, what = i, BAD_TRUE
+                    break
+                wbuf[j] = w[i] if weighted else 1.0
+            if bad >= 0:
                 break
-            if check and soft and _bad_row(&T[i, 0], K, tol_t):
-                bad, what = i, BAD_TRUE
-                break
-            if weighted:
-                wi = w[i]
             if mode == MODE_TOP:
-                if soft:
-                    t = T[i, a]
-                else:
-                    t = 1.0 if Y[i] == a else 0.0
                 if curve:
                     wrow = &wm[0, 0]
                     prow = &pm[0, 0]
-                # + 0.0 turns a negative zero into a positive one
-                _deposit(&res[0, 0], wrow, prow, P[i, a] + 0.0, t, wi, M)
+                for j in range(m):
+                    _deposit(&res[0, 0], wrow, prow, pbuf[j], tbuf[j], wbuf[j], M)
             else:
                 for c in range(C):
                     k = k0 + c
-                    if soft:
-                        t = T[i, k]
-                    else:
-                        t = 1.0 if Y[i] == k else 0.0
                     if curve:
                         wrow = &wm[c, 0]
                         prow = &pm[c, 0]
-                    _deposit(&res[c, 0], wrow, prow, P[i, k] + 0.0, t, wi, M)
+                    for j in range(m):
+                        i = b0 + j
+                        if soft:
+                            t = T[i, k]
+                        else:
+                            t = 1.0 if Y[i] == k else 0.0
+                        _deposit(&res[c, 0], wrow, prow, P[i, k] + 0.0, t, wbuf[j], M)
+            b0 += m
     return bad, what
 
 
