@@ -694,6 +694,34 @@ def test_bad_inputs(fn):
         fn(y, np.array([0.2, 1.5, 0.5]))
 
 
+@pytest.mark.parametrize("soft", [False, True])
+def test_threads_agree(soft):
+    # each thread fills its own grid or range of rows; the results agree to rounding
+    rng = np.random.default_rng(17)
+    y, P, w = random_problem(rng, 20_000, 4, soft, weighted=True)
+    P = P.astype(np.float32)
+    for mode in ("top-label", "classwise"):
+        one = smooth_calibration_error(y, P, mode=mode, sample_weight=w, n_threads=1)
+        for nt in (2, 3, -1):
+            assert smooth_calibration_error(y, P, mode=mode, sample_weight=w,
+                                            n_threads=nt) == pytest.approx(one, abs=1e-12)
+        curve1 = smooth_reliability_curve(y, P, mode=mode, n_threads=1)
+        curve3 = smooth_reliability_curve(y, P, mode=mode, n_threads=3)
+        for a, b in zip(np.atleast_1d(curve1), np.atleast_1d(curve3)):
+            np.testing.assert_allclose(a.density, b.density, atol=1e-12)
+        for weights in (w, None):
+            d1 = score_decomposition(y, P, mode=mode, sample_weight=weights, n_threads=1)
+            d3 = score_decomposition(y, P, mode=mode, sample_weight=weights, n_threads=3)
+            assert (d1.score, d1.mcb, d1.dsc, d1.unc) == (d3.score, d3.mcb, d3.dsc, d3.unc)
+    # the first bad row is reported whichever thread meets it
+    bad = P.copy()
+    bad[[15_000, 12_000], 0] = np.nan
+    for fn in (smooth_calibration_error, score_decomposition):
+        for nt in (1, 3):
+            with pytest.raises(ValueError, match="first in row 12000"):
+                fn(y, bad, n_threads=nt)
+
+
 def test_bad_parameters():
     P = np.array([[0.2, 0.8], [0.6, 0.4]])
     y = np.array([1, 0])
@@ -719,4 +747,8 @@ def test_bad_parameters():
         isotonic_reliability_curve(y, P, max_band_points=1)
     with pytest.raises(TypeError, match="random_state"):
         isotonic_reliability_curve(y, P, random_state="seed")
+    with pytest.raises(ValueError, match="n_threads"):
+        smooth_calibration_error(y, P, n_threads=0)
+    with pytest.raises(TypeError, match="n_threads"):
+        score_decomposition(y, P, n_threads=1.5)
     assert isinstance(score_decomposition(y, P), ScoreDecomposition)

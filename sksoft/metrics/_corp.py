@@ -51,7 +51,7 @@ def _event_rows(inputs, k, first, eps=None):
     lo, hi = _clip_bounds(eps)
     bad, what = _ek.events(inputs.prob, inputs.soft, inputs.codes, 0 if k is None else 1,
                            0 if k is None else k, inputs.tol, inputs.tol_true,
-                           inputs.check(first), lo, hi, p, t)
+                           inputs.check(first), lo, hi, p, t, inputs.n_threads)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     return p, t
@@ -70,7 +70,7 @@ def _sorted_keys(inputs, k, first, eps=None):
     lo, hi = _clip_bounds(eps)
     bad, what = _ek.event_keys(inputs.prob, inputs.codes, 0 if k is None else 1,
                                0 if k is None else k, inputs.tol, inputs.check(first), lo,
-                               hi, keys)
+                               hi, keys, inputs.n_threads)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     keys.sort()
@@ -163,7 +163,7 @@ def _check_eps(eps):
 
 
 def score_decomposition(y_true, y_prob, *, score="brier", mode=None, labels=None,
-                        sample_weight=None, eps=None):
+                        sample_weight=None, eps=None, n_threads=None):
     """CORP decomposition of the Brier or log score into miscalibration, discrimination and
     uncertainty (Dimitriadis, Gneiting & Jordan, 2021).
 
@@ -201,6 +201,10 @@ def score_decomposition(y_true, y_prob, *, score="brier", mode=None, labels=None
         clipping are pooled). By default nothing is clipped, as in ``model-diagnostics``: a
         probability of 0 (1) on an event with positive target mass (on a non-event) makes the
         log score and ``mcb`` infinite; ``0 * log 0`` is 0.
+    n_threads : int, optional
+        OpenMP threads of the pass that extracts the events (None: one thread below 1e6
+        probability values, all cores above; -1: all cores). The sort and the PAV pass run on
+        one thread.
 
     Returns
     -------
@@ -227,7 +231,7 @@ def score_decomposition(y_true, y_prob, *, score="brier", mode=None, labels=None
     score = check_scalar(score, "score", Options(_SCORES))
     eps = _check_eps(eps)
     inputs = check_event_inputs(y_true, y_prob, mode=mode, labels=labels,
-                                sample_weight=sample_weight)
+                                sample_weight=sample_weight, n_threads=n_threads)
     log_score = score == "log"
     classes = inputs.event_classes()
     if classes is None:
@@ -313,7 +317,7 @@ def _consistency_band(groups, weight, n_resamples, confidence, rng, band_index):
 
 def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample_weight=None,
                                n_resamples=100, confidence=0.9, max_band_points=1000,
-                               random_state=None):
+                               random_state=None, n_threads=None):
     """CORP reliability curve: the PAV-recalibrated predictions, with consistency bands.
 
     No bins to choose: the curve maps each distinct prediction to its isotonic recalibration
@@ -327,7 +331,7 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
 
     Parameters
     ----------
-    y_true, y_prob, mode, labels, sample_weight
+    y_true, y_prob, mode, labels, sample_weight, n_threads
         As in :func:`score_decomposition`.
     n_resamples : int, default=100
         Redraws for the consistency band (0: no band).
@@ -367,7 +371,7 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
                                    Interval(numbers.Integral, 2, None, closed="left"))
     check_scalar(random_state, "random_state", "random_state")
     inputs = check_event_inputs(y_true, y_prob, mode=mode, labels=labels,
-                                sample_weight=sample_weight)
+                                sample_weight=sample_weight, n_threads=n_threads)
     if isinstance(random_state, np.random.Generator):
         rng = np.random.RandomState(random_state.integers(2**32, dtype=np.uint64))
     else:

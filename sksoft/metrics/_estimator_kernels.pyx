@@ -7,6 +7,9 @@
 # the first bad row and the wrapper raises the library's usual message for it. Compiler
 # directives (boundscheck, wraparound, cdivision) are set once in setup.py.
 
+import numpy as np
+
+from cython.parallel cimport prange
 from libc.math cimport fabs, log, log1p
 from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
@@ -23,6 +26,23 @@ ctypedef fused target_t:
 ctypedef fused key_t:
     uint32_t
     uint64_t
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int sksoft_est_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int sksoft_est_max_threads(void) { return 1; }
+    #endif
+    """
+    int sksoft_est_max_threads() noexcept nogil
+
+
+def max_threads():
+    """OpenMP's maximum number of threads (1 without OpenMP)."""
+    return sksoft_est_max_threads()
+
 
 cdef enum:
     BAD_PROB = 1
@@ -133,149 +153,230 @@ cdef inline void _deposit(double* res, double* wm, double* pm, double p, double 
         pm[j + 1] += v * fr
 
 
+# ------------------------------------------------------------------ row passes
+#
+# Every pass splits the rows into one contiguous range per thread. A thread stops at its first
+# row that fails the value checks; the first bad row overall is the smallest of those.
+
+
+cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
+                             const Py_ssize_t[::1] Y, const double[::1] w, int mode,
+                             Py_ssize_t k0, double tol, double tol_t, bint check, double* res,
+                             double* wm, double* pm, Py_ssize_t C, Py_ssize_t M,
+                             Py_ssize_t start, Py_ssize_t stop, int* what) noexcept nogil:
+    # Rows go in blocks: first the checks and the top-label events of the block, then its
+    # scattered grid updates in a tight loop of independent read-modify-writes (interleaved
+    # with the row scans they would wait on the grid's cache misses).
+    cdef Py_ssize_t K = P.shape[1], i, j, c, k, m, b0, a = 0, stride = M + 1
+    cdef bint soft = T.shape[0] > 0, weighted = w.shape[0] > 0
+    cdef double t
+    cdef double* wrow = NULL
+    cdef double* prow = NULL
+    cdef double pbuf[DEPOSIT_BLOCK]
+    cdef double tbuf[DEPOSIT_BLOCK]
+    cdef double wbuf[DEPOSIT_BLOCK]
+    b0 = start
+    while b0 < stop:
+        m = min(<Py_ssize_t>DEPOSIT_BLOCK, stop - b0)
+        for j in range(m):
+            i = b0 + j
+            if mode == MODE_TOP:
+                # check and argmax in one pass (a bad row stops before its use)
+                if _scan_row(&P[i, 0], K, tol, &a) and check:
+                    what[0] = BAD_PROB
+                    return i
+                # + 0.0 turns a negative zero into a positive one
+                pbuf[j] = P[i, a] + 0.0
+                if soft:
+                    tbuf[j] = T[i, a]
+                else:
+                    tbuf[j] = 1.0 if Y[i] == a else 0.0
+            elif check and _bad_row(&P[i, 0], K, tol):
+                what[0] = BAD_PROB
+                return i
+            if check and soft and _bad_row(&T[i, 0], K, tol_t):
+                what[0] = BAD_TRUE
+                return i
+            wbuf[j] = w[i] if weighted else 1.0
+        if mode == MODE_TOP:
+            for j in range(m):
+                _deposit(res, wm, pm, pbuf[j], tbuf[j], wbuf[j], M)
+        else:
+            for c in range(C):
+                k = k0 + c
+                if wm != NULL:
+                    wrow = wm + c * stride
+                    prow = pm + c * stride
+                for j in range(m):
+                    i = b0 + j
+                    if soft:
+                        t = T[i, k]
+                    else:
+                        t = 1.0 if Y[i] == k else 0.0
+                    _deposit(res + c * stride, wrow, prow, P[i, k] + 0.0, t, wbuf[j], M)
+        b0 += m
+    return -1
+
+
+def _thread_ranges(Py_ssize_t n, int n_threads):
+    """(threads actually used, rows per thread): a thread gets at least 4096 rows."""
+    cdef Py_ssize_t nt = max(1, min(<Py_ssize_t>n_threads, n // 4096))
+    return nt, (n + nt - 1) // nt
+
+
+def _first_bad(bads, whats):
+    hit = bads >= 0
+    if not hit.any():
+        return -1, 0
+    t = int(np.flatnonzero(hit)[np.argmin(bads[hit])])
+    return int(bads[t]), int(whats[t])
+
+
 def smooth_masses(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_ssize_t[::1] Y,
                   const double[::1] w, int mode, Py_ssize_t k0, double tol, double tol_t,
-                  bint check, double[:, ::1] res, double[:, ::1] wm, double[:, ::1] pm):
-    """Grid masses of the weighted residuals ``w (t - p)`` (and, when ``wm`` has columns, of
-    ``w`` and ``w p``) of binary events, in one pass over the rows.
+                  bint check, double[:, ::1] res, double[:, ::1] wm, double[:, ::1] pm,
+                  int n_threads=1):
+    """Add the grid masses of the weighted residuals ``w (t - p)`` (and, when ``wm`` has
+    columns, of ``w`` and ``w p``) of binary events to ``res`` (``wm``, ``pm``), in one pass
+    over the rows.
 
     mode 0: the top-label event (confidence, soft-aware correctness) into row 0 of the outputs;
     mode 1: the one-vs-rest event of class ``k0 + c`` into row ``c``, for every row ``c`` of
     ``res``. ``T`` has 0 rows for hard labels ``Y`` (column codes), ``w`` 0 entries for unit
-    weights. The grid has ``res.shape[1] - 1`` intervals. Returns ``(-1, 0)``, or the first row
-    that fails the value checks (when ``check``) and 1 (``P``) or 2 (``T``).
+    weights. The grid has ``res.shape[1] - 1`` intervals. With several threads each has its
+    own grids, summed at the end. Returns ``(-1, 0)``, or the first row that fails the value
+    checks (when ``check``) and 1 (``P``) or 2 (``T``).
     """
-    cdef Py_ssize_t n = P.shape[0], K = P.shape[1], M = res.shape[1] - 1, C = res.shape[0]
-    cdef bint soft = T.shape[0] > 0, weighted = w.shape[0] > 0, curve = wm.shape[1] > 0
-    cdef Py_ssize_t i, j, c, k, a, m, b0, bad = -1
+    cdef Py_ssize_t n = P.shape[0], M = res.shape[1] - 1, C = res.shape[0], nt, chunk, tid
+    cdef bint curve = wm.shape[1] > 0
     cdef int what = 0
-    cdef double t
-    cdef double* wrow = NULL
-    cdef double* prow = NULL
-    # Rows go in blocks: first the checks and the top-label events of the block, then its
-    # scattered grid updates in a tight loop of independent read-modify-writes (interleaved
-    # with the row scans they would stall on the grid's cache misses).
-    cdef double pbuf[DEPOSIT_BLOCK]
-    cdef double tbuf[DEPOSIT_BLOCK]
-    cdef double wbuf[DEPOSIT_BLOCK]
-    with nogil:
-        b0 = 0
-        while b0 < n:
-            m = min(<Py_ssize_t>DEPOSIT_BLOCK, n - b0)
-            for j in range(m):
-                i = b0 + j
-                if mode == MODE_TOP:
-                    # check and argmax in one pass (a bad row stops before its use)
-                    if _scan_row(&P[i, 0], K, tol, &a) and check:
-                        bad, what = i, BAD_PROB
-                        break
-                    # + 0.0 turns a negative zero into a positive one
-                    pbuf[j] = P[i, a] + 0.0
-                    if soft:
-                        tbuf[j] = T[i, a]
-                    else:
-                        tbuf[j] = 1.0 if Y[i] == a else 0.0
-                elif check and _bad_row(&P[i, 0], K, tol):
-                    bad, what = i, BAD_PROB
-                    break
-                if check and soft and _bad_row(&T[i, 0], K, tol_t):
-                    bad, what = i, BAD_TRUE
-                    break
-                wbuf[j] = w[i] if weighted else 1.0
-            if bad >= 0:
-                break
-            if mode == MODE_TOP:
-                if curve:
-                    wrow = &wm[0, 0]
-                    prow = &pm[0, 0]
-                for j in range(m):
-                    _deposit(&res[0, 0], wrow, prow, pbuf[j], tbuf[j], wbuf[j], M)
-            else:
-                for c in range(C):
-                    k = k0 + c
-                    if curve:
-                        wrow = &wm[c, 0]
-                        prow = &pm[c, 0]
-                    for j in range(m):
-                        i = b0 + j
-                        if soft:
-                            t = T[i, k]
-                        else:
-                            t = 1.0 if Y[i] == k else 0.0
-                        _deposit(&res[c, 0], wrow, prow, P[i, k] + 0.0, t, wbuf[j], M)
-            b0 += m
+    cdef Py_ssize_t bad
+    cdef double[:, :, ::1] tres, twm, tpm
+    cdef Py_ssize_t[::1] bads_v
+    cdef int[::1] whats_v
+    nt, chunk = _thread_ranges(n, n_threads)
+    if nt == 1:
+        with nogil:
+            bad = _masses_rows(P, T, Y, w, mode, k0, tol, tol_t, check, &res[0, 0],
+                               &wm[0, 0] if curve else NULL, &pm[0, 0] if curve else NULL,
+                               C, M, 0, n, &what)
+        return bad, what
+    grids = np.zeros((nt, C, M + 1))
+    tres = grids
+    if curve:
+        wgrids, pgrids = np.zeros((nt, C, M + 1)), np.zeros((nt, C, M + 1))
+        twm, tpm = wgrids, pgrids
+    bads = np.full(nt, -1, dtype=np.intp)
+    whats = np.zeros(nt, dtype=np.intc)
+    bads_v, whats_v = bads, whats
+    for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
+        bads_v[tid] = _masses_rows(P, T, Y, w, mode, k0, tol, tol_t, check, &tres[tid, 0, 0],
+                                   &twm[tid, 0, 0] if curve else NULL,
+                                   &tpm[tid, 0, 0] if curve else NULL, C, M, tid * chunk,
+                                   min(n, (tid + 1) * chunk), &whats_v[tid])
+    bad, what = _first_bad(bads, whats)
+    if bad < 0:
+        np.add(res, grids.sum(axis=0), out=np.asarray(res))
+        if curve:
+            np.add(wm, wgrids.sum(axis=0), out=np.asarray(wm))
+            np.add(pm, pgrids.sum(axis=0), out=np.asarray(pm))
     return bad, what
+
+
+cdef Py_ssize_t _event_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
+                            const Py_ssize_t[::1] Y, int mode, Py_ssize_t k, double tol,
+                            double tol_t, bint check, double lo, double hi, floating[::1] p_out,
+                            double[::1] t_out, Py_ssize_t start, Py_ssize_t stop,
+                            int* what) noexcept nogil:
+    cdef Py_ssize_t K = P.shape[1], i, a = k
+    cdef bint soft = T.shape[0] > 0
+    cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
+    for i in range(start, stop):
+        if mode == MODE_TOP:
+            if _scan_row(&P[i, 0], K, tol, &a) and check:
+                what[0] = BAD_PROB
+                return i
+        elif check and _bad_row(&P[i, 0], K, tol):
+            what[0] = BAD_PROB
+            return i
+        if check and soft and _bad_row(&T[i, 0], K, tol_t):
+            what[0] = BAD_TRUE
+            return i
+        v = P[i, a]
+        v = lo_f if v < lo_f else v
+        v = hi_f if v > hi_f else v
+        p_out[i] = v + 0.0
+        if soft:
+            t_out[i] = T[i, a]
+        else:
+            t_out[i] = 1.0 if Y[i] == a else 0.0
+    return -1
 
 
 def events(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_ssize_t[::1] Y,
            int mode, Py_ssize_t k, double tol, double tol_t, bint check, double lo, double hi,
-           floating[::1] p_out, double[::1] t_out):
+           floating[::1] p_out, double[::1] t_out, int n_threads=1):
     """The binary event of every row: mode 0 the top label (confidence, soft-aware
     correctness), mode 1 class ``k`` one-vs-rest (probability, target mass). ``p_out`` keeps
     the input's dtype (exact sorting), clipped to ``[lo, hi]`` (in that dtype); a negative zero
     becomes a positive one. Returns as :func:`smooth_masses`."""
-    cdef Py_ssize_t n = P.shape[0], K = P.shape[1], i, a = k
-    cdef bint soft = T.shape[0] > 0
-    cdef Py_ssize_t bad = -1
-    cdef int what = 0
-    cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
-    with nogil:
-        for i in range(n):
-            if mode == MODE_TOP:
-                if _scan_row(&P[i, 0], K, tol, &a) and check:
-                    bad, what = i, BAD_PROB
-                    break
-            elif check and _bad_row(&P[i, 0], K, tol):
-                bad, what = i, BAD_PROB
-                break
-            if check and soft and _bad_row(&T[i, 0], K, tol_t):
-                bad, what = i, BAD_TRUE
-                break
-            v = P[i, a]
-            v = lo_f if v < lo_f else v
-            v = hi_f if v > hi_f else v
-            p_out[i] = v + 0.0
-            if soft:
-                t_out[i] = T[i, a]
-            else:
-                t_out[i] = 1.0 if Y[i] == a else 0.0
-    return bad, what
+    cdef Py_ssize_t n = P.shape[0], nt, chunk, tid
+    cdef Py_ssize_t[::1] bads_v
+    cdef int[::1] whats_v
+    nt, chunk = _thread_ranges(n, n_threads)
+    bads = np.full(nt, -1, dtype=np.intp)
+    whats = np.zeros(nt, dtype=np.intc)
+    bads_v, whats_v = bads, whats
+    for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
+        bads_v[tid] = _event_rows(P, T, Y, mode, k, tol, tol_t, check, lo, hi, p_out, t_out,
+                                  tid * chunk, min(n, (tid + 1) * chunk), &whats_v[tid])
+    return _first_bad(bads, whats)
 
 
-def event_keys(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode, Py_ssize_t k,
-               double tol, bint check, double lo, double hi, key_t[::1] out):
-    """As :func:`events` for hard labels, writing one sort key per row instead: the bits of the
-    (non-negative) probability -- ordered as the values -- shifted left once to hold the 0/1
-    outcome. uint32 keys for float32 input (a probability <= 1 uses 30 bits), uint64 for
-    float64 (62 bits)."""
-    cdef Py_ssize_t n = P.shape[0], K = P.shape[1], i, a = k
-    cdef Py_ssize_t bad = -1
+cdef Py_ssize_t _key_rows(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode,
+                          Py_ssize_t k, double tol, bint check, double lo, double hi,
+                          key_t[::1] out, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef Py_ssize_t K = P.shape[1], i, a = k
     cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
     cdef float vf
     cdef double vd
     cdef uint32_t b32
     cdef uint64_t b64
-    with nogil:
-        for i in range(n):
-            if mode == MODE_TOP:
-                if _scan_row(&P[i, 0], K, tol, &a) and check:
-                    bad = i
-                    break
-            elif check and _bad_row(&P[i, 0], K, tol):
-                bad = i
-                break
-            v = P[i, a]
-            v = lo_f if v < lo_f else v
-            v = hi_f if v > hi_f else v
-            if floating is float:
-                vf = v + 0.0
-                memcpy(&b32, &vf, 4)
-                out[i] = (<key_t>b32 << 1) | <key_t>(Y[i] == a)
-            else:
-                vd = v + 0.0
-                memcpy(&b64, &vd, 8)
-                out[i] = (<key_t>b64 << 1) | <key_t>(Y[i] == a)
-    return bad, BAD_PROB if bad >= 0 else 0
+    for i in range(start, stop):
+        if mode == MODE_TOP:
+            if _scan_row(&P[i, 0], K, tol, &a) and check:
+                return i
+        elif check and _bad_row(&P[i, 0], K, tol):
+            return i
+        v = P[i, a]
+        v = lo_f if v < lo_f else v
+        v = hi_f if v > hi_f else v
+        if floating is float:
+            vf = v + 0.0
+            memcpy(&b32, &vf, 4)
+            out[i] = (<key_t>b32 << 1) | <key_t>(Y[i] == a)
+        else:
+            vd = v + 0.0
+            memcpy(&b64, &vd, 8)
+            out[i] = (<key_t>b64 << 1) | <key_t>(Y[i] == a)
+    return -1
+
+
+def event_keys(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode, Py_ssize_t k,
+               double tol, bint check, double lo, double hi, key_t[::1] out, int n_threads=1):
+    """As :func:`events` for hard labels, writing one sort key per row instead: the bits of the
+    (non-negative) probability -- ordered as the values -- shifted left once to hold the 0/1
+    outcome. uint32 keys for float32 input (a probability <= 1 uses 30 bits), uint64 for
+    float64 (62 bits)."""
+    cdef Py_ssize_t n = P.shape[0], nt, chunk, tid
+    cdef Py_ssize_t[::1] bads_v
+    nt, chunk = _thread_ranges(n, n_threads)
+    bads = np.full(nt, -1, dtype=np.intp)
+    bads_v = bads
+    for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
+        bads_v[tid] = _key_rows(P, Y, mode, k, tol, check, lo, hi, out, tid * chunk,
+                                min(n, (tid + 1) * chunk))
+    return _first_bad(bads, np.full(nt, BAD_PROB, dtype=np.intc))
 
 
 cdef inline double _key_value(key_t b) noexcept nogil:

@@ -17,6 +17,7 @@ inside the estimators' compiled passes; a failing row is reported with the messa
 :func:`sksoft._targets.validate_rows` / :func:`sksoft._targets.check_targets`.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,11 @@ from .._targets import (
     validate_rows,
 )
 from .._validation import Options, check_sample_weight, check_scalar
+from . import _estimator_kernels as _ek
 
 MODES = ("top-label", "classwise", "binary")
+# Below this many probability values the row passes run on one thread (as the other metrics).
+PARALLEL_MIN_VALUES = 1_000_000
 
 _EMPTY_CODES = np.zeros(0, dtype=np.intp)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float64)
@@ -50,6 +54,7 @@ class EventInputs:
     y_true: object  # the caller's y_true and labels, to rebuild exact error messages
     labels: object
     prob_checked: bool  # 1-D y_prob: its values were checked by check_probability_matrix
+    n_threads: int
 
     @property
     def hard(self):
@@ -93,7 +98,21 @@ class EventInputs:
                          "non-negative, summing to 1).")
 
 
-def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight):
+def resolve_threads(n_threads, n_values):
+    """OpenMP threads of a row pass: None -> one below PARALLEL_MIN_VALUES values, else all
+    cores; -1 -> all cores; a positive integer as given."""
+    if n_threads is None:
+        return 1 if n_values < PARALLEL_MIN_VALUES else max(1, _ek.max_threads())
+    if isinstance(n_threads, (bool, np.bool_)) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be None, -1 or a positive integer; got {n_threads!r}.")
+    if n_threads == -1:
+        return max(1, _ek.max_threads())
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be None, -1 or a positive integer; got {n_threads}.")
+    return int(n_threads)
+
+
+def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight, n_threads=None):
     """Validate the arguments shared by the event-based estimators (see the module docstring)."""
     one_d = np.ndim(y_prob) == 1
     prob = check_probability_matrix(y_prob, name="y_prob", allow_1d=True)
@@ -111,6 +130,7 @@ def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight):
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
     weight = check_sample_weight(sample_weight, n)
+    n_threads = resolve_threads(n_threads, prob.size)
     if targets.soft:
         soft, codes = targets.proba, _EMPTY_CODES
         tol_true = row_sum_tolerance(soft.dtype, K)
@@ -121,5 +141,5 @@ def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight):
         prob=prob, soft=soft, codes=codes,
         weight=_NO_WEIGHTS if weight is None else weight, mode=mode,
         classes=targets.classes, tol=row_sum_tolerance(prob.dtype, K), tol_true=tol_true,
-        y_true=y_true, labels=labels, prob_checked=one_d,
+        y_true=y_true, labels=labels, prob_checked=one_d, n_threads=n_threads,
     )
