@@ -78,8 +78,13 @@ cdef extern from *:
        which fails the test against 1. The first column equal to the maximum is then found
        backwards with conditional moves: a branch on which column is largest would be
        mispredicted on most rows of real probability matrices. */
+    #if defined(__GNUC__)
+    #define SKSOFT_ALWAYS_INLINE __attribute__((always_inline)) inline
+    #else
+    #define SKSOFT_ALWAYS_INLINE inline
+    #endif
     #define SKSOFT_SCAN_ROW(NAME, T)                                                     \
-    static inline int NAME(const T* row, Py_ssize_t K, double tol, Py_ssize_t* arg) {   \
+    static SKSOFT_ALWAYS_INLINE int NAME(const T* row, Py_ssize_t K, double tol, Py_ssize_t* arg) {   \
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                                   \
         T b0 = row[0], b1 = row[0], b2 = row[0], b3 = row[0];                            \
         int neg = 0;                                                                     \
@@ -164,16 +169,17 @@ cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
                              Py_ssize_t k0, double tol, double tol_t, bint check, double* res,
                              double* wm, double* pm, Py_ssize_t C, Py_ssize_t M,
                              Py_ssize_t start, Py_ssize_t stop, int* what) noexcept nogil:
-    # Rows go in blocks: first the checks and the top-label events of the block, then its
-    # scattered grid updates in a tight loop of independent read-modify-writes (interleaved
-    # with the row scans they would wait on the grid's cache misses).
+    # Rows go in blocks: first the checks and the top-label events of the block, kept in the
+    # input's types (converting to double inside the row scan costs a third of the pass), then
+    # the block's scattered grid updates in a tight loop of independent read-modify-writes.
     cdef Py_ssize_t K = P.shape[1], i, j, c, k, m, b0, a = 0, stride = M + 1
     cdef bint soft = T.shape[0] > 0, weighted = w.shape[0] > 0
     cdef double t
     cdef double* wrow = NULL
     cdef double* prow = NULL
-    cdef double pbuf[DEPOSIT_BLOCK]
-    cdef double tbuf[DEPOSIT_BLOCK]
+    cdef floating pbuf[DEPOSIT_BLOCK]
+    cdef target_t sbuf[DEPOSIT_BLOCK]
+    cdef unsigned char hbuf[DEPOSIT_BLOCK]
     cdef double wbuf[DEPOSIT_BLOCK]
     b0 = start
     while b0 < stop:
@@ -185,12 +191,12 @@ cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
                 if _scan_row(&P[i, 0], K, tol, &a) and check:
                     what[0] = BAD_PROB
                     return i
-                # + 0.0 turns a negative zero into a positive one
-                pbuf[j] = P[i, a] + 0.0
+                # + 0 turns a negative zero into a positive one
+                pbuf[j] = P[i, a] + <floating>0
                 if soft:
-                    tbuf[j] = T[i, a]
+                    sbuf[j] = T[i, a]
                 else:
-                    tbuf[j] = 1.0 if Y[i] == a else 0.0
+                    hbuf[j] = Y[i] == a
             elif check and _bad_row(&P[i, 0], K, tol):
                 what[0] = BAD_PROB
                 return i
@@ -200,7 +206,8 @@ cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
             wbuf[j] = w[i] if weighted else 1.0
         if mode == MODE_TOP:
             for j in range(m):
-                _deposit(res, wm, pm, pbuf[j], tbuf[j], wbuf[j], M)
+                t = sbuf[j] if soft else hbuf[j]
+                _deposit(res, wm, pm, pbuf[j], t, wbuf[j], M)
         else:
             for c in range(C):
                 k = k0 + c
@@ -212,8 +219,9 @@ cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
                     if soft:
                         t = T[i, k]
                     else:
-                        t = 1.0 if Y[i] == k else 0.0
-                    _deposit(res + c * stride, wrow, prow, P[i, k] + 0.0, t, wbuf[j], M)
+                        t = Y[i] == k
+                    _deposit(res + c * stride, wrow, prow, P[i, k] + <floating>0, t, wbuf[j],
+                             M)
         b0 += m
     return -1
 
@@ -288,28 +296,39 @@ cdef Py_ssize_t _event_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
                             double tol_t, bint check, double lo, double hi, floating[::1] p_out,
                             double[::1] t_out, Py_ssize_t start, Py_ssize_t stop,
                             int* what) noexcept nogil:
-    cdef Py_ssize_t K = P.shape[1], i, a = k
+    # in blocks, the targets kept in their own types during the row scans and converted to
+    # double afterwards (see _masses_rows)
+    cdef Py_ssize_t K = P.shape[1], i, j, m, b0, a = k
     cdef bint soft = T.shape[0] > 0
     cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
-    for i in range(start, stop):
-        if mode == MODE_TOP:
-            if _scan_row(&P[i, 0], K, tol, &a) and check:
+    cdef target_t sbuf[DEPOSIT_BLOCK]
+    cdef unsigned char hbuf[DEPOSIT_BLOCK]
+    b0 = start
+    while b0 < stop:
+        m = min(<Py_ssize_t>DEPOSIT_BLOCK, stop - b0)
+        for j in range(m):
+            i = b0 + j
+            if mode == MODE_TOP:
+                if _scan_row(&P[i, 0], K, tol, &a) and check:
+                    what[0] = BAD_PROB
+                    return i
+            elif check and _bad_row(&P[i, 0], K, tol):
                 what[0] = BAD_PROB
                 return i
-        elif check and _bad_row(&P[i, 0], K, tol):
-            what[0] = BAD_PROB
-            return i
-        if check and soft and _bad_row(&T[i, 0], K, tol_t):
-            what[0] = BAD_TRUE
-            return i
-        v = P[i, a]
-        v = lo_f if v < lo_f else v
-        v = hi_f if v > hi_f else v
-        p_out[i] = v + 0.0
-        if soft:
-            t_out[i] = T[i, a]
-        else:
-            t_out[i] = 1.0 if Y[i] == a else 0.0
+            if check and soft and _bad_row(&T[i, 0], K, tol_t):
+                what[0] = BAD_TRUE
+                return i
+            v = P[i, a]
+            v = lo_f if v < lo_f else v
+            v = hi_f if v > hi_f else v
+            p_out[i] = v + <floating>0
+            if soft:
+                sbuf[j] = T[i, a]
+            else:
+                hbuf[j] = Y[i] == a
+        for j in range(m):
+            t_out[b0 + j] = sbuf[j] if soft else hbuf[j]
+        b0 += m
     return -1
 
 
@@ -351,8 +370,9 @@ cdef Py_ssize_t _key_rows(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int
         v = P[i, a]
         v = lo_f if v < lo_f else v
         v = hi_f if v > hi_f else v
+        # + 0 turns a negative zero into a positive one
         if floating is float:
-            vf = v + 0.0
+            vf = v + <float>0
             memcpy(&b32, &vf, 4)
             out[i] = (<key_t>b32 << 1) | <key_t>(Y[i] == a)
         else:
