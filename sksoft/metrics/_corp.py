@@ -339,8 +339,8 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
         Coverage of the band.
     max_band_points : int, default=1000
         Evaluate the band at all distinct predictions when there are at most this many, else at
-        at most this many spread evenly over their range (bounds memory: ``n_resamples`` fits
-        are kept at these points).
+        no more than this many spread evenly over their range (bounds memory: ``n_resamples``
+        fits are kept at these points).
     random_state : None, int, numpy RandomState or Generator
         Seed of the redraws.
 
