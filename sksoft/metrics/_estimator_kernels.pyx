@@ -78,13 +78,8 @@ cdef extern from *:
        which fails the test against 1. The first column equal to the maximum is then found
        backwards with conditional moves: a branch on which column is largest would be
        mispredicted on most rows of real probability matrices. */
-    #if defined(__GNUC__)
-    #define SKSOFT_ALWAYS_INLINE __attribute__((always_inline)) inline
-    #else
-    #define SKSOFT_ALWAYS_INLINE inline
-    #endif
     #define SKSOFT_SCAN_ROW(NAME, T)                                                     \
-    static SKSOFT_ALWAYS_INLINE int NAME(const T* row, Py_ssize_t K, double tol, Py_ssize_t* arg) {   \
+    static inline int NAME(const T* row, Py_ssize_t K, double tol, Py_ssize_t* arg) {   \
         double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                                   \
         T b0 = row[0], b1 = row[0], b2 = row[0], b3 = row[0];                            \
         int neg = 0;                                                                     \
