@@ -10,6 +10,12 @@ from ._calibration import (
     expected_calibration_error,
     reliability_curve,
 )
+from ._corp import (
+    IsotonicReliabilityCurve,
+    ScoreDecomposition,
+    isotonic_reliability_curve,
+    score_decomposition,
+)
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
     accuracy,
@@ -28,14 +34,18 @@ from ._kernels import openmp_enabled
 from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
+from ._smooth import SmoothReliabilityCurve, smooth_calibration_error, smooth_reliability_curve
 from ._stats import CalibrationStats, ReliabilityCurve
 
 __all__ = [
     "CalibrationReport",
     "Estimate",
     "CalibrationStats",
+    "IsotonicReliabilityCurve",
     "ReliabilityCurve",
     "SCORERS",
+    "ScoreDecomposition",
+    "SmoothReliabilityCurve",
     "accuracy",
     "bootstrap_weights",
     "brier_score",
@@ -50,11 +60,15 @@ __all__ = [
     "expected_calibration_error",
     "get_scorer",
     "get_scorer_names",
+    "isotonic_reliability_curve",
     "jensen_shannon_divergence",
     "kl_divergence",
     "make_proba_scorer",
     "openmp_enabled",
     "reliability_curve",
+    "score_decomposition",
+    "smooth_calibration_error",
+    "smooth_reliability_curve",
     "spearman_correlation",
     "total_variation",
 ]

@@ -8,6 +8,8 @@
 * ``ranks`` -- average ranks in O(n) (Spearman correlations);
 * ``moments`` -- second moments of cells (debiased calibration error) and the item
   bootstrap's Poisson weights and exact/moment split;
+* ``events`` -- the smooth calibration error's grid masses and the events and pool-adjacent-
+  violators of the CORP decomposition;
 * ``floor`` -- the benchmarks' read-once and memory floors.
 
 Nothing here validates its arguments: the Python modules of :mod:`sksoft.metrics` do.
@@ -25,6 +27,7 @@ from .calibration_pass import (
     vec_level,
     vec_level_available,
 )
+from . import events
 from .equal_mass import bin_1d, equal_mass_binning
 from .floor import read_floor
 from .moments import (
@@ -48,6 +51,7 @@ __all__ = [
     "replicate_sums",
     "split_moments",
     "equal_mass_binning",
+    "events",
     "error_codes",
     "max_threads",
     "openmp_enabled",
