@@ -19,6 +19,7 @@ _SUBMODULES = {
     "annotations",
     "datasets",
     "study",
+    "plotting",
 }
 
 __all__ = sorted(_SUBMODULES) + ["__version__"]

@@ -221,10 +221,12 @@ class BootstrapStats:
             per = tab.seen.shape[0] // n_groups
             tab.keep((np.asarray(keep)[:, None] * per + np.arange(per)[None]).ravel())
 
-    def weights(self, index):
-        """Poisson weights (B, len(index)) of rows (or clusters) ``index``."""
+    def weights(self, index, first=0, count=None):
+        """Poisson weights (count, len(index)) of rows (or clusters) ``index`` in replicates
+        ``first .. first + count - 1`` (default: all)."""
+        count = self.n_bootstrap - first if count is None else count
         return _kernels.poisson_weights(np.ascontiguousarray(index, dtype=np.int64),
-                                        self.n_bootstrap, self.key).T
+                                        count, self.key, first).T
 
 
 def sum_vectors(weight, acc, scores):

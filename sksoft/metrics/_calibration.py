@@ -6,6 +6,7 @@ from .._targets import is_soft_target
 from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
+from ._corp import isotonic_reliability_curve
 from ._formulas import bin_means, calibration_errors
 from ._intervals import metric_value, percentile_interval, replicate_tables
 from ._validation import check_choice
@@ -214,8 +215,14 @@ def reliability_curve(
 
     Parameters
     ----------
-    y_true, y_prob, n_bins, strategy, labels, sample_weight
+    y_true, y_prob, n_bins, labels, sample_weight
         As in :func:`expected_calibration_error`.
+    strategy : {"uniform", "quantile", "isotonic"}, default="uniform"
+        The bins of :func:`expected_calibration_error`, or ``"isotonic"``: the CORP curve of
+        :func:`isotonic_reliability_curve` -- the pool-adjacent-violators recalibration of the
+        predictions, no bins to choose -- returned as an :class:`IsotonicReliabilityCurve`,
+        with, when ``confidence`` is given and the labels are hard, the consistency band of
+        ``n_bootstrap`` redraws of the outcomes under calibration.
     mode : {"top-label", "classwise"}, default="top-label"
         Top-label confidence vs soft-aware accuracy, or one curve per class (arrays of shape
         ``(n_classes, n_bins)``).
@@ -245,6 +252,11 @@ def reliability_curve(
     ([nan, 0.208], [nan, 0.939])
     """
     check_choice(mode, "mode", ("top-label", "classwise"))
+    if isinstance(strategy, str) and strategy == "isotonic":
+        return isotonic_reliability_curve(
+            y_true, y_prob, mode=mode, labels=labels, sample_weight=sample_weight,
+            n_resamples=n_bootstrap if confidence is not None else 0,
+            confidence=0.9 if confidence is None else confidence, random_state=random_state)
     classwise = mode == "classwise"
     soft = is_soft_target(y_true)
     if confidence is not None:

@@ -38,6 +38,12 @@ class RowStats:
         self.htrue, self.hpred, self.weight, self.codes = htrue, hpred, weight, codes
         self.index = index
 
+    def select(self, code):
+        """Indices of the rows with group code ``code`` (None: all rows)."""
+        if code is None or self.codes is None:
+            return np.arange(self.index.shape[0])
+        return np.flatnonzero(self.codes == code)
+
     def of_group(self, code):
         """(htrue, hpred, weight, index) of the rows with group code ``code`` (None: all)."""
         if code is None or self.codes is None:

@@ -15,7 +15,7 @@ from ._formulas import hard_variance, metric_columns
 from ._pass import FIELD
 
 __all__ = ["Estimate", "metric_value", "percentile_interval", "point_tables",
-           "replicate_columns", "replicate_tables", "spearman_replicates"]
+           "replicate_columns", "replicate_tables", "row_replicates", "spearman_replicates"]
 
 
 class Estimate(float):
@@ -157,39 +157,33 @@ def spearman_replicates(stats, code):
         return out
     base = np.ones(n) if w is None else w
     ta, pa = _tie_groups(ht), _tie_groups(hp)
-    step = max(1, min(B, 2**24 // n))
-    for r0 in range(0, B, step):
-        W = stats.boot.weights(index)[r0:r0 + step].astype(np.float64)
-        for j in range(W.shape[0]):
-            out[r0 + j] = _weighted_pearson(_ranks(ta, W[j]), _ranks(pa, W[j]), base * W[j])
+    for r, W in _replicate_weights(stats, index):
+        out[r] = _weighted_pearson(_ranks(ta, W), _ranks(pa, W), base * W)
     return out
 
 
-def _tie_groups(x):
-    """Tie-group id of every value (values within 1e-12 relative tie, as the point estimate's
-    ranks), numbered in increasing order."""
-    order = np.argsort(x, kind="stable")
-    xs = x[order]
-    gap = np.diff(xs) > 1e-12 * np.maximum(np.abs(xs[1:]), np.abs(xs[:-1]))
-    gid = np.empty(x.shape[0], dtype=np.intp)
-    gid[order] = np.concatenate([[0], np.cumsum(gap)])
-    return gid
+def _replicate_weights(stats, index):
+    """(r, Poisson weights of the rows ``index`` in replicate r), a few replicates at a time."""
+    B, n = stats.boot.n_bootstrap, index.shape[0]
+    step = max(1, min(B, 2**24 // max(n, 1)))
+    for r0 in range(0, B, step):
+        W = stats.boot.weights(index, r0, min(step, B - r0)).astype(np.float64)
+        for j in range(W.shape[0]):
+            yield r0 + j, W[j]
 
 
-def _ranks(gid, copies):
-    """Average ranks of values that appear ``copies`` times each."""
-    tot = np.bincount(gid, weights=copies)
-    before = np.concatenate([[0.0], np.cumsum(tot)[:-1]])
-    return (before + (tot + 1) / 2)[gid]
-
-
-def _weighted_pearson(ra, rb, w):
-    total = w.sum()
-    if total <= 0:
-        return np.nan
-    w = w / total
-    ma, mb = np.sum(w * ra), np.sum(w * rb)
-    va, vb = np.sum(w * (ra - ma) ** 2), np.sum(w * (rb - mb) ** 2)
-    if va <= 1e-300 or vb <= 1e-300:
-        return np.nan
-    return float(np.sum(w * (ra - ma) * (rb - mb)) / np.sqrt(va * vb))
+def row_replicates(stats, fn, code=None):
+    """Replicates of ``fn(rows, sample_weight)`` -- a dict of metrics of the rows with group
+    code ``code`` (None: all), indices into the data -- recomputed on every reweighted
+    replicate: the exact, slow path of the metrics that are no function of binned sums
+    (smooth ECE, CORP decompositions). Returns a dict name -> (B,) array."""
+    rows = stats.rows.select(code)
+    base = np.ones(rows.shape[0]) if stats.rows.weight is None else stats.rows.weight[rows]
+    out = {}
+    for r, W in _replicate_weights(stats, stats.rows.index[rows]):
+        w = base * W
+        if w.sum() <= 0:
+            continue
+        for name, value in fn(rows, w).items():
+            out.setdefault(name, np.full(stats.boot.n_bootstrap, np.nan))[r] = value
+    return out

@@ -28,7 +28,9 @@ from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._targets import check_targets, is_soft_target
 from ._calibration import classwise_calibration_error, expected_calibration_error
+from ._corp import score_decomposition
 from ._difficulty import difficulty_bins, difficulty_scores
+from ._smooth import smooth_calibration_error
 from ._divergence import (
     accuracy,
     brier_score,
@@ -210,6 +212,21 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
                         name=name or getattr(score_func, "__name__", "scorer"), kwargs=kwargs)
 
 
+def miscalibration(y_true, y_prob, *, score="brier", labels=None, sample_weight=None):
+    """The miscalibration component (MCB) of the CORP decomposition of the top-label
+    ``score`` (see :func:`score_decomposition`): the part of the score that recalibration
+    removes. Lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.6, 0.4]])
+    >>> round(miscalibration([0, 1, 1, 0], p), 4)
+    0.0583
+    """
+    return float(score_decomposition(y_true, y_prob, score=score, labels=labels,
+                                     sample_weight=sample_weight).mcb)
+
 _BASE = {
     "soft_accuracy": (accuracy, True, {}),
     "neg_expected_calibration_error": (expected_calibration_error, False, {}),
@@ -225,16 +242,27 @@ _BASE = {
     "neg_jensen_shannon_divergence": (jensen_shannon_divergence, False, {}),
     "neg_total_variation": (total_variation, False, {}),
     "entropy_correlation": (entropy_correlation, True, {}),
+    "neg_debiased_calibration_error": (expected_calibration_error, False,
+                                       {"norm": "l2", "debias": True}),
+    "neg_smooth_calibration_error": (smooth_calibration_error, False, {}),
+    "neg_miscalibration_brier": (miscalibration, False, {"score": "brier"}),
+    "neg_miscalibration_log": (miscalibration, False, {"score": "log"}),
 }
+_CALIBRATION = ("neg_debiased_calibration_error", "neg_smooth_calibration_error",
+                "neg_miscalibration_brier")
 _GOLD = ("soft_accuracy", "neg_expected_calibration_error", "neg_classwise_calibration_error",
-         "neg_multiclass_brier_score", "neg_cross_entropy")
+         "neg_multiclass_brier_score", "neg_cross_entropy", "neg_miscalibration_log") \
+    + _CALIBRATION
 _HUMAN = ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
           "neg_kl_divergence", "neg_jensen_shannon_divergence", "neg_total_variation",
-          "entropy_correlation")
+          "entropy_correlation") + _CALIBRATION
 _BINNED = {
-    "gold": ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy"),
-    "human": ("neg_kl_divergence", "neg_expected_calibration_error"),
+    "gold": ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
+             "neg_debiased_calibration_error", "neg_smooth_calibration_error"),
+    "human": ("neg_kl_divergence", "neg_expected_calibration_error",
+              "neg_debiased_calibration_error"),
 }
+
 
 
 def _build_scorers():

@@ -45,16 +45,18 @@ cdef inline uint8_t _poisson1(uint64_t key, uint64_t row, uint64_t rep) noexcept
     return w
 
 
-def poisson_weights(const long long[::1] index, Py_ssize_t n_boot, unsigned long long key):
-    """Poisson(1) resampling weights of the rows (or clusters) ``index``: (len(index), n_boot)
-    uint8, a pure function of (key, index, replicate)."""
+def poisson_weights(const long long[::1] index, Py_ssize_t n_boot, unsigned long long key,
+                    Py_ssize_t first=0):
+    """Poisson(1) resampling weights of the rows (or clusters) ``index`` in replicates
+    ``first .. first + n_boot - 1``: (len(index), n_boot) uint8, a pure function of (key,
+    index, replicate)."""
     cdef Py_ssize_t m = index.shape[0], i, r
     out = np.empty((m, n_boot), dtype=np.uint8)
     cdef uint8_t[:, ::1] o = out
     with nogil:
         for i in range(m):
             for r in range(n_boot):
-                o[i, r] = _poisson1(key, <uint64_t>index[i], <uint64_t>r)
+                o[i, r] = _poisson1(key, <uint64_t>index[i], <uint64_t>(first + r))
     return out
 
 
