@@ -23,6 +23,44 @@ __all__ = [
 ]
 
 
+_PARAMS = """Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Hard labels (column codes, or classes named by ``labels``) or label distributions.
+    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
+        of core).
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    sample_weight : array-like of shape (n_samples,) or float, optional
+{eps}    n_bootstrap : int, default=0
+        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
+        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+    confidence : float, default=0.95
+        Level of the interval.
+    random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
+    clusters : array-like of shape (n_samples,), optional
+        Resample these clusters instead of rows.
+
+    Returns
+    -------
+    float, or Estimate with ``n_bootstrap``
+"""
+_EPS = """    eps : float, optional
+        Lower clipping of ``y_prob`` inside the logarithm, in ``[0, 1 / n_classes)``
+        (default: the machine epsilon of ``y_prob``'s dtype).
+"""
+
+
+def _documented(eps=False):
+    """Fill the ``{params}`` of a score's docstring with the parameters all scores share."""
+    def deco(fn):
+        fn.__doc__ = fn.__doc__.replace("{params}", _PARAMS.format(eps=_EPS if eps else ""))
+        return fn
+    return deco
+
+
 def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
     """The weighted mean of a score (``name`` a metric of :func:`metric_columns`), a float or,
     with ``boot = (n_bootstrap, confidence, random_state, clusters)``, an Estimate."""
@@ -38,6 +76,7 @@ def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
     return metric_value(stats, column, confidence)
 
 
+@_documented()
 def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
              confidence=0.95, random_state=None, clusters=None):
     """Top-label accuracy of probabilistic predictions, soft-aware.
@@ -46,30 +85,7 @@ def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
     probability mass that the target puts on the predicted class (the expected accuracy against
     a random annotator), ``mean_i y_true[i, argmax y_prob[i]]``.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np
@@ -80,6 +96,7 @@ def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
                     (n_bootstrap, confidence, random_state, clusters))
 
 
+@_documented()
 def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
                 confidence=0.95, random_state=None, clusters=None):
     """Multiclass Brier score: mean over items of ``sum_k (y_prob[i, k] - y_true[i, k])^2``.
@@ -87,30 +104,7 @@ def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=
     Not halved (ranges over [0, 2]); for binary problems this is twice scikit-learn's
     ``brier_score_loss``. Lower is better.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np
@@ -121,6 +115,7 @@ def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=
                     (n_bootstrap, confidence, random_state, clusters))
 
 
+@_documented(eps=True)
 def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
                   confidence=0.95, random_state=None, clusters=None):
     """Cross-entropy in nats: NLL for hard targets, ``-sum_k t_k log p_k`` for soft ones.
@@ -129,33 +124,7 @@ def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, 
     epsilon of ``y_prob``'s dtype, as scikit-learn's ``log_loss``), so a zero probability on a
     target class costs ``-log(eps)`` instead of infinity.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    eps : float, optional
-        Lower clipping of ``y_prob`` inside the logarithm, in ``[0, 1 / n_classes)``
-        (default: the machine epsilon of ``y_prob``'s dtype).
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np
@@ -166,39 +135,14 @@ def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, 
                     (n_bootstrap, confidence, random_state, clusters), eps=eps)
 
 
+@_documented(eps=True)
 def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
                   confidence=0.95, random_state=None, clusters=None):
     """Mean ``KL(y_true || y_prob)`` in nats (cross-entropy minus the target entropy).
 
     Uses the same clipping as :func:`cross_entropy`. Equals the NLL for hard targets.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    eps : float, optional
-        Lower clipping of ``y_prob`` inside the logarithm, in ``[0, 1 / n_classes)``
-        (default: the machine epsilon of ``y_prob``'s dtype).
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np
@@ -209,34 +153,12 @@ def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, 
                     (n_bootstrap, confidence, random_state, clusters), eps=eps)
 
 
+@_documented()
 def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
                               confidence=0.95, random_state=None, clusters=None):
     """Mean Jensen-Shannon divergence in nats (bounded by log 2), no clipping needed.
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np
@@ -247,34 +169,12 @@ def jensen_shannon_divergence(y_true, y_prob, *, labels=None, sample_weight=None
                     (n_bootstrap, confidence, random_state, clusters))
 
 
+@_documented()
 def total_variation(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
                     confidence=0.95, random_state=None, clusters=None):
     """Mean total-variation distance ``0.5 * sum_k |y_true - y_prob|`` (in [0, 1]).
 
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Hard labels (column codes, or classes named by ``labels``) or label distributions.
-    y_prob : array-like of shape (n_samples, n_classes) or (n_samples,)
-        Predicted probabilities (dask arrays, memmaps and chunk iterators are evaluated out
-        of core).
-    labels : array-like, optional
-        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
-    sample_weight : array-like of shape (n_samples,) or float, optional
-    n_bootstrap : int, default=0
-        With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
-    confidence : float, default=0.95
-        Level of the interval.
-    random_state : int, RandomState or Generator, optional
-        Seeds the bootstrap.
-    clusters : array-like of shape (n_samples,), optional
-        Resample these clusters instead of rows.
-
-    Returns
-    -------
-    float, or Estimate with ``n_bootstrap``
-
+    {params}
     Examples
     --------
     >>> import numpy as np

@@ -187,3 +187,33 @@ def row_replicates(stats, fn, code=None):
         for name, value in fn(rows, w).items():
             out.setdefault(name, np.full(stats.boot.n_bootstrap, np.nan))[r] = value
     return out
+
+
+def _tie_groups(x):
+    """Tie-group id of every value (values within 1e-12 relative tie, as the point estimate's
+    ranks), numbered in increasing order."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    gap = np.diff(xs) > 1e-12 * np.maximum(np.abs(xs[1:]), np.abs(xs[:-1]))
+    gid = np.empty(x.shape[0], dtype=np.intp)
+    gid[order] = np.concatenate([[0], np.cumsum(gap)])
+    return gid
+
+
+def _ranks(gid, copies):
+    """Average ranks of values that appear ``copies`` times each."""
+    tot = np.bincount(gid, weights=copies)
+    before = np.concatenate([[0.0], np.cumsum(tot)[:-1]])
+    return (before + (tot + 1) / 2)[gid]
+
+
+def _weighted_pearson(ra, rb, w):
+    total = w.sum()
+    if total <= 0:
+        return np.nan
+    w = w / total
+    ma, mb = np.sum(w * ra), np.sum(w * rb)
+    va, vb = np.sum(w * (ra - ma) ** 2), np.sum(w * (rb - mb) ** 2)
+    if va <= 1e-300 or vb <= 1e-300:
+        return np.nan
+    return float(np.sum(w * (ra - ma) * (rb - mb)) / np.sqrt(va * vb))

@@ -1,5 +1,13 @@
-# Declarations shared by sksoft's kernels: the binning of one value, and the number of
-# interleaved copies of a histogram.
+# Declarations shared by sksoft's kernels: the fused types of the probabilities and targets,
+# the binning of one value, and the number of interleaved copies of a histogram.
+
+ctypedef fused floating:
+    float
+    double
+
+ctypedef fused target_t:
+    float
+    double
 
 cdef enum:
     # Consecutive rows usually fall into the same bin (most confidences are near 1), and

@@ -15,15 +15,8 @@ from libc.math cimport fabs, nextafterf, INFINITY
 from libc.string cimport memset
 from libc.stdlib cimport malloc, free
 
-from ._common cimport N_SUB, bin_uniform, bin_search
+from ._common cimport N_SUB, bin_uniform, bin_search, floating, target_t
 
-ctypedef fused floating:
-    float
-    double
-
-ctypedef fused target_t:
-    float
-    double
 
 cdef extern from "_layout.h" nogil:
     enum:

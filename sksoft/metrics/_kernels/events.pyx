@@ -9,19 +9,15 @@
 
 import numpy as np
 
+
 from cython.parallel cimport prange
 from libc.math cimport fabs, log, log1p
 from libc.stdint cimport uint32_t, uint64_t
 from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
-ctypedef fused floating:
-    float
-    double
+from ._common cimport floating, target_t
 
-ctypedef fused target_t:
-    float
-    double
 
 ctypedef fused key_t:
     uint32_t

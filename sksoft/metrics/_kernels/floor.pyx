@@ -3,11 +3,11 @@
 
 import numpy as np
 
+
 from cython.parallel cimport prange
 
-ctypedef fused floating:
-    float
-    double
+from ._common cimport floating
+
 
 
 def read_floor(const floating[:, ::1] prob, int n_threads, bint words=False):

@@ -9,15 +9,8 @@ import numpy as np
 
 from libc.stdint cimport uint64_t, uint8_t
 
-from ._common cimport bin_search, bin_uniform
+from ._common cimport bin_search, bin_uniform, floating, target_t
 
-ctypedef fused floating:
-    float
-    double
-
-ctypedef fused target_t:
-    float
-    double
 
 # cumulative Poisson(1) probabilities P(W <= k), k = 0..11, scaled to 2^53 (beyond k = 11 the
 # tail is below 2^-53 and W = 12 is returned)
@@ -43,6 +36,21 @@ cdef inline uint8_t _poisson1(uint64_t key, uint64_t row, uint64_t rep) noexcept
     while w < 12 and u >= POISSON_CDF[w]:
         w += 1
     return w
+
+
+cdef inline Py_ssize_t _class_cell(double v, const double* e, Py_ssize_t nb, bint uniform,
+                                   Py_ssize_t g, Py_ssize_t K, Py_ssize_t k) noexcept nogil:
+    # the classwise cell (group, class, bin) of value v of class k
+    cdef Py_ssize_t b = bin_uniform(v, e, nb) if uniform else bin_search(v, e, nb, False)
+    return (g * K + k) * nb + b
+
+
+cdef inline double _class_target(const target_t[:, ::1] y_soft, const Py_ssize_t[::1] y_hard,
+                                 bint soft, Py_ssize_t i, Py_ssize_t k) noexcept nogil:
+    # the target probability of class k in row i
+    if soft:
+        return y_soft[i, k]
+    return 1.0 if y_hard[i] == k else 0.0
 
 
 def poisson_weights(const long long[::1] index, Py_ssize_t n_boot, unsigned long long key,
@@ -115,21 +123,14 @@ def class_split_moments(const floating[:, ::1] prob, const target_t[:, ::1] y_so
                 g = group[i]
             for k in range(K):
                 v = prob[i, k]
-                if uniform:
-                    b = bin_uniform(v, &edges[0, 0], nb)
-                else:
-                    b = bin_search(v, &edges[k * per_class, 0], nb, False)
-                c = (g * K + k) * nb + b
+                c = _class_cell(v, &edges[k * per_class, 0], nb, uniform, g, K, k)
                 if seen[c] < limit:
                     seen[c] += 1
                     ex[n_exact, 0] = i
                     ex[n_exact, 1] = k
                     n_exact += 1
                     continue
-                if soft:
-                    t = y_soft[i, k]
-                else:
-                    t = 1.0 if y_hard[i] == k else 0.0
+                t = _class_target(y_soft, y_hard, soft, i, k)
                 x0 = w
                 x1 = w * v
                 x2 = w * t
@@ -196,16 +197,8 @@ def class_cell_variance(const floating[:, ::1] prob, const target_t[:, ::1] y_so
             if group.shape[0] > 0:
                 g = group[i]
             for k in range(K):
-                v = prob[i, k]
-                if uniform:
-                    b = bin_uniform(v, &edges[0, 0], nb)
-                else:
-                    b = bin_search(v, &edges[k * per_class, 0], nb, False)
-                c = (g * K + k) * nb + b
-                if soft:
-                    t = y_soft[i, k]
-                else:
-                    t = 1.0 if y_hard[i] == k else 0.0
+                c = _class_cell(prob[i, k], &edges[k * per_class, 0], nb, uniform, g, K, k)
+                t = _class_target(y_soft, y_hard, soft, i, k)
                 out[c, 0] += 1.0
                 out[c, 1] += w2
                 out[c, 2] += w2 * t
