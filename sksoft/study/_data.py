@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import load_npz
 from .._targets import check_targets
 from ..annotations import counts_to_soft
 from ..datasets import fetch_cifar10h, image_features, load_cifar10h, make_ambiguous_digits
@@ -19,6 +20,10 @@ __all__ = ["own_data", "load_study_data", "CIFAR10_MEAN", "CIFAR10_STD"]
 #: the usual normalisation of CIFAR-10 networks
 CIFAR10_MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32)
 CIFAR10_STD = np.array([0.247, 0.243, 0.261], dtype=np.float32)
+
+
+#: the arrays of the user's data that the study reads
+_OWN_KEYS = ("X", "images", "y_gold", "soft_labels", "counts", "annotations", "class_names")
 
 
 def own_data(arrays, name="user data"):
@@ -99,8 +104,8 @@ def load_study_data(cfg):
     if not isinstance(cfg.data, str):
         return own_data(cfg.data, cfg.extra.get("name", "user data"))
     if cfg.data.endswith(".npz"):
-        with np.load(cfg.data, allow_pickle=False) as z:
-            return own_data({k: z[k] for k in z.files}, cfg.extra.get("name", cfg.data))
+        arrays = load_npz(cfg.data, names=_OWN_KEYS)
+        return own_data(arrays, cfg.extra.get("name", cfg.data))
     if cfg.data == "digits":
         return _digits()
     return _cifar10h(cfg.data_path, cfg.extra.get("n_items"))
