@@ -5,8 +5,13 @@ estimators it cross-fits) and :mod:`sksoft.calibration` (above the estimators) b
 probabilities; the helper lives here so that neither imports the other.
 """
 
+import numbers
+
 import numpy as np
 from scipy.special import softmax
+
+from ._targets import check_probability_matrix, validate_rows
+from ._validation import Interval, check_scalar
 
 __all__ = ["log_probs", "apply_temperature"]
 
@@ -24,6 +29,7 @@ def log_probs(proba):
 def apply_temperature(proba, temperature):
     """Rescale probabilities: ``softmax(log(proba) / temperature)``.
 
+    ``proba`` is an (n, K) matrix of probability rows (finite, non-negative, summing to 1);
     ``temperature > 1`` flattens the rows, ``< 1`` sharpens them; ``1`` returns the rows
     renormalised.
 
@@ -33,4 +39,7 @@ def apply_temperature(proba, temperature):
     >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(3).tolist()
     [[0.667, 0.333]]
     """
+    temperature = check_scalar(temperature, "temperature",
+                               Interval(numbers.Real, 0, None, closed="neither"))
+    proba = validate_rows(check_probability_matrix(proba, name="proba"), "proba")
     return softmax(log_probs(proba) / float(temperature), axis=1)

@@ -11,7 +11,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import SoftClassifierMixin
 from ._softmax import apply_temperature  # public here too
 from ._targets import check_probability_matrix, encode_labels, prepare_targets, validate_rows
-from ._validation import check_sample_weight
+from ._validation import (
+    HasMethods,
+    Interval,
+    Options,
+    ValidatedParamsMixin,
+    check_sample_weight,
+)
 
 __all__ = ["TemperatureScaling", "fit_temperature", "apply_temperature"]
 
@@ -21,6 +27,18 @@ _LOG_EPS = np.log(np.finfo(np.float64).tiny)
 def _log_probs(proba):
     with np.errstate(divide="ignore"):
         return np.maximum(np.log(np.asarray(proba, dtype=np.float64)), _LOG_EPS)
+
+
+def _check_bounds(bounds):
+    """``(low, high)``: two finite reals with ``0 < low < high``."""
+    real = Interval(numbers.Real, None, None)
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 or not all(
+            real.is_type(b) for b in bounds):
+        raise TypeError(f"bounds must be a pair of real numbers (low, high); got {bounds!r}.")
+    lo, hi = (float(b) for b in bounds)
+    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo < hi):
+        raise ValueError(f"bounds must satisfy 0 < low < high (finite); got {bounds!r}.")
+    return lo, hi
 
 
 def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(0.05, 20.0)):
@@ -33,8 +51,11 @@ def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(
         *to human uncertainty*).
     y_prob : array-like of shape (n_samples, n_classes)
         Held-out predicted probabilities.
-    bounds : (float, float)
-        Search interval for ``T`` (searched on a log scale).
+    sample_weight : array-like of shape (n_samples,) or float, optional
+    labels : array-like, optional
+        The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
+    bounds : (float, float), default=(0.05, 20.0)
+        Search interval for ``T`` (searched on a log scale), ``0 < low < high``.
 
     Returns
     -------
@@ -49,6 +70,7 @@ def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(
     >>> fit_temperature(y, p) > 1
     True
     """
+    lo, hi = _check_bounds(bounds)
     P = check_probability_matrix(y_prob, name="y_prob").astype(np.float64)
     validate_rows(P, "y_prob")
     if np.ndim(y_true) == 2:
@@ -63,9 +85,6 @@ def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(
     w = check_sample_weight(sample_weight, P.shape[0])
     w = np.ones(P.shape[0]) if w is None else w
     logp = _log_probs(P)
-    lo, hi = bounds
-    if not 0 < lo < hi:
-        raise ValueError(f"bounds must satisfy 0 < low < high; got {bounds}.")
 
     def loss(log_t):
         ls = log_softmax(logp / np.exp(log_t), axis=1)
@@ -76,7 +95,8 @@ def fit_temperature(y_true, y_prob, *, sample_weight=None, labels=None, bounds=(
     return float(np.exp(res.x))
 
 
-class TemperatureScaling(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class TemperatureScaling(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimatorMixin,
+                         ClassifierMixin, BaseEstimator):
     """Classifier whose probabilities are temperature-scaled after fitting.
 
     The temperature minimises the cross-entropy of held-out predictions against the targets,
@@ -112,6 +132,13 @@ class TemperatureScaling(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixi
     True
     """
 
+    _parameter_constraints = {
+        "estimator": [None, HasMethods(["fit", "predict_proba"])],
+        "cv": [Interval(numbers.Integral, 2, None, closed="left"), Options({"prefit"}),
+               HasMethods("split"), "array-like"],
+        "bounds": "no_validation",  # checked by _check_bounds: a pair of reals
+    }
+
     def __init__(self, estimator=None, *, cv=5, bounds=(0.05, 20.0)):
         self.estimator = estimator
         self.cv = cv
@@ -126,13 +153,15 @@ class TemperatureScaling(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixi
 
     def fit(self, X, y, sample_weight=None):
         """Fit the estimator (unless prefit) and the temperature."""
+        self._validate_params()
+        _check_bounds(self.bounds)
+        if self.cv == "prefit" and self.estimator is None:
+            raise ValueError('cv="prefit" needs a fitted estimator; estimator is None.')
         Y, _, codes = prepare_targets(y)  # validates; ravels an (n, 1) column with a warning
         y = np.asarray(y).ravel() if codes is not None else Y
         if sample_weight is not None:
             sample_weight = np.asarray(sample_weight)
         if isinstance(self.cv, str):
-            if self.cv != "prefit":
-                raise ValueError(f"cv must be an int, a splitter or 'prefit'; got {self.cv!r}.")
             est = self.estimator
             check_is_fitted(est)
             proba = est.predict_proba(X)
@@ -140,8 +169,6 @@ class TemperatureScaling(SoftClassifierMixin, MetaEstimatorMixin, ClassifierMixi
         else:
             from .model_selection import cross_val_predict_proba
 
-            if isinstance(self.cv, numbers.Integral) and self.cv < 2:
-                raise ValueError(f"cv must be >= 2; got {self.cv}.")
             params = {"sample_weight": sample_weight} if sample_weight is not None else None
             proba = cross_val_predict_proba(self._base(), X, y, cv=self.cv, params=params)
             fit_kw = {"sample_weight": sample_weight} if sample_weight is not None else {}

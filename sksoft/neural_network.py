@@ -10,12 +10,12 @@ from sklearn.base import ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import Callback, EpochScoring
 from torch.utils.data import Subset
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
-from ._validation import Interval, Options, validate_params
+from ._validation import Interval, Options, check_param, validate_params
 from .metrics import cross_entropy, expected_calibration_error
 from .nn import MLP
 
@@ -23,10 +23,44 @@ __all__ = ["SoftNeuralNetClassifier", "resolve_device"]
 
 
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged."""
+    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged.
+
+    ``device`` is None (skorch: leave tensors where they are), ``"auto"``, a torch device
+    string (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...) or a ``torch.device``; anything else is
+    a ``TypeError`` / ``ValueError``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be "auto" or a torch device string such as "cpu" or "cuda:0"; got 'gpu'.
+    """
+    check_param(device, [None, str, torch.device], "device")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if isinstance(device, str):
+        try:
+            torch.device(device)
+        except (RuntimeError, ValueError):
+            raise ValueError('device must be "auto" or a torch device string such as "cpu" or '
+                             f'"cuda:0"; got {device!r}.') from None
     return device
+
+
+def _check_callbacks(callbacks):
+    """skorch's callbacks: None, "disable" or a list of callbacks (instances or classes),
+    each possibly as a ``(name, callback)`` pair."""
+    if not isinstance(callbacks, list):
+        return
+    for i, item in enumerate(callbacks):
+        cb = item[1] if isinstance(item, tuple) and len(item) == 2 and isinstance(
+            item[0], str) else item
+        if not (isinstance(cb, Callback) or isinstance(cb, type) and issubclass(cb, Callback)):
+            raise ValueError(f"callbacks[{i}] must be a skorch Callback (or a (name, Callback) "
+                             f"pair); got {item!r}.")
 
 
 def _valid_nll(net, X, y):
@@ -218,6 +252,12 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         self.label_source = label_source
         self.random_state = random_state
 
+    def _check_own_params(self):
+        validate_params(self.get_params(deep=False), self._parameter_constraints,
+                        caller=type(self).__name__)
+        resolve_device(self.device)
+        _check_callbacks(self.callbacks)
+
     # ------------------------------------------------------------------ device handling
     @contextlib.contextmanager
     def _device_ctx(self):
@@ -269,7 +309,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         """Check X the way it can be checked cheaply; see the class Notes."""
         if isinstance(X, torch.Tensor):
             return self._validate_tensor(X, reset)
-        if isinstance(X, dict):
+        if isinstance(X, dict) and not issparse(X):  # (a sparse DOK matrix is a dict)
             _check_dict_X(X)
             return X
         if isinstance(X, torch.utils.data.Dataset) and not issparse(X):
@@ -336,8 +376,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
-        validate_params(self.get_params(deep=False), self._parameter_constraints,
-                        caller=type(self).__name__)
+        self._check_own_params()
         X = self._validate_X(X, reset=True)
         Y = self._fit_targets(X, y, soft_labels=soft_labels,
                               annotations=annotations).astype(np.float32)
@@ -360,8 +399,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         """
         first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
         if first:
-            validate_params(self.get_params(deep=False), self._parameter_constraints,
-                            caller=type(self).__name__)
+            self._check_own_params()
         X = self._validate_X(X, reset=first)
         Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                               classes=classes if first else self.classes_).astype(np.float32)

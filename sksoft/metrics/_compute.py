@@ -85,7 +85,7 @@ def compute_stats(y_true, y_prob, *, n_bins=15, strategy="uniform", binning="sta
     n, K = prob.shape
     eps = check_eps(eps, K)
     codes, group_labels = check_groups(groups, n)
-    cluster_codes = None if clusters is None else check_groups(clusters, n)[0]
+    cluster_codes = None if clusters is None else check_groups(clusters, n, "clusters")[0]
     n_groups = 1 if group_labels is None else group_labels.shape[0]
     nt = resolve_threads(n_threads, prob.size)
     quantile = strategy == "quantile"

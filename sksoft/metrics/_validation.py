@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .._targets import check_probability_matrix, check_targets, is_soft_target
-from .._validation import Interval, Options, check_sample_weight, check_scalar
+from .._validation import MAX_BINS, Interval, Options, check_sample_weight, check_scalar
 from . import _kernels
 
 __all__ = [
@@ -26,9 +26,6 @@ __all__ = [
     "resolve_threads",
 ]
 
-#: The largest number of bins any metric accepts. Beyond it nearly every bin holds at most a
-#: few rows at any realistic sample size, and the tables (per class and thread) grow large.
-MAX_BINS = 10_000
 
 # Below this many probability values a single thread is faster than waking a team.
 _PARALLEL_MIN_VALUES = 1_000_000
@@ -75,7 +72,7 @@ def resolve_threads(n_threads, n_values):
 _GROUP_RANGE_MAX = 256
 
 
-def check_groups(groups, n):
+def check_groups(groups, n, name="groups"):
     """Return (codes, labels) for a 1-D group vector of length ``n``, or (None, None).
 
     ``labels[c]`` is the group of the rows with code ``c``. For integer (and boolean) groups
@@ -85,14 +82,16 @@ def check_groups(groups, n):
     if groups is None:
         return None, None
     if hasattr(groups, "toarray") and not isinstance(groups, np.ndarray):
-        raise TypeError(f"groups must be a dense 1-D array; got a sparse {type(groups).__name__}.")
+        raise TypeError(f"{name} must be a dense 1-D array; got a sparse {type(groups).__name__}.")
+    if np.ndim(groups) == 0 or isinstance(groups, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a 1-D array-like; got {type(groups).__name__}.")
     g = np.asarray(groups)
     if g.ndim != 1 or g.shape[0] != n:
-        raise ValueError(f"groups must have shape ({n},); got {g.shape}.")
+        raise ValueError(f"{name} must have shape ({n},); got {g.shape}.")
     if g.dtype.kind in "cmMV":
-        raise TypeError(f"groups must hold group labels; got dtype {g.dtype}.")
+        raise TypeError(f"{name} must hold group labels; got dtype {g.dtype}.")
     if g.dtype.kind == "f" and not np.all(np.isfinite(g)):
-        raise ValueError("groups contains NaN or infinity.")
+        raise ValueError(f"{name} contains NaN or infinity.")
     if g.dtype.kind in "iub" and n > 0:
         gi = g.view(np.uint8) if g.dtype.kind == "b" else g
         lo, hi = int(gi.min()), int(gi.max())
@@ -105,7 +104,7 @@ def check_groups(groups, n):
     try:
         labels, codes = np.unique(g, return_inverse=True)
     except TypeError:
-        raise TypeError("groups holds labels of mixed, incomparable types.") from None
+        raise TypeError(f"{name} holds labels of mixed, incomparable types.") from None
     return np.ascontiguousarray(codes, dtype=np.intp), labels
 
 
@@ -125,7 +124,7 @@ def check_metric_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
                          "matrix (its columns are the columns of y_prob).")
     trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
     targets = check_targets(y_true, classes=labels, n_classes=K, name="y_true", validate=False,
-                            trust_range=trust)
+                            trust_range=trust, classes_name="labels")
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
     weight = check_sample_weight(sample_weight, n)
