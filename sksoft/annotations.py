@@ -35,6 +35,13 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- formats
+def _generator(random_state):
+    """A numpy Generator from None, an int, a RandomState or a Generator."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
+    return np.random.default_rng(random_state)
+
+
 def _check_counts(counts, name="counts", *, non_negative=True):
     """A 2-D float64 matrix of finite (and non-negative) real values."""
     if np.ndim(counts) == 0:
@@ -192,10 +199,13 @@ def to_counts(annotations, *, n_classes=None, classes=None, mask=None):
     Parameters
     ----------
     annotations : ndarray (wide) or DataFrame (long)
+        Wide: non-negative integer class codes, NaN for missing votes.
     n_classes : int, optional
-        Number of classes for wide input (default: largest code + 1).
+        Number of classes for wide input (default: largest code + 1), >= 1.
     classes : array-like, optional
-        For long input: the label of each column.
+        For long input: the label of each column (distinct labels).
+    mask : array-like of bool, shape of the wide annotations, optional
+        Which entries are votes (default: the entries that are not NaN).
 
     Examples
     --------
@@ -241,6 +251,7 @@ def majority_vote(counts, *, tie_break="first", random_state=None):
         ``"first"``: the tied class with the smallest index (crowd-kit's ``MajorityVote`` and
         ``numpy.argmax`` do the same). ``"random"``: uniformly among the tied classes, seeded
         by ``random_state``.
+    random_state : int, RandomState or Generator, optional
 
     Examples
     --------
@@ -254,7 +265,7 @@ def majority_vote(counts, *, tie_break="first", random_state=None):
         raise ValueError(f"counts must be a non-empty 2-D array; got shape {C.shape}.")
     if tie_break == "first":
         return np.argmax(C, axis=1)
-    rng = np.random.default_rng(random_state)
+    rng = _generator(random_state)
     is_max = C == C.max(axis=1, keepdims=True)
     noise = rng.random(C.shape)
     return np.argmax(np.where(is_max, noise, -1.0), axis=1)
@@ -304,6 +315,13 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     annotations : wide ndarray (NaN = missing) or long DataFrame (task, worker, label)
     n_classes, classes, mask
         As in :func:`to_counts`.
+    max_iter : int, default=100
+        Maximum EM iterations (>= 1).
+    tol : float, default=1e-5
+        Stop when the per-annotation evidence lower bound improves by less (>= 0).
+    init : {"majority", "random"}, default="majority"
+    random_state : int, RandomState or Generator, optional
+        Seeds ``init="random"``.
     sample_weight : array-like of shape (n_items,), optional
         Weight of each item in the M-step and in the evidence bound: an item of integer weight
         ``w`` counts as ``w`` copies of it (same posteriors, confusions and priors as
@@ -346,7 +364,7 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
         post = np.zeros((n_items, K))
         post[has_votes] = counts[has_votes] / counts[has_votes].sum(axis=1, keepdims=True)
     else:
-        post = np.random.default_rng(random_state).dirichlet(np.ones(K), size=n_items)
+        post = _generator(random_state).dirichlet(np.ones(K), size=n_items)
     # item x annotation incidence: sums per-annotation terms into items
     A = sparse.csr_matrix((np.ones(m), (items, np.arange(m))), shape=(n_items, m))
     wl = workers * K + labels  # (worker, observed label) pair of each annotation
