@@ -36,7 +36,7 @@ def resolve_device(device):
     >>> resolve_device("gpu")
     Traceback (most recent call last):
     ...
-    ValueError: device must be "auto" or a torch device string such as "cpu" or "cuda:0"; got 'gpu'.
+    ValueError: device must be "auto" or a torch device string ("cpu", "cuda:0"); got 'gpu'.
     """
     check_param(device, [None, str, torch.device], "device")
     if device == "auto":
@@ -45,8 +45,8 @@ def resolve_device(device):
         try:
             torch.device(device)
         except (RuntimeError, ValueError):
-            raise ValueError('device must be "auto" or a torch device string such as "cpu" or '
-                             f'"cuda:0"; got {device!r}.') from None
+            raise ValueError('device must be "auto" or a torch device string ("cpu", '
+                             f'"cuda:0"); got {device!r}.') from None
     return device
 
 

@@ -417,7 +417,8 @@ def _bad_X(X, how, i):
     if how in ("nan", "inf"):
         X[i, 0] = np.nan if how == "nan" else -np.inf
         return X
-    return {"strings": lambda: np.where(X > 0, "a", "b"), "1-D": lambda: X[:, 0], "empty": lambda: X[:0],
+    return {"strings": lambda: np.where(X > 0, "a", "b"), "1-D": lambda: X[:, 0],
+            "empty": lambda: X[:0],
             "short": lambda: X[:-1], "complex": lambda: X + 1j,
             "objects": lambda: _set_object(X, i)}[how]()
 

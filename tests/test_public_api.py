@@ -140,6 +140,7 @@ LABELS = {"labels": (5, [0, 0, 1])}
 THREADS = {"n_threads": ("all", 0)}
 CLASSIFIER_ONLY = NO_RANGE("any object with fit and predict_proba is a classifier")
 
+
 def FIT_SOFT(est):  # noqa: N802
     return est.fit(X, Y_SOFT).predict_proba(X)
 
@@ -177,10 +178,6 @@ def _long_df():
     return pd.DataFrame({"task": [0, 0, 1], "worker": ["a", "b", "a"], "label": [0, 1, 1]})
 
 
-def _mlp_kw():
-    return {"input_units": 4, "output_units": 3}
-
-
 def _knn():
     from sklearn.neighbors import KNeighborsClassifier
 
@@ -188,8 +185,7 @@ def _knn():
 
 
 # --------------------------------------------------------------------------- the registry
-# Keys are "submodule.name" (or "name" for sksoft itself). Values built lazily where they
-# need an import (torch is imported only by the tests that use it).
+# Keys are "submodule.name" (or "name" for sksoft itself).
 def _registry():
     from sklearn.linear_model import LogisticRegression
 
@@ -197,7 +193,6 @@ def _registry():
 
     binning = {"binning": (1, "netcal")}
     norm = {"norm": (1, "l3"), "debias": BOOL}
-    metric_arrays = {**ARRAYS, "sample_weight": WEIGHT}
     return {
         # ---------------------------------------------------------------- sksoft
         "__version__": unchecked("a constant"),
@@ -405,7 +400,7 @@ def _registry():
             fit=lambda net: net.fit(X32, Y_SOFT).predict_proba(X32)),
         "neural_network.resolve_device": fn({"device": "auto"}, {"device": (3, "gpu")}),
         "nn.MLP": init(
-            _mlp_kw(), {"input_units": ("4", 0), "output_units": ("3", 0),
+            {"input_units": 4, "output_units": 3}, {"input_units": ("4", 0), "output_units": ("3", 0),
                         "hidden_units": ("wide", (8, 0)), "dropout": ("some", 1.5)}),
         "nn.SmallCNN": init(
             {"in_channels": 1, "output_units": 3},
