@@ -21,8 +21,9 @@ class StudyConfig:
     ``data``: "digits", "cifar10h", a path to an ``.npz`` or a dict of arrays;
     ``data_path``: an existing file or folder (CIFAR-10H); ``seeds >= 1``, ``folds >= 2``,
     ``difficulty_bins`` and ``n_bins`` in ``[1, 10000]``, ``epochs >= 1``; ``device``: cpu,
-    cuda, cuda:N or auto; ``n_jobs``: a positive integer or -1 (all cores); ``out``: a folder
-    (created); ``extra``: ``n_items`` (use the first N items) and ``name`` (of the data).
+    cuda, cuda:N or auto; ``n_jobs``: positive, or negative as in joblib (-1: all cores);
+    ``out``: a folder (created); ``extra``: ``n_items`` (use the first N items) and ``name``
+    (of the data).
     """
 
     data: str = "digits"
