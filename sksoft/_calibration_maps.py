@@ -37,11 +37,11 @@ def log_probs(P):
 
 
 def apply_temperature(proba, temperature):
-    """Rescale probabilities: ``softmax(log(proba) / temperature)``.
+    """Rescale probabilities: ``softmax(log(proba) / temperature)``, unchecked.
 
-    ``temperature > 1`` flattens the rows, ``< 1`` sharpens them. (Public as
-    :func:`sksoft.calibration.apply_temperature`; here, below the estimators, for the label
-    sources that temper a teacher's probabilities.)
+    ``temperature > 1`` flattens the rows, ``< 1`` sharpens them. The kernel of
+    :func:`sksoft.calibration.apply_temperature` (which checks its arguments), here below the
+    estimators for the label sources that temper a teacher's probabilities.
 
     Examples
     --------

@@ -10,6 +10,7 @@ decompression bomb: real probability matrices and labels compress a few times, n
 """
 
 import ast
+import os
 import tarfile
 import zipfile
 import zlib
@@ -17,13 +18,57 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_npz", "read_tar_member", "MAX_ARRAY_BYTES", "MAX_RATIO"]
+__all__ = ["check_path", "load_npy", "load_npz", "read_tar_member", "MAX_ARRAY_BYTES",
+           "MAX_RATIO"]
 
 #: The largest array a user file may hold (uncompressed), 16 GiB by default.
 MAX_ARRAY_BYTES = 16 << 30
 #: The largest uncompressed / compressed size of a compressed member of more than 64 MiB.
 MAX_RATIO = 1000
 _RATIO_MIN_BYTES = 64 << 20
+
+
+def check_path(path, name, *, kind="file"):
+    """A user-given path: ``TypeError`` unless a str or ``os.PathLike``; ``ValueError`` when
+    ``kind="file"`` and it is not an existing file, or ``kind="folder"`` and it exists but is
+    not a folder (a folder that does not exist yet is fine: it is created when needed).
+
+    Examples
+    --------
+    >>> check_path(3, "path")
+    Traceback (most recent call last):
+    ...
+    TypeError: path must be a path (str or os.PathLike); got int.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike); got "
+                        f"{type(path).__name__}.")
+    p = Path(path).expanduser()
+    if kind == "file" and not p.is_file():
+        raise ValueError(f"{name}: {p} does not exist or is not a file.")
+    if kind == "folder" and p.exists() and not p.is_dir():
+        raise ValueError(f"{name}: {p} exists and is not a folder.")
+    return p
+
+
+def load_npy(path, name="path", *, max_bytes=MAX_ARRAY_BYTES):
+    """Read one ``.npy`` file (never unpickling): a truncated or corrupt file, one that is not
+    a ``.npy`` array or holds Python objects, or an array larger than ``max_bytes`` is a
+    ``ValueError`` naming ``name``."""
+    path = check_path(path, name)
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+        shape, dtype, fortran, offset = _npy_header(head, f"{name} ({path})")
+        n_bytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        if n_bytes > max_bytes:
+            raise ValueError(f"{name} ({path}) declares an array of {n_bytes / 2**30:.1f} GiB "
+                             f"(limit {max_bytes / 2**30:.1f} GiB).")
+        if path.stat().st_size != offset + n_bytes:
+            raise ValueError(f"{name} ({path}) has {path.stat().st_size} bytes but its header "
+                             f"describes {offset + n_bytes}: the file is truncated or corrupt.")
+        fh.seek(offset)
+        data = fh.read(n_bytes)
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
 def _npy_header(raw, where):

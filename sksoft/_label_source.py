@@ -118,7 +118,8 @@ def make_training_targets(source, X, y, *, soft_labels=None, annotations=None, c
     classes_ : ndarray
     """
     if not isinstance(source, LabelSource):
-        raise TypeError(f"label_source must be a sksoft LabelSource; got {type(source).__name__}.")
+        raise TypeError(f"source (an estimator's label_source) must be a sksoft LabelSource; "
+                        f"got {type(source).__name__}.")
     Yin, classes_, codes = prepare_targets(y, classes=classes)
     n, K = Yin.shape
     human = None

@@ -34,6 +34,7 @@ __all__ = [
     "is_soft_target",
     "one_hot",
     "encode_labels",
+    "check_classes",
     "label_error",
     "check_probability_matrix",
     "validate_rows",
@@ -233,14 +234,57 @@ def label_error(y, n_classes, name="y_true"):
     )
 
 
-def encode_labels(y, *, labels=None, n_classes=None, name="y_true", trust_range=False):
+def check_classes(classes, *, name="classes", n_classes=None, columns="columns"):
+    """The class of each column: a 1-D array-like of distinct labels (``n_classes`` of them).
+
+    A scalar, a string or a mapping is a ``TypeError``; an empty, multi-dimensional or
+    duplicated list, NaN among the labels, or a length other than ``n_classes`` (the number of
+    ``columns``) is a ``ValueError``.
+
+    Examples
+    --------
+    >>> check_classes(["a", "b"]).tolist()
+    ['a', 'b']
+    >>> check_classes([0, 0, 1])
+    Traceback (most recent call last):
+    ...
+    ValueError: classes must not contain duplicates; got [0, 0, 1].
+    """
+    if np.ndim(classes) == 0 or isinstance(classes, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a 1-D array-like of class labels; got "
+                        f"{type(classes).__name__}.")
+    cls = np.asarray(classes)
+    if cls.ndim != 1 or cls.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of class labels; got shape "
+                         f"{cls.shape}.")
+    if cls.dtype.kind in "cmMV":
+        raise TypeError(f"{name} must hold class labels; got dtype {cls.dtype}.")
+    if cls.dtype.kind == "f" and not np.all(np.isfinite(cls)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if n_classes is not None and cls.shape[0] != n_classes:
+        raise ValueError(f"{name} has {cls.shape[0]} entries but there are {n_classes} "
+                         f"{columns}.")
+    try:
+        distinct = np.unique(cls).shape[0]
+    except TypeError:
+        raise TypeError(f"{name} holds labels of mixed, incomparable types.") from None
+    if distinct != cls.shape[0]:
+        shown = cls[:10].tolist()
+        raise ValueError(f"{name} must not contain duplicates; got {shown}"
+                         + (" ..." if cls.shape[0] > 10 else "") + ".")
+    return cls
+
+
+def encode_labels(y, *, labels=None, n_classes=None, name="y_true", trust_range=False,
+                  labels_name="labels"):
     """Map hard labels to the integer column codes ``0..K-1`` (the label rule above).
 
     With ``labels``, a label's code is its position in ``labels`` and an unknown label raises.
     Without it, integer labels (or integral floats, or booleans) are the codes themselves and
     must lie in ``[0, n_classes)``; anything else raises, naming the offending values.
     ``trust_range=True`` skips that range check for callers whose compiled pass checks it
-    (they call :func:`label_error` when it fails).
+    (they call :func:`label_error` when it fails). ``labels_name`` names ``labels`` in
+    messages (estimators call it ``classes``).
 
     Returns
     -------
@@ -262,27 +306,20 @@ of y_prob unless labels=[...] names the class of each column.
     """
     y = _hard_1d(np.asarray(y), name)
     if labels is not None:
-        classes = np.asarray(labels)
-        if classes.ndim != 1 or classes.shape[0] == 0:
-            raise ValueError("labels must be a non-empty 1-D array of class labels.")
-        if n_classes is not None and classes.shape[0] != n_classes:
-            raise ValueError(
-                f"labels has {classes.shape[0]} entries but y_prob has {n_classes} columns."
-            )
+        classes = check_classes(labels, name=labels_name, n_classes=n_classes,
+                                columns="columns of y_prob")
+        order = np.argsort(classes, kind="stable")
+        sorted_classes = classes[order]
         try:
-            order = np.argsort(classes, kind="stable")
-            sorted_classes = classes[order]
-            if np.any(sorted_classes[1:] == sorted_classes[:-1]):
-                raise ValueError("labels must not contain duplicates.")
             pos = np.searchsorted(sorted_classes, y)
         except TypeError:
-            raise TypeError(f"{name} and labels hold incomparable types.") from None
+            raise TypeError(f"{name} and {labels_name} hold incomparable types.") from None
         pos = np.clip(pos, 0, classes.shape[0] - 1)
         found = sorted_classes[pos] == y
         if not np.all(found):
             unknown = np.unique(y[~found])
             shown = unknown[:5].tolist()
-            raise ValueError(f"{name} contains labels not in `labels`: {shown}"
+            raise ValueError(f"{name} contains labels not in `{labels_name}`: {shown}"
                              + (" ..." if unknown.size > 5 else "") + ".")
         return np.ascontiguousarray(order[pos], dtype=np.intp), classes
     if n_classes is None:
@@ -328,7 +365,8 @@ class Targets:
 
 
 def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=False,
-                  validate=True, trust_range=False, column_warning=False):
+                  validate=True, trust_range=False, column_warning=False,
+                  classes_name="classes"):
     """Turn any accepted ``y`` into :class:`Targets` -- the one place that decides.
 
     Parameters
@@ -350,6 +388,8 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
         See :func:`encode_labels`.
     column_warning : bool
         Warn (``DataConversionWarning``) when an (n, 1) column is raveled.
+    classes_name : str
+        Argument name of ``classes`` in messages (the metrics call it ``labels``).
 
     Examples
     --------
@@ -392,11 +432,8 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
                                  "(non-negative rows summing to 1)." + hint) from None
         K = P.shape[1]
         if classes is not None:
-            cls = np.asarray(classes)
-            if cls.ndim != 1 or cls.shape[0] != K:
-                raise ValueError(
-                    f"classes has {cls.shape[0] if cls.ndim == 1 else cls.shape} entries but "
-                    f"the soft labels {name} have {K} columns.")
+            cls = check_classes(classes, name=classes_name, n_classes=K,
+                                columns=f"columns of the soft labels {name}")
         else:
             cls = np.arange(K)
         return Targets(codes=None, proba=P, classes=cls)
@@ -412,7 +449,7 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
     if classes is None and n_classes is None:
         raise ValueError(f"{name}: hard labels need the number of classes or classes=[...].")
     codes, cls = encode_labels(y_arr, labels=classes, n_classes=n_classes, name=name,
-                               trust_range=trust_range)
+                               trust_range=trust_range, labels_name=classes_name)
     return Targets(codes=codes, proba=None, classes=cls)
 
 

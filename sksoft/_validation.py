@@ -32,6 +32,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "MAX_BINS",
     "Interval",
     "Options",
     "HasMethods",
@@ -41,6 +42,11 @@ __all__ = [
     "ValidatedParamsMixin",
     "check_sample_weight",
 ]
+
+#: The largest number of bins any metric (or the study) accepts. Beyond it nearly every bin
+#: holds at most a few rows at any realistic sample size, and the tables (per class and
+#: thread) grow large.
+MAX_BINS = 10_000
 
 
 class Interval:

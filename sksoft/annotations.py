@@ -12,12 +12,14 @@ Everything reduces to an ``(n_items, K)`` count matrix, from which soft labels, 
 and agreement statistics follow; :func:`dawid_skene` works on the individual annotations.
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
-from ._validation import check_sample_weight
+from ._targets import _reject_non_numeric, check_classes
+from ._validation import Interval, Options, check_sample_weight, check_scalar
 
 __all__ = [
     "wide_to_long",
@@ -33,36 +35,79 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- formats
-def _triplets_from_wide(wide, mask=None):
+def _generator(random_state):
+    """A numpy Generator from None, an int, a RandomState or a Generator."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(int(random_state.randint(0, 2**31 - 1)))
+    return np.random.default_rng(random_state)
+
+
+def _check_counts(counts, name="counts", *, non_negative=True):
+    """A 2-D float64 matrix of finite (and non-negative) real values."""
+    if np.ndim(counts) == 0:
+        raise TypeError(f"{name} must be a 2-D array (n_items, n_classes); got "
+                        f"{type(counts).__name__}.")
+    C = _reject_non_numeric(np.asarray(counts), name).astype(np.float64, copy=False)
+    if C.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_items, n_classes); got shape {C.shape}.")
+    if not np.all(np.isfinite(C)):
+        raise ValueError(f"{name} contains NaN or infinity.")
+    if non_negative and C.size and C.min() < 0:
+        raise ValueError(f"{name} must be non-negative; got a minimum of {C.min()!r}.")
+    return C
+
+
+def _check_mask(mask, shape):
+    if np.ndim(mask) == 0:
+        raise TypeError(f"mask must be a boolean array of shape {shape}; got "
+                        f"{type(mask).__name__}.")
+    m = np.asarray(mask)
+    if m.dtype.kind not in "biu":
+        raise TypeError(f"mask must be a boolean array; got dtype {m.dtype}.")
+    if m.shape != shape:
+        raise ValueError(f"mask has shape {m.shape} but the annotations have {shape}.")
+    return m.astype(bool)
+
+
+def _triplets_from_wide(wide, mask=None, name="annotations"):
     """(item, annotator, label) integer arrays from a wide matrix."""
-    W = np.asarray(wide)
+    if np.ndim(wide) == 0 or isinstance(wide, dict):
+        raise TypeError(f"{name} must be a 2-D array (n_items, n_annotators) of class codes; "
+                        f"got {type(wide).__name__}.")
+    W = _reject_non_numeric(np.asarray(wide), name)
     if W.ndim != 2:
-        raise ValueError(f"annotations (wide) must be 2-D (n_items, n_annotators); got {W.shape}.")
+        raise ValueError(f"{name} (wide) must be 2-D (n_items, n_annotators); got {W.shape}.")
     if mask is None:
         if W.dtype.kind == "f":
             mask = ~np.isnan(W)
         else:
             mask = np.ones(W.shape, dtype=bool)
     else:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != W.shape:
-            raise ValueError(f"mask has shape {mask.shape} but annotations have {W.shape}.")
+        mask = _check_mask(mask, W.shape)
     items, workers = np.nonzero(mask)
     labels = W[items, workers]
     if labels.size and (labels.dtype.kind == "f" and (
             not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)))):
-        raise ValueError("annotations must hold integer class codes (and NaN for missing).")
-    labels = labels.astype(np.intp)
+        raise ValueError(f"{name} must hold integer class codes (and NaN for missing).")
     if labels.size and labels.min() < 0:
-        raise ValueError("annotations hold a negative class code.")
+        raise ValueError(f"{name} hold a negative class code ({labels.min():g}).")
+    labels = labels.astype(np.intp)
     return items.astype(np.intp), workers.astype(np.intp), labels
 
 
-def _triplets(annotations, *, mask=None, classes=None):
+def _triplets(annotations, *, mask=None, classes=None, n_classes=None, name="annotations"):
     """Normalise wide arrays or long DataFrames to integer triplets.
 
     Returns items, workers, labels (codes), n_items, n_workers, classes.
     """
+    if n_classes is not None:
+        n_classes = check_scalar(n_classes, "n_classes",
+                                 Interval(numbers.Integral, 1, None, closed="left"))
+    if classes is not None:
+        classes = check_classes(classes, name="classes", n_classes=n_classes,
+                                columns="classes (n_classes)")
+    elif n_classes is not None:
+        classes = np.arange(n_classes)
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover
@@ -70,14 +115,14 @@ def _triplets(annotations, *, mask=None, classes=None):
     if pd is not None and isinstance(annotations, pd.DataFrame):
         missing = {"task", "worker", "label"} - set(annotations.columns)
         if missing:
-            raise ValueError(f"long annotations need columns task, worker, label; missing {sorted(missing)}.")
+            raise ValueError(f"{name} (long) need columns task, worker, label; missing "
+                             f"{sorted(missing)}.")
         task_ids, items = np.unique(annotations["task"].to_numpy(), return_inverse=True)
         worker_ids, workers = np.unique(annotations["worker"].to_numpy(), return_inverse=True)
         raw = annotations["label"].to_numpy()
         if classes is None:
             classes, labels = np.unique(raw, return_inverse=True)
         else:
-            classes = np.asarray(classes)
             lookup = {c: i for i, c in enumerate(classes.tolist())}
             try:
                 labels = np.array([lookup[v] for v in raw.tolist()], dtype=np.intp)
@@ -85,13 +130,25 @@ def _triplets(annotations, *, mask=None, classes=None):
                 raise ValueError(f"annotation label {exc.args[0]!r} is not in classes.") from None
         return (items.astype(np.intp), workers.astype(np.intp), labels.astype(np.intp),
                 len(task_ids), len(worker_ids), np.asarray(classes))
-    items, workers, labels = _triplets_from_wide(annotations, mask)
+    items, workers, labels = _triplets_from_wide(annotations, mask, name)
     W = np.asarray(annotations)
     K = (int(labels.max()) + 1 if labels.size else 0) if classes is None else len(classes)
     if classes is not None and labels.size and labels.max() >= K:
-        raise ValueError(f"annotations hold class code {labels.max()} but only {K} classes given.")
+        raise ValueError(f"{name} hold class code {labels.max()} but only {K} classes "
+                         "(n_classes / classes) are given.")
     return items, workers, labels, W.shape[0], W.shape[1], (
         np.arange(K) if classes is None else np.asarray(classes))
+
+
+def _check_ids(ids, n, name):
+    if ids is None:
+        return None
+    if np.ndim(ids) == 0 or isinstance(ids, dict):
+        raise TypeError(f"{name} must be a 1-D array-like; got {type(ids).__name__}.")
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.shape[0] != n:
+        raise ValueError(f"{name} must have shape ({n},); got {ids.shape}.")
+    return ids
 
 
 def wide_to_long(wide, *, mask=None, task_ids=None, worker_ids=None):
@@ -105,9 +162,12 @@ def wide_to_long(wide, *, mask=None, task_ids=None, worker_ids=None):
     """
     import pandas as pd
 
-    items, workers, labels = _triplets_from_wide(wide, mask)
-    t = items if task_ids is None else np.asarray(task_ids)[items]
-    w = workers if worker_ids is None else np.asarray(worker_ids)[workers]
+    items, workers, labels = _triplets_from_wide(wide, mask, "wide")
+    shape = np.shape(wide)
+    task_ids = _check_ids(task_ids, shape[0], "task_ids")
+    worker_ids = _check_ids(worker_ids, shape[1], "worker_ids")
+    t = items if task_ids is None else task_ids[items]
+    w = workers if worker_ids is None else worker_ids[workers]
     return pd.DataFrame({"task": t, "worker": w, "label": labels})
 
 
@@ -124,8 +184,10 @@ def long_to_wide(df, *, classes=None):
     import pandas as pd
 
     if not isinstance(df, pd.DataFrame):
-        raise TypeError("long annotations must be a pandas DataFrame with task, worker, label.")
-    items, workers, labels, n_items, n_workers, classes = _triplets(df, classes=classes)
+        raise TypeError(f"df (long annotations) must be a pandas DataFrame with columns task, "
+                        f"worker, label; got {type(df).__name__}.")
+    items, workers, labels, n_items, n_workers, classes = _triplets(df, classes=classes,
+                                                                    name="df")
     wide = np.full((n_items, n_workers), np.nan)
     wide[items, workers] = labels
     return wide, np.unique(df["task"].to_numpy()), np.unique(df["worker"].to_numpy()), classes
@@ -137,10 +199,13 @@ def to_counts(annotations, *, n_classes=None, classes=None, mask=None):
     Parameters
     ----------
     annotations : ndarray (wide) or DataFrame (long)
+        Wide: non-negative integer class codes, NaN for missing votes.
     n_classes : int, optional
-        Number of classes for wide input (default: largest code + 1).
+        Number of classes for wide input (default: largest code + 1), >= 1.
     classes : array-like, optional
-        For long input: the label of each column.
+        For long input: the label of each column (distinct labels).
+    mask : array-like of bool, shape of the wide annotations, optional
+        Which entries are votes (default: the entries that are not NaN).
 
     Examples
     --------
@@ -148,9 +213,8 @@ def to_counts(annotations, *, n_classes=None, classes=None, mask=None):
     >>> to_counts(np.array([[0, 0, np.nan], [2, 1, 1]]), n_classes=3).tolist()
     [[2, 0, 0], [0, 2, 1]]
     """
-    if classes is None and n_classes is not None:
-        classes = np.arange(n_classes)
-    items, workers, labels, n_items, _, classes = _triplets(annotations, mask=mask, classes=classes)
+    items, workers, labels, n_items, _, classes = _triplets(annotations, mask=mask,
+                                                            classes=classes, n_classes=n_classes)
     K = len(classes)
     return np.bincount(items * K + labels, minlength=n_items * K).reshape(n_items, K)
 
@@ -166,13 +230,8 @@ def counts_to_soft(counts, *, prior=0.0):
     >>> counts_to_soft([[3, 1], [0, 4]], prior=1.0).tolist()
     [[0.6666666666666666, 0.3333333333333333], [0.16666666666666666, 0.8333333333333334]]
     """
-    C = np.asarray(counts, dtype=np.float64)
-    if C.ndim != 2:
-        raise ValueError(f"counts must be 2-D (n_items, n_classes); got shape {C.shape}.")
-    if np.any(C < 0) or not np.all(np.isfinite(C)):
-        raise ValueError("counts must be finite and non-negative.")
-    if prior < 0:
-        raise ValueError(f"prior must be >= 0; got {prior}.")
+    prior = check_scalar(prior, "prior", Interval(numbers.Real, 0, None, closed="left"))
+    C = _check_counts(counts)
     C = C + prior
     totals = C.sum(axis=1, keepdims=True)
     if np.any(totals == 0):
@@ -192,20 +251,21 @@ def majority_vote(counts, *, tie_break="first", random_state=None):
         ``"first"``: the tied class with the smallest index (crowd-kit's ``MajorityVote`` and
         ``numpy.argmax`` do the same). ``"random"``: uniformly among the tied classes, seeded
         by ``random_state``.
+    random_state : int, RandomState or Generator, optional
 
     Examples
     --------
     >>> majority_vote([[2, 2, 1], [0, 1, 3]]).tolist()
     [0, 2]
     """
-    C = np.asarray(counts, dtype=np.float64)
-    if C.ndim != 2 or C.shape[0] == 0:
+    check_scalar(tie_break, "tie_break", Options(("first", "random")))
+    check_scalar(random_state, "random_state", "random_state")
+    C = _check_counts(counts, non_negative=False)
+    if C.shape[0] == 0 or C.shape[1] == 0:
         raise ValueError(f"counts must be a non-empty 2-D array; got shape {C.shape}.")
     if tie_break == "first":
         return np.argmax(C, axis=1)
-    if tie_break != "random":
-        raise ValueError(f"tie_break must be 'first' or 'random'; got {tie_break!r}.")
-    rng = np.random.default_rng(random_state)
+    rng = _generator(random_state)
     is_max = C == C.max(axis=1, keepdims=True)
     noise = rng.random(C.shape)
     return np.argmax(np.where(is_max, noise, -1.0), axis=1)
@@ -255,6 +315,13 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     annotations : wide ndarray (NaN = missing) or long DataFrame (task, worker, label)
     n_classes, classes, mask
         As in :func:`to_counts`.
+    max_iter : int, default=100
+        Maximum EM iterations (>= 1).
+    tol : float, default=1e-5
+        Stop when the per-annotation evidence lower bound improves by less (>= 0).
+    init : {"majority", "random"}, default="majority"
+    random_state : int, RandomState or Generator, optional
+        Seeds ``init="random"``.
     sample_weight : array-like of shape (n_items,), optional
         Weight of each item in the M-step and in the evidence bound: an item of integer weight
         ``w`` counts as ``w`` copies of it (same posteriors, confusions and priors as
@@ -274,10 +341,13 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     >>> res.posteriors.argmax(1).tolist()
     [0, 1, 0, 1]
     """
-    if classes is None and n_classes is not None:
-        classes = np.arange(n_classes)
+    max_iter = check_scalar(max_iter, "max_iter", Interval(numbers.Integral, 1, None,
+                                                           closed="left"))
+    tol = check_scalar(tol, "tol", Interval(numbers.Real, 0, None, closed="left"))
+    check_scalar(init, "init", Options(("majority", "random")))
+    check_scalar(random_state, "random_state", "random_state")
     items, workers, labels, n_items, n_workers, classes = _triplets(
-        annotations, mask=mask, classes=classes)
+        annotations, mask=mask, classes=classes, n_classes=n_classes)
     K = len(classes)
     m = labels.shape[0]
     if m == 0:
@@ -293,10 +363,8 @@ def dawid_skene(annotations, *, n_classes=None, classes=None, mask=None, max_ite
     if init == "majority":
         post = np.zeros((n_items, K))
         post[has_votes] = counts[has_votes] / counts[has_votes].sum(axis=1, keepdims=True)
-    elif init == "random":
-        post = np.random.default_rng(random_state).dirichlet(np.ones(K), size=n_items)
     else:
-        raise ValueError(f"init must be 'majority' or 'random'; got {init!r}.")
+        post = _generator(random_state).dirichlet(np.ones(K), size=n_items)
     # item x annotation incidence: sums per-annotation terms into items
     A = sparse.csr_matrix((np.ones(m), (items, np.arange(m))), shape=(n_items, m))
     wl = workers * K + labels  # (worker, observed label) pair of each annotation
@@ -360,7 +428,7 @@ def fleiss_kappa(counts):
     >>> round(fleiss_kappa([[5, 0], [0, 5], [5, 0]]), 3)
     1.0
     """
-    C = np.asarray(counts, dtype=np.float64)
+    C = _check_counts(counts)
     n = C.sum(axis=1)
     C, n = C[n >= 2], n[n >= 2]
     if C.shape[0] == 0:
@@ -390,8 +458,8 @@ def agreement_summary(counts):
     >>> s["plurality_share"].tolist(), s["fraction_unanimous"]
     ([1.0, 0.5], 0.5)
     """
-    C = np.asarray(counts, dtype=np.float64)
-    if C.ndim != 2 or C.shape[1] < 2:
+    C = _check_counts(counts)
+    if C.shape[1] < 2:
         raise ValueError("counts must be (n_items, n_classes) with at least two classes.")
     n = C.sum(axis=1)
     P = counts_to_soft(C)

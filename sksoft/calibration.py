@@ -48,7 +48,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _calibration_maps as _maps
 from ._base import SoftClassifierMixin
-from ._calibration_maps import apply_temperature  # public here too
 from ._calibration_maps import log_probs as _log_probs
 from ._targets import check_probability_matrix, check_targets, validate_rows
 from ._validation import (
@@ -56,6 +55,7 @@ from ._validation import (
     Interval,
     Options,
     ValidatedParamsMixin,
+    check_scalar,
     check_sample_weight,
     validate_params,
 )
@@ -76,6 +76,25 @@ __all__ = [
     "fit_isotonic_calibration",
     "apply_isotonic_calibration",
 ]
+
+
+def apply_temperature(proba, temperature):
+    """Rescale probabilities: ``softmax(log(proba) / temperature)``.
+
+    ``proba`` is an (n, K) matrix of probability rows (finite, non-negative, summing to 1);
+    ``temperature > 1`` flattens the rows, ``< 1`` sharpens them; ``1`` returns the rows
+    renormalised.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> apply_temperature(np.array([[0.8, 0.2]]), 2.0).round(3).tolist()
+    [[0.667, 0.333]]
+    """
+    temperature = check_scalar(temperature, "temperature",
+                               Interval(numbers.Real, 0, None, closed="neither"))
+    proba = validate_rows(check_probability_matrix(proba, name="proba"), "proba")
+    return _maps.apply_temperature(proba, temperature)
 
 
 # --------------------------------------------------------------------------- constraints
@@ -125,7 +144,7 @@ def _check_calibration_data(y_true, y_prob, sample_weight, labels, name="y_true"
     n, K = P.shape
     if K < 2:
         raise ValueError(f"y_prob must have at least 2 columns (classes); got {K}.")
-    t = check_targets(y_true, classes=labels, n_classes=K, name=name)
+    t = check_targets(y_true, classes=labels, n_classes=K, name=name, classes_name="labels")
     if t.n_samples != n:
         raise ValueError(f"{name} has {t.n_samples} samples but y_prob has {n}.")
     Y = t.dense(np.float64)
@@ -227,9 +246,10 @@ def apply_vector_scaling(proba, scale, bias):
     >>> apply_vector_scaling(np.array([[0.8, 0.2]]), [0.5, 0.5], [0.0, 0.0]).round(3).tolist()
     [[0.667, 0.333]]
     """
-    K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
+    P = _check_proba(proba, None)
+    K = P.shape[1]
     scale, bias = _check_vector("scale", scale, K), _check_vector("bias", bias, K)
-    return _maps.apply_vector_scaling(_log_probs(_check_proba(proba, K)), scale, bias)
+    return _maps.apply_vector_scaling(_log_probs(P), scale, bias)
 
 
 def fit_dirichlet_calibration(y_true, y_prob, *, sample_weight=None, labels=None,
@@ -298,14 +318,15 @@ def apply_dirichlet_calibration(proba, coef, intercept):
     >>> apply_dirichlet_calibration(np.array([[0.8, 0.2]]), np.eye(2), [0.0, np.log(4)]).tolist()
     [[0.5, 0.5]]
     """
-    K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
-    coef = np.asarray(coef, dtype=np.float64)
-    if coef.ndim != 2 or coef.shape[0] != coef.shape[1] or (K is not None and coef.shape[0] != K):
+    P = _check_proba(proba, None)
+    K = P.shape[1]
+    coef = _as_real("coef", coef)
+    if coef.ndim != 2 or coef.shape != (K, K):
         raise ValueError(f"coef must have shape ({K}, {K}); got {coef.shape}.")
     if not np.all(np.isfinite(coef)):
         raise ValueError("coef contains NaN or infinity.")
     intercept = _check_vector("intercept", intercept, K)
-    return _maps.apply_dirichlet(_log_probs(_check_proba(proba, K)), coef, intercept)
+    return _maps.apply_dirichlet(_log_probs(P), coef, intercept)
 
 
 def fit_isotonic_calibration(y_true, y_prob, *, sample_weight=None, labels=None):
@@ -345,22 +366,36 @@ def apply_isotonic_calibration(proba, thresholds):
     >>> apply_isotonic_calibration(np.array([[0.5, 0.5]]), th).tolist()
     [[0.6, 0.4]]
     """
-    K = np.shape(proba)[1] if np.ndim(proba) == 2 else None
+    P = _check_proba(proba, None)
+    K = P.shape[1]
     n_maps = 1 if K == 2 else K
-    if not isinstance(thresholds, (list, tuple)) or len(thresholds) != n_maps:
+    if not isinstance(thresholds, (list, tuple)):
+        raise TypeError(f"thresholds must be a list of (x, y) pairs; got "
+                        f"{type(thresholds).__name__}.")
+    if len(thresholds) != n_maps:
         raise ValueError(f"thresholds must be a list of {n_maps} (x, y) pairs for {K} classes.")
     clean = []
-    for x, y in thresholds:
-        x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    for pair in thresholds:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError("thresholds must hold (x, y) pairs.")
+        x, y = _as_real("thresholds", pair[0]), _as_real("thresholds", pair[1])
         if x.ndim != 1 or x.shape != y.shape or x.size == 0 or np.any(np.diff(x) <= 0):
             raise ValueError("thresholds must hold pairs of equally long 1-D arrays with "
                              "strictly increasing x.")
         clean.append((x, y))
-    return _maps.apply_isotonic(_check_proba(proba, K), clean)
+    return _maps.apply_isotonic(P, clean)
+
+
+def _as_real(name, v):
+    """A float64 array of real numbers (TypeError for anything else)."""
+    a = np.asarray(v)
+    if a.dtype.kind not in "iufb":
+        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}.")
+    return a.astype(np.float64)
 
 
 def _check_vector(name, v, K):
-    v = np.asarray(v, dtype=np.float64)
+    v = _as_real(name, v)
     if v.ndim != 1 or (K is not None and v.shape[0] != K):
         raise ValueError(f"{name} must have shape ({K},); got {v.shape}.")
     if not np.all(np.isfinite(v)):

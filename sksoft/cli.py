@@ -69,6 +69,7 @@ def _report_parser(sub):
 def report(args):
     import numpy as np
 
+    from ._io import load_npz
     from ._targets import is_soft_target
     from .metrics import calibration_report, difficulty_bins, difficulty_scores
 
@@ -84,12 +85,11 @@ def report(args):
         print("built-in ambiguous digits: logistic regression trained on human soft labels of "
               "half the items, evaluated against the human labels of the other half\n")
     else:
-        with np.load(args.file, allow_pickle=False) as z:
-            if "y_prob" not in z.files or "y_true" not in z.files:
-                raise ValueError(f"{args.file} needs arrays y_prob and y_true; has {z.files}.")
-            y_true, y_prob = z["y_true"], z["y_prob"]
-            groups = z["groups"] if "groups" in z.files else None
-            labels = z["labels"] if "labels" in z.files else None
+        # a truncated or plain .npy file, pickled objects or a decompression bomb: ValueError
+        z = load_npz(args.file, names=("y_true", "y_prob", "groups", "labels"),
+                     required=("y_prob", "y_true"))
+        y_true, y_prob = z["y_true"], z["y_prob"]
+        groups, labels = z.get("groups"), z.get("labels")
     if args.difficulty_bins and is_soft_target(y_true):
         groups = difficulty_bins(difficulty_scores(y_true), n_bins=args.difficulty_bins)[0]
     rep = calibration_report(y_true, y_prob, groups=groups, n_bins=args.n_bins,
@@ -173,7 +173,7 @@ def main(argv=None):
 
     try:
         results = _run(run, args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         parser.error(str(exc))
     summary = (results.out / "summary.md").read_text()
     print(summary)

@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
@@ -60,6 +60,9 @@ class SoftExpand(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimatorMixin, 
     def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None):
         """Fit the wrapped estimator on the expanded rows."""
         self._validate_params()
+        if not has_fit_parameter(self.estimator, "sample_weight"):
+            raise ValueError(f"estimator must take sample_weight in fit (the expanded rows are "
+                             f"weighted); {type(self.estimator).__name__}.fit does not.")
         X = validate_data(self, X, reset=True)
         Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                               sample_weight=sample_weight)

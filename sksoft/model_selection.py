@@ -1,5 +1,6 @@
 """Cross-validation helpers that soft-label targets need."""
 
+import inspect
 import numbers
 
 import numpy as np
@@ -9,6 +10,7 @@ from sklearn.utils import indexable
 
 from ._indexing import num_samples, take_rows
 from ._targets import check_targets, prepare_targets
+from ._validation import HasMethods, Interval, check_param, check_scalar
 
 __all__ = ["SoftStratifiedKFold", "cross_val_predict_proba"]
 
@@ -40,6 +42,12 @@ class SoftStratifiedKFold(StratifiedKFold):
     [[0, 2], [1, 3]]
     """
 
+    def __init__(self, n_splits=5, *, shuffle=False, random_state=None):
+        check_scalar(n_splits, "n_splits", Interval(numbers.Integral, 2, None, closed="left"))
+        check_scalar(shuffle, "shuffle", "boolean")
+        check_scalar(random_state, "random_state", "random_state")
+        super().__init__(n_splits=n_splits, shuffle=shuffle, random_state=random_state)
+
     def split(self, X, y=None, groups=None, strata=None):
         """Generate train/test indices, stratified as described above."""
         if y is None and strata is None:
@@ -68,6 +76,20 @@ def _slice_params(params, idx, n):
             for key, val in (params or {}).items()}
 
 
+def _check_fit_params(estimator, params):
+    """Every key of ``params`` is a parameter of ``estimator.fit`` (unless it takes
+    ``**kwargs``) or ``strata``."""
+    if not params:
+        return
+    fit_params = inspect.signature(estimator.fit).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in fit_params.values()):
+        return
+    unknown = sorted(set(params) - set(fit_params) - {"strata"}, key=str)
+    if unknown:
+        raise ValueError(f"params has {unknown}, which {type(estimator).__name__}.fit does not "
+                         "take.")
+
+
 def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=None,
                             n_jobs=None):
     """Out-of-fold ``predict_proba`` for hard or soft ``y``, columns aligned to all classes.
@@ -90,7 +112,7 @@ def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=No
     classes : array-like, optional
         Class labels of the output columns (default: from ``y`` as in the target contract).
     n_jobs : int, optional
-        Folds fitted in parallel with joblib.
+        Folds fitted in parallel with joblib (-1: all cores; not 0).
 
     Returns
     -------
@@ -107,6 +129,13 @@ def cross_val_predict_proba(estimator, X, y, *, cv=None, params=None, classes=No
     """
     from joblib import Parallel, delayed
 
+    check_param(estimator, HasMethods(["fit", "predict_proba"]), "estimator")
+    check_param(cv, [None, Interval(numbers.Integral, 2, None, closed="left"),
+                     HasMethods("split"), "array-like"], "cv")
+    check_param(params, [None, dict], "params")
+    check_param(n_jobs, [None, Interval(numbers.Integral, 1, None, closed="left"),
+                         Interval(numbers.Integral, None, -1, closed="right")], "n_jobs")
+    _check_fit_params(estimator, params)
     X, y = indexable(X, y)
     _, classes_, _ = prepare_targets(y, classes=classes)
     n = num_samples(X)

@@ -10,12 +10,12 @@ from sklearn.base import ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
-from skorch.callbacks import EpochScoring
+from skorch.callbacks import Callback, EpochScoring
 from torch.utils.data import Subset
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
-from ._validation import Interval, Options, validate_params
+from ._validation import Interval, Options, check_param, validate_params
 from .metrics import cross_entropy, expected_calibration_error
 from .nn import MLP
 
@@ -23,10 +23,44 @@ __all__ = ["SoftNeuralNetClassifier", "resolve_device"]
 
 
 def resolve_device(device):
-    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged."""
+    """``"auto"`` -> ``"cuda"`` when a GPU is available, else ``"cpu"``; others unchanged.
+
+    ``device`` is None (skorch: leave tensors where they are), ``"auto"``, a torch device
+    string (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ...) or a ``torch.device``; anything else is
+    a ``TypeError`` / ``ValueError``.
+
+    Examples
+    --------
+    >>> resolve_device("cpu")
+    'cpu'
+    >>> resolve_device("gpu")
+    Traceback (most recent call last):
+    ...
+    ValueError: device must be "auto" or a torch device string ("cpu", "cuda:0"); got 'gpu'.
+    """
+    check_param(device, [None, str, torch.device], "device")
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if isinstance(device, str):
+        try:
+            torch.device(device)
+        except (RuntimeError, ValueError):
+            raise ValueError('device must be "auto" or a torch device string ("cpu", '
+                             f'"cuda:0"); got {device!r}.') from None
     return device
+
+
+def _check_callbacks(callbacks):
+    """skorch's callbacks: None, "disable" or a list of callbacks (instances or classes),
+    each possibly as a ``(name, callback)`` pair."""
+    if not isinstance(callbacks, list):
+        return
+    for i, item in enumerate(callbacks):
+        cb = item[1] if isinstance(item, tuple) and len(item) == 2 and isinstance(
+            item[0], str) else item
+        if not (isinstance(cb, Callback) or isinstance(cb, type) and issubclass(cb, Callback)):
+            raise ValueError(f"callbacks[{i}] must be a skorch Callback (or a (name, Callback) "
+                             f"pair); got {item!r}.")
 
 
 def _valid_nll(net, X, y):
@@ -35,6 +69,35 @@ def _valid_nll(net, X, y):
 
 def _valid_ece(net, X, y):
     return expected_calibration_error(np.asarray(y), net.predict_proba(X))
+
+
+def _check_dict_X(X):
+    """The cheap checks of a dict of inputs (passed to the module's ``forward`` as keyword
+    arguments): every value an array or tensor with the same number of rows, floating values
+    finite."""
+    if not X:
+        raise ValueError("X is an empty dict.")
+    n = None
+    for key, value in X.items():
+        if isinstance(value, torch.Tensor):
+            floating = value.is_floating_point() or value.is_complex()
+            finite = (not floating or value.layout != torch.strided
+                      or bool(torch.isfinite(value).all()))
+        elif isinstance(value, np.ndarray):
+            floating = value.dtype.kind in "fc"
+            finite = not floating or bool(np.isfinite(value).all())
+        else:
+            raise TypeError(f"X[{key!r}] must be an array or a tensor; got "
+                            f"{type(value).__name__}.")
+        if value.ndim < 1:
+            raise ValueError(f"X[{key!r}] must have one row per sample; got a scalar.")
+        if n is None:
+            n = value.shape[0]
+        elif value.shape[0] != n:
+            raise ValueError(f"the values of X have different numbers of rows ({n} and "
+                             f"{value.shape[0]} in X[{key!r}]).")
+        if not finite:
+            raise ValueError(f"X[{key!r}] contains NaN or infinity.")
 
 
 def stratified_holdout(Y, fraction, random_state):
@@ -103,6 +166,25 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
     module_, history_ :
         As in skorch.
 
+    Notes
+    -----
+    ``X`` may be an array-like, a ``torch.Tensor``, a dict or a ``torch.utils.data.Dataset``;
+    each is checked as far as that is cheap:
+
+    * arrays (numpy, pandas, lists): as every scikit-learn estimator checks them -- shape,
+      NaN / inf, a numeric dtype -- and cast to float32;
+    * tensors: the same checks, on the tensor's device (one pass of ``torch.isfinite``); a
+      floating tensor is cast to float32, an integer, boolean, complex or sparse tensor is a
+      ``TypeError``. ``input_shape_`` and ``n_features_in_`` come from its shape, so the
+      default :class:`~sksoft.nn.MLP` gets its input units;
+    * dicts (keyword arguments of the module's ``forward``): every value must be an array or
+      a tensor with one row per sample, and floating values must be finite. The input shape
+      is not inferred: set ``module__input_units`` (or pass a module instance);
+    * a ``Dataset`` is passed to skorch **unchecked**: its items are produced lazily, and
+      checking them would mean reading the whole dataset once more. Its values are not
+      checked for NaN / inf and its input shape is not inferred (set
+      ``module__input_units``); a NaN in it shows up as NaN losses in ``history_``.
+
     Examples
     --------
     >>> import numpy as np
@@ -170,6 +252,12 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         self.label_source = label_source
         self.random_state = random_state
 
+    def _check_own_params(self):
+        validate_params(self.get_params(deep=False), self._parameter_constraints,
+                        caller=type(self).__name__)
+        resolve_device(self.device)
+        _check_callbacks(self.callbacks)
+
     # ------------------------------------------------------------------ device handling
     @contextlib.contextmanager
     def _device_ctx(self):
@@ -218,12 +306,45 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
 
     # ------------------------------------------------------------------ data
     def _validate_X(self, X, reset):
-        if isinstance(X, (torch.utils.data.Dataset, dict, torch.Tensor)) and not issparse(X):
+        """Check X the way it can be checked cheaply; see the class Notes."""
+        if isinstance(X, torch.Tensor):
+            return self._validate_tensor(X, reset)
+        if isinstance(X, dict) and not issparse(X):  # (a sparse DOK matrix is a dict)
+            _check_dict_X(X)
+            return X
+        if isinstance(X, torch.utils.data.Dataset) and not issparse(X):
             return X
         X = validate_data(self, X, dtype=np.float32, allow_nd=True, reset=reset)
         if reset:
             self.input_shape_ = tuple(X.shape[1:])
         return X
+
+    def _validate_tensor(self, X, reset):
+        """A tensor is checked like an array -- shape, dtype, NaN / inf -- without leaving its
+        device; floating tensors are cast to float32 (as arrays are), others refused."""
+        if X.layout != torch.strided:
+            raise TypeError(f"X is a sparse tensor ({X.layout}); pass X.to_dense().")
+        if X.is_complex() or not X.is_floating_point():
+            raise TypeError(f"X must be a floating-point tensor; got dtype {X.dtype}.")
+        if X.ndim < 2:
+            raise ValueError(f"X must have shape (n_samples, n_features, ...); got a tensor of "
+                             f"shape {tuple(X.shape)}.")
+        if X.shape[0] == 0:
+            raise ValueError("X is an empty tensor: it has 0 samples.")
+        if not bool(torch.isfinite(X).all()):
+            bad = (~torch.isfinite(X.reshape(X.shape[0], -1))).any(dim=1)
+            row = int(torch.nonzero(bad)[0, 0])
+            raise ValueError(f"X contains NaN or infinity (first in row {row}).")
+        shape = tuple(int(s) for s in X.shape[1:])
+        if reset:
+            self.input_shape_ = shape
+            self.n_features_in_ = shape[0]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif shape != tuple(getattr(self, "input_shape_", shape)):
+            raise ValueError(f"X has samples of shape {shape}, but {type(self).__name__} was "
+                             f"fitted on samples of shape {self.input_shape_}.")
+        return X.to(torch.float32)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         split = self.train_split
@@ -255,8 +376,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
-        validate_params(self.get_params(deep=False), self._parameter_constraints,
-                        caller=type(self).__name__)
+        self._check_own_params()
         X = self._validate_X(X, reset=True)
         Y = self._fit_targets(X, y, soft_labels=soft_labels,
                               annotations=annotations).astype(np.float32)
@@ -279,8 +399,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         """
         first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
         if first:
-            validate_params(self.get_params(deep=False), self._parameter_constraints,
-                            caller=type(self).__name__)
+            self._check_own_params()
         X = self._validate_X(X, reset=first)
         Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                               classes=classes if first else self.classes_).astype(np.float32)

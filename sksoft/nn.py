@@ -5,10 +5,17 @@ Both return *logits*; the classifier's loss (cross-entropy with probability targ
 ``output_units`` are filled in from the data at ``fit`` when left as None.
 """
 
+import numbers
+
 import torch
 from torch import nn
 
+from ._validation import Interval, check_scalar
+
 __all__ = ["MLP", "SmallCNN"]
+
+_UNITS = Interval(numbers.Integral, 1, None, closed="left")
+_DROPOUT = Interval(numbers.Real, 0, 1, closed="both")
 
 
 class MLP(nn.Module):
@@ -21,8 +28,8 @@ class MLP(nn.Module):
     output_units : int, optional
         Number of classes (inferred at fit).
     hidden_units : int or tuple of int, default=(128,)
-        Width of each hidden layer.
-    dropout : float, default=0.1
+        Width of each hidden layer (positive; an empty tuple: no hidden layer).
+    dropout : float in [0, 1], default=0.1
     """
 
     def __init__(self, input_units=None, output_units=None, hidden_units=(128,), dropout=0.1):
@@ -30,8 +37,18 @@ class MLP(nn.Module):
         if input_units is None or output_units is None:
             raise ValueError("MLP needs input_units and output_units (inferred when used "
                              "through SoftNeuralNetClassifier).")
-        if isinstance(hidden_units, int):
+        check_scalar(input_units, "input_units", _UNITS)
+        check_scalar(output_units, "output_units", _UNITS)
+        check_scalar(dropout, "dropout", _DROPOUT)
+        if _UNITS.is_type(hidden_units):
             hidden_units = (hidden_units,)
+        if not isinstance(hidden_units, (tuple, list)) or not all(
+                _UNITS.is_type(h) for h in hidden_units):
+            raise TypeError(f"hidden_units must be an int or a tuple of ints; got "
+                            f"{hidden_units!r}.")
+        for h in hidden_units:
+            check_scalar(h, "each of hidden_units", _UNITS)
+        hidden_units = tuple(int(h) for h in hidden_units)
         layers = []
         width = input_units
         for h in hidden_units:
@@ -58,13 +75,17 @@ class SmallCNN(nn.Module):
         Number of classes (inferred at fit).
     width : int, default=32
         Channels of the first stage (the second has ``2 * width``).
-    dropout : float, default=0.2
+    dropout : float in [0, 1], default=0.2
     """
 
     def __init__(self, in_channels=None, output_units=None, width=32, dropout=0.2):
         super().__init__()
         if in_channels is None or output_units is None:
             raise ValueError("SmallCNN needs in_channels and output_units.")
+        check_scalar(in_channels, "in_channels", _UNITS)
+        check_scalar(output_units, "output_units", _UNITS)
+        check_scalar(width, "width", _UNITS)
+        check_scalar(dropout, "dropout", _DROPOUT)
 
         def block(cin, cout):
             return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU()]

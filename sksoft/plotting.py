@@ -9,6 +9,8 @@ diagonal of perfect calibration, with a histogram of how many predictions fall w
 
 import numpy as np
 
+from ._validation import check_scalar
+
 __all__ = ["plot_reliability_diagram"]
 
 
@@ -58,9 +60,10 @@ def plot_reliability_diagram(curve, *, ax=None, counts=True, label=None, color=N
     >>> rng = np.random.default_rng(0)
     >>> p = rng.dirichlet(np.ones(3), size=500); y = rng.integers(0, 3, size=500)
     >>> ax, hist = plot_reliability_diagram(reliability_curve(y, p, n_bins=10, confidence=0.95))
-    >>> ax.get_xlim()
-    (0.0, 1.0)
+    >>> [float(v) for v in ax.get_xlim()], hist is not None
+    ([0.0, 1.0], True)
     """
+    check_scalar(counts, "counts", "boolean")
     kind = type(curve).__name__
     if kind not in ("ReliabilityCurve", "IsotonicReliabilityCurve", "SmoothReliabilityCurve"):
         raise TypeError("curve must be a ReliabilityCurve, IsotonicReliabilityCurve or "

@@ -1,4 +1,5 @@
-"""Plain-numpy reference implementations of the metrics, written independently of the kernel."""
+"""Plain-numpy reference implementations, written independently of sksoft: the metrics (of the
+kernel), label sources, annotation statistics and the logistic-regression gradient."""
 
 import numpy as np
 
@@ -74,3 +75,76 @@ def scores(y_true, p, w=None, eps=None):
         "accuracy": top_label(t, p)[1],
     }
     return {k: float(np.average(v, weights=w)) for k, v in out.items()}
+
+
+# --------------------------------------------------------------------------- beyond the metrics
+# (the hypothesis suite compares label sources, annotation functions and the logistic
+# regression's optimum with these)
+def one_hot(codes, K):
+    return np.eye(K)[np.asarray(codes)]
+
+
+def entropy_rows(p):
+    p = np.asarray(p, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(p > 0, p * np.log(np.where(p > 0, p, 1)), 0.0).sum(1)
+
+
+def human_soft(h, prior=0.0, temperature=1.0):
+    K = h.shape[1]
+    H = (h + prior) / (1.0 + K * prior)
+    H = H ** (1.0 / temperature)
+    return H / H.sum(1, keepdims=True)
+
+
+def human_mode(h, gold):
+    """Plurality with ties (within 1e-12) going to gold when tied, else the first tied class."""
+    out = []
+    for row, g in zip(h, gold):
+        tied = [k for k in range(len(row)) if row[k] >= row.max() - 1e-12]
+        out.append(g if g in tied else tied[0])
+    return np.array(out, dtype=int)
+
+
+def mode_aligned(h, gold):
+    H = np.array(h, dtype=np.float64)
+    for i, (m, g) in enumerate(zip(human_mode(h, gold), gold)):
+        H[i, m], H[i, g] = h[i, g], h[i, m]
+    return H
+
+
+def vote_counts(wide, K):
+    counts = np.zeros((wide.shape[0], K), dtype=int)
+    for i, row in enumerate(wide):
+        for v in row:
+            if not np.isnan(v):
+                counts[i, int(v)] += 1
+    return counts
+
+
+def fleiss_kappa(counts):
+    """Fleiss' kappa over the items with at least two votes (Fleiss, 1971)."""
+    C = np.asarray(counts, dtype=np.float64)
+    C = C[C.sum(1) >= 2]
+    if len(C) == 0:
+        return np.nan
+    n = C.sum(1)
+    P_i = ((C * (C - 1)).sum(1)) / (n * (n - 1))
+    p_j = C.sum(0) / C.sum()
+    P_e = (p_j ** 2).sum()
+    return np.nan if P_e >= 1 else (P_i.mean() - P_e) / (1 - P_e)
+
+
+def logistic_gradient(X, Y, w, C, coef, intercept):
+    """Gradient of sum_i w_i CE(Y_i, p_i) + ||coef||^2 / (2 C) at (coef, intercept): softmax
+    rows for K > 2 classes, one sigmoid column for two (scikit-learn's parametrisation)."""
+    X = np.asarray(X, dtype=np.float64)
+    Z = X @ coef.T + intercept
+    if coef.shape[0] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-Z[:, 0]))
+        r = w * (p1 - Y[:, 1])
+        return np.concatenate([X.T @ r + coef[0] / C, [r.sum()]])
+    Z = Z - Z.max(1, keepdims=True)
+    P = np.exp(Z) / np.exp(Z).sum(1, keepdims=True)
+    R = w[:, None] * (P - Y)
+    return np.concatenate([(R.T @ X + coef / C).ravel(), R.sum(0)])

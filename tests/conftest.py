@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))
 
@@ -12,6 +13,21 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 def pytest_addoption(parser):
     parser.addoption("--runslow", action="store_true", default=False, help="run slow tests")
+
+
+# Hypothesis profiles. tests/test_hypothesis_suite.py gives each test a share of max_examples
+# (shares sum to 12): "fast" (the default) runs about 300 examples across that suite, "slow"
+# about 12,000. "slow" is selected by --runslow or HYPOTHESIS_PROFILE=slow.
+_HYPOTHESIS = dict(deadline=None, print_blob=True,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                          HealthCheck.filter_too_much])
+settings.register_profile("fast", max_examples=25, **_HYPOTHESIS)
+settings.register_profile("slow", max_examples=1000, **_HYPOTHESIS)
+
+
+def pytest_configure(config):
+    default = "slow" if config.getoption("--runslow") else "fast"
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -5,6 +5,7 @@ Each numbered test is an item of the hostile-input issue; each failed before its
 
 import gzip
 import io
+import re
 import tarfile
 import time
 import zipfile
@@ -170,6 +171,74 @@ def test_object_array_of_floats_is_fine():
     assert M.accuracy([0, 1], P2.astype(object)) == 1.0
 
 
+# ---------------------------------------------------------------- 6. torch tensors as X
+def _net(**kw):
+    from sksoft.neural_network import SoftNeuralNetClassifier
+
+    return SoftNeuralNetClassifier(max_epochs=2, batch_size=32, random_state=0, **kw)
+
+
+def test_a_tensor_X_is_accepted_and_fits_like_the_array():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    Y = random_probs(rng, 60, 3)
+    want = _net().fit(X, Y).predict_proba(X)
+    net = _net().fit(torch.from_numpy(X), Y)  # before: "MLP needs input_units..."
+    assert net.input_shape_ == (4,) and net.n_features_in_ == 4
+    np.testing.assert_array_equal(net.predict_proba(torch.from_numpy(X)), want)
+    # float64 tensors are cast to float32, as arrays are
+    np.testing.assert_array_equal(
+        _net().fit(torch.from_numpy(X.astype(np.float64)), Y).predict_proba(X), want)
+    with pytest.raises(ValueError, match=r"X has samples of shape \(5,\)"):
+        net.predict_proba(torch.zeros(3, 5))
+
+
+def test_a_dict_X_of_arrays_and_tensors_fits():
+    torch = pytest.importorskip("torch")
+
+    class TwoInputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(4, 3)
+
+        def forward(self, a, b):
+            return self.linear(a + b)
+
+    rng = np.random.default_rng(4)
+    X = {"a": rng.normal(size=(60, 4)).astype(np.float32), "b": torch.zeros(60, 4)}
+    net = _net(module=TwoInputs).fit(X, random_probs(rng, 60, 3))  # before: "X must be ..."
+    assert net.predict_proba(X).shape == (60, 3)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_tensor_X_with_nan_or_inf_is_refused(value):
+    torch = pytest.importorskip("torch")
+    X = torch.zeros(40, 3)
+    X[17, 1] = value
+    Y = random_probs(np.random.default_rng(5), 40, 2)
+    with pytest.raises(ValueError, match=r"X contains NaN or infinity \(first in row 17\)"):
+        _net().fit(X, Y)  # before: trained to NaN probabilities
+    fitted = _net().fit(torch.zeros(40, 3), Y)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        fitted.predict_proba(X)
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda t: t.zeros(20, 3, dtype=t.int64), TypeError, "floating-point tensor"),
+    (lambda t: t.zeros(20, 3, dtype=t.complex64), TypeError, "floating-point tensor"),
+    (lambda t: t.zeros(20, 3).to_sparse(), TypeError, "sparse"),
+    (lambda t: t.zeros(20), ValueError, "shape"),
+    (lambda t: {"X": t.zeros(20, 3), "Z": t.zeros(5, 3)}, ValueError, "numbers of rows"),
+    (lambda t: {"X": t.full((20, 3), float("nan"))}, ValueError, r"X\['X'\] contains NaN"),
+])
+def test_bad_tensors_and_dicts_are_refused(make, exc, match):
+    torch = pytest.importorskip("torch")
+    Y = random_probs(np.random.default_rng(6), 20, 2)
+    with pytest.raises(exc, match=match):
+        _net().fit(make(torch), Y)
+
+
 # ---------------------------------------------------------------- 7. non-contiguous labels
 def test_non_contiguous_and_read_only_labels(tmp_path):
     rng = np.random.default_rng(2)
@@ -237,6 +306,89 @@ def test_equal_mass_edges_checks_its_input(values, n_bins, kw, exc, match):
 
 
 # ---------------------------------------------------------------- 9. files, bombs
+def _bomb(path, big="y_prob", small="y_true"):
+    """An .npz whose ``big`` member declares 80 MB of zeros in about 80 KB."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": (10**7,)})
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with z.open(f"{big}.npy", "w", force_zip64=True) as fh:
+            fh.write(header.getvalue())
+            for _ in range(8):
+                fh.write(bytes(10**7))
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(3, dtype=np.int64))
+        z.writestr(f"{small}.npy", buf.getvalue())
+    return path
+
+
+def _bad_files(tmp_path, big="y_prob", small="y_true"):
+    """Every kind of bad file a user can hand to the command line: name -> (path, message)."""
+    good = tmp_path / "good.npz"
+    np.savez_compressed(good, **{big: P2, small: np.array([0, 1])})
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:-40])
+    plain = tmp_path / "plain.npz"
+    with open(plain, "wb") as fh:
+        np.save(fh, P2)
+    pickled = tmp_path / "pickled.npz"
+    np.savez(pickled, **{big: P2, small: np.array([{"a": 1}, None], dtype=object)})
+    text = tmp_path / "text.npz"
+    text.write_text("y_prob,y_true\n0.5,1\n")
+    return {
+        "truncated": (truncated, "truncated.npz"),
+        "plain .npy": (plain, "plain .npy array"),
+        "missing": (tmp_path / "missing.npz", "does not exist"),
+        "bomb": (_bomb(tmp_path / "bomb.npz", big, small), "decompression bomb"),
+        "pickled objects": (pickled, "Python objects"),
+        "text": (text, "not a \\(complete\\) zip archive"),
+    }
+
+
+@pytest.mark.parametrize("kind", ["truncated", "plain .npy", "missing", "bomb",
+                                  "pickled objects", "text"])
+def test_report_command_on_bad_files_exits_2_without_a_traceback(tmp_path, capsys, kind):
+    from sksoft.cli import main
+
+    path, message = _bad_files(tmp_path)[kind]
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "sksoft: error:" in err and "Traceback" not in err
+    assert re.search(message, err), err
+
+
+@pytest.mark.parametrize("kind", ["truncated", "plain .npy", "missing", "bomb",
+                                  "pickled objects", "text"])
+def test_study_command_on_bad_files_exits_2_without_a_traceback(tmp_path, capsys, kind):
+    from sksoft.cli import main
+
+    path, message = _bad_files(tmp_path, "X", "y_gold")[kind]
+    with pytest.raises(SystemExit) as exc:
+        main(["study", "--data", str(path), "--model", "logreg", "--seeds", "1", "--folds",
+              "2", "--no-progress", "--no-figures", "--out", str(tmp_path / "out")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "sksoft: error:" in err and "Traceback" not in err
+    assert re.search(message, err), err
+
+
+def test_report_command_reads_optional_groups_and_labels(tmp_path, capsys):
+    from sksoft.cli import main
+
+    path = tmp_path / "pred.npz"
+    np.savez(path, y_prob=P3, y_true=np.array(["b", "a", "c"]), labels=np.array(["b", "a", "c"]),
+             groups=np.array([0, 0, 1]))
+    assert main(["report", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "overall" in out and "1" in out
+    np.savez(path, y_prob=P3, y_true=np.array([0, 1, 2]), groups=np.array([0, 1]))
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path)])
+    assert exc.value.code == 2 and "groups" in capsys.readouterr().err
+
+
 def test_load_npz_refuses_bad_files(tmp_path):
     good = tmp_path / "good.npz"
     np.savez_compressed(good, y_prob=P2, y_true=np.array([0, 1]))

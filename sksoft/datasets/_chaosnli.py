@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._io import check_path
+from .._validation import Options, check_scalar
 from ..annotations import counts_to_soft
 
 __all__ = ["load_chaosnli"]
@@ -32,13 +34,22 @@ def load_chaosnli(path, *, subset="nli"):
     """
     import pandas as pd
 
-    df = pd.read_csv(path)
+    check_scalar(subset, "subset", Options(("nli", "snli", "mnli_m", "alphanli")))
+    path = check_path(path, "path")
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ValueError(f"path: {path} is not a readable CSV table ({exc}).") from None
+    needed = {"subset", "old_label"} | (
+        {"obs1", "obs2", "hyp1", "hyp2", "count_hyp1", "count_hyp2"} if subset == "alphanli"
+        else {"premise", "hypothesis", "count_e", "count_n", "count_c"})
+    missing = sorted(needed - set(df.columns))
+    if missing:
+        raise ValueError(f"path: {path} lacks the ChaosNLI columns {missing}.")
     if subset == "nli":
         df = df[df["subset"].isin(["snli", "mnli_m"])]
-    elif subset in ("snli", "mnli_m", "alphanli"):
-        df = df[df["subset"] == subset]
     else:
-        raise ValueError(f"subset must be 'nli', 'snli', 'mnli_m' or 'alphanli'; got {subset!r}.")
+        df = df[df["subset"] == subset]
     if subset == "alphanli":
         counts = df[["count_hyp1", "count_hyp2"]].to_numpy()
         y_gold = df["old_label"].astype(int).to_numpy() - 1

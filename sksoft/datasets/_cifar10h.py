@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._io import load_npz, read_tar_member
+from .._io import check_path, load_npy, load_npz, read_tar_member
+from .._validation import check_scalar
 from ..annotations import counts_to_soft
 
 __all__ = ["load_cifar10h", "fetch_cifar10h", "get_data_home", "read_cifar10_binary"]
@@ -44,8 +45,12 @@ vote fractions, ``y_gold`` the original CIFAR-10 labels. CIFAR-10H is licensed C
 
 def get_data_home(data_home=None):
     """Cache folder: ``data_home``, else ``$SKSOFT_DATA``, else ``~/sksoft_data`` (created)."""
-    path = Path(data_home or os.environ.get("SKSOFT_DATA") or Path.home() / "sksoft_data")
-    path = path.expanduser()
+    if data_home is None:
+        data_home = os.environ.get("SKSOFT_DATA") or Path.home() / "sksoft_data"
+        name = "the data home ($SKSOFT_DATA or ~/sksoft_data)"
+    else:
+        name = "data_home"
+    path = check_path(data_home, name, kind="folder")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -56,17 +61,31 @@ def read_cifar10_binary(source):
     ``source`` is a path to ``test_batch.bin``, to the official ``cifar-10-binary.tar.gz``
     (the test batch is read from inside the archive), or the raw bytes.
     """
+    return _read_batch(source, "source")
+
+
+def _read_batch(source, name):
     if isinstance(source, (bytes, bytearray)):
         raw = bytes(source)
     else:
-        source = Path(source)
+        if not isinstance(source, (str, os.PathLike)):
+            raise TypeError(f"{name} must be bytes or a path (str or os.PathLike); got "
+                            f"{type(source).__name__}.")
+        source = check_path(source, name)
         if source.name.endswith((".tar.gz", ".tgz", ".tar")):
-            raw = read_tar_member(source, _TEST_MEMBER, max_size=10_000 * _RECORD,
-                                  multiple_of=_RECORD)
+            try:
+                raw = read_tar_member(source, _TEST_MEMBER, max_size=10_000 * _RECORD,
+                                      multiple_of=_RECORD)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from None
         else:
+            if source.stat().st_size > 10 * 10_000 * _RECORD:
+                raise ValueError(f"{name}: {source} has {source.stat().st_size} bytes, more "
+                                 "than ten CIFAR-10 batches.")
             raw = source.read_bytes()
-    if len(raw) % _RECORD:
-        raise ValueError(f"CIFAR-10 binary data must be a multiple of {_RECORD} bytes; got {len(raw)}.")
+    if len(raw) % _RECORD or not raw:
+        raise ValueError(f"{name}: CIFAR-10 binary data must be a positive multiple of "
+                         f"{_RECORD} bytes; got {len(raw)}.")
     rec = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _RECORD)
     labels = rec[:, 0].astype(np.int64)
     images = rec[:, 1:].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).copy()
@@ -75,6 +94,8 @@ def read_cifar10_binary(source):
 
 def _bunch(images, counts, y_gold, class_names, source):
     counts = np.asarray(counts)
+    if counts.dtype.kind not in "iuf":
+        raise ValueError(f"CIFAR-10H counts must be numbers; got dtype {counts.dtype}.")
     if counts.ndim != 2 or counts.shape[1] != 10:
         raise ValueError(f"CIFAR-10H counts must have shape (n, 10); got {counts.shape}.")
     if images is not None and images.shape[0] != counts.shape[0]:
@@ -104,16 +125,20 @@ def load_cifar10h(path=None, *, counts_path=None, batch_path=None):
         ``images``, ``counts``, ``soft_labels``, ``y_gold``, ``class_names``, ``DESCR``.
     """
     if path is not None:
+        check_path(path, "path")
+        if counts_path is not None or batch_path is not None:
+            raise ValueError("give path (an .npz) or counts_path and batch_path (the official "
+                             "files), not both.")
         d = load_npz(path, names=("counts", "true_labels", "class_names", "images"),
                      required=("counts", "true_labels"))
         return _bunch(d.get("images"), d["counts"], d["true_labels"],
                       d.get("class_names", CLASS_NAMES), path)
     if counts_path is None:
         raise ValueError("give path (an .npz) or counts_path (the official counts .npy).")
-    counts = np.load(counts_path, allow_pickle=False)
+    counts = load_npy(counts_path, "counts_path")
     images, labels = (None, None)
     if batch_path is not None:
-        images, labels = read_cifar10_binary(batch_path)
+        images, labels = _read_batch(batch_path, "batch_path")
     if labels is None:
         raise ValueError("batch_path (the CIFAR-10 binary test batch) is needed for the gold labels.")
     return _bunch(images, counts, labels, CLASS_NAMES, counts_path)
@@ -188,6 +213,8 @@ def fetch_cifar10h(data_home=None, *, download_if_missing=True, progress=True):
     Bunch
         As :func:`load_cifar10h`.
     """
+    check_scalar(download_if_missing, "download_if_missing", "boolean")
+    check_scalar(progress, "progress", "boolean")
     home = get_data_home(data_home)
     paths = {}
     for name, meta in REMOTE_FILES.items():

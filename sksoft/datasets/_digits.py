@@ -1,9 +1,12 @@
 """The built-in testbed: ambiguous handwritten digits with simulated annotators."""
 
+import numbers
+
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
+from .._validation import Interval, validate_params
 from ..annotations import counts_to_soft, to_counts
 
 DESCR = """Ambiguous digits (sksoft built-in, synthetic)
@@ -33,6 +36,37 @@ def _partner_classes(X, y):
     return d.argmin(axis=1)
 
 
+_CONSTRAINTS = {
+    "ambiguous_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+    "max_ambiguity": [Interval(numbers.Real, 0.05, 0.5, closed="right")],
+    "n_annotators": [Interval(numbers.Integral, 1, None, closed="left")],
+    "annotators_per_item": [None, Interval(numbers.Integral, 1, None, closed="left")],
+    "threshold_sd": [Interval(numbers.Real, 0, None, closed="left")],
+    "mislabel_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+    "random_state": ["random_state"],
+}
+
+
+def _check_range(value, name, low, high):
+    """A pair ``(a, b)`` of reals with ``low <= a <= b <= high`` (None: unbounded)."""
+    real = Interval(numbers.Real, None, None)
+    if not isinstance(value, (tuple, list)) or len(value) != 2 or not all(
+            real.is_type(v) for v in value):
+        raise TypeError(f"{name} must be a pair of real numbers (low, high); got {value!r}.")
+    a, b = (float(v) for v in value)
+    if not (np.isfinite(a) and np.isfinite(b) and low <= a <= b
+            and (high is None or b <= high)):
+        bounds = f"[{low}, {'inf' if high is None else high}]"
+        raise ValueError(f"{name} must be (low, high) with low <= high in {bounds}; got "
+                         f"{value!r}.")
+
+
+def _check_params(params):
+    validate_params(params, _CONSTRAINTS)
+    _check_range(params["slope"], "slope", 0, None)
+    _check_range(params["lapse"], "lapse", 0, 1)
+
+
 def make_ambiguous_digits(
     *,
     ambiguous_fraction=0.35,
@@ -51,8 +85,9 @@ def make_ambiguous_digits(
     ----------
     ambiguous_fraction : float, default=0.35
         Fraction of images blended with a partner-class image.
-    max_ambiguity : float, default=0.5
-        Mixing weights are drawn uniformly from ``[0.05, max_ambiguity)``.
+    max_ambiguity : float in (0.05, 0.5], default=0.5
+        Mixing weights are drawn uniformly from ``[0.05, max_ambiguity)`` (below one half,
+        so the clean class stays dominant).
     n_annotators : int, default=50
         Size of the simulated annotator pool.
     annotators_per_item : int, optional
@@ -62,7 +97,7 @@ def make_ambiguous_digits(
     threshold_sd : float, default=0.06
         Spread of the annotators' switching points around 0.5 (their bias).
     lapse : (float, float), default=(0, 0.04)
-        Range of the annotators' lapse rates (uniformly random answers).
+        Range of the annotators' lapse rates (uniformly random answers), within [0, 1].
     mislabel_fraction : float, default=0.04
         Fraction of gold labels that are wrong, drawn with probability proportional to
         ``0.02 + ambiguity`` (so mostly among ambiguous images).
@@ -84,6 +119,7 @@ def make_ambiguous_digits(
     >>> d.X.shape, d.soft_labels.shape, round(float(d.is_mislabeled.mean()), 2)
     ((1797, 64), (1797, 10), 0.04)
     """
+    _check_params(locals())
     rng = check_random_state(random_state)
     digits = load_digits()
     X0 = digits.data / 16.0

@@ -61,6 +61,19 @@ def _aligned_proba(est, X, n_classes):
     return out
 
 
+def _bootstrap_rows(train, gold, rng, tries=100):
+    """A bootstrap resample of ``train`` with at least two classes when ``train`` has them
+    (a resample of a small fold can hold a single class, which no classifier can fit: it is
+    drawn again)."""
+    need = min(2, np.unique(gold[train]).shape[0])
+    for _ in range(tries):
+        rows = train[rng.randint(0, train.shape[0], train.shape[0])]
+        if np.unique(gold[rows]).shape[0] >= need:
+            return rows
+    raise ValueError(f"{tries} bootstrap resamples of a training fold of {train.shape[0]} rows "
+                     "held a single class; use method='seeds' or more rows.")
+
+
 class TeacherDistillation(LabelSource):
     """Soft labels from a teacher fitted on gold labels, cross-fitted within the training rows.
 
@@ -162,7 +175,7 @@ class EnsembleDisagreement(LabelSource):
                 est = clone(base)
                 rows = train
                 if self.method == "bootstrap":
-                    rows = train[rng.randint(0, train.shape[0], train.shape[0])]
+                    rows = _bootstrap_rows(train, gold, rng)
                 else:
                     seed = int(rng.randint(np.iinfo(np.int32).max))
                     est.set_params(**{k: seed for k in est.get_params()

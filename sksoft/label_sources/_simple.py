@@ -232,6 +232,8 @@ class MixtureOfSources(LabelSource):
             if not isinstance(src, LabelSource):
                 raise TypeError(f"source {name!r} of MixtureOfSources must be a sksoft "
                                 f"LabelSource; got {type(src).__name__}.")
+        if not named:
+            raise ValueError("sources must hold at least one label source; got none.")
         w = np.ones(len(named)) if self.weights is None else np.asarray(self.weights, float)
         if w.shape != (len(named),) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("weights must be non-negative, one per source, not all zero.")

@@ -93,6 +93,7 @@ def bootstrap_weights(n_samples, n_bootstrap, random_state=None, *, start=0):
     """
     n_samples = check_scalar(n_samples, "n_samples", Interval(numbers.Integral, 0, None,
                                                               closed="left"))
+    start = check_scalar(start, "start", Interval(numbers.Integral, 0, None, closed="left"))
     n_bootstrap, _, _ = check_bootstrap(n_bootstrap, 0.5, random_state)
     key = _keys(random_state)[0]
     index = np.arange(start, start + n_samples, dtype=np.int64)

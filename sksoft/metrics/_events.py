@@ -92,7 +92,7 @@ class EventInputs:
             raise ValueError(f"y_prob row {row} is not a probability distribution (finite, "
                              "non-negative, summing to 1).")
         check_targets(self.y_true, classes=self.labels, n_classes=self.n_classes,
-                      name="y_true")
+                      name="y_true", classes_name="labels")
         raise ValueError(f"y_true row {row} is not a probability distribution (finite, "
                          "non-negative, summing to 1).")
 
@@ -111,7 +111,8 @@ def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight, n_threads
             f"y_prob or 2 columns); y_prob has {K} columns. Use mode='top-label' or "
             "'classwise' for multiclass predictions."
         )
-    targets = check_targets(y_true, classes=labels, n_classes=K, name="y_true", validate=False)
+    targets = check_targets(y_true, classes=labels, n_classes=K, name="y_true", validate=False,
+                            classes_name="labels")
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
     weight = check_sample_weight(sample_weight, n)

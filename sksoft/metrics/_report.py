@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._targets import is_soft_target
+from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
 from ._chunked import is_chunked
 from ._compute import compute_stats
@@ -198,6 +199,7 @@ def calibration_report(
     True
     """
     n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
+    check_scalar(extended, "extended", "boolean")
     chunked = is_chunked(y_prob) or is_chunked(y_true)
     soft = not chunked and is_soft_target(y_true)
     stats = compute_stats(

@@ -21,16 +21,19 @@ decode hard labels), and its target is always ``y``.
 
 import copy
 import inspect
+import numbers
 
 import numpy as np
 import sklearn
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._targets import check_targets, is_soft_target
+from .._validation import Interval, Options, check_scalar
 from ._calibration import classwise_calibration_error, expected_calibration_error
 from ._corp import score_decomposition
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._smooth import smooth_calibration_error
+from ._validation import check_n_bins
 from ._divergence import (
     accuracy,
     brier_score,
@@ -161,6 +164,21 @@ class _ProbaScorer:
         return f"make_proba_scorer({', '.join(args)})"
 
 
+def _check_difficulty(difficulty):
+    """``(bin, n_bins)``: integers with ``1 <= n_bins <= MAX_BINS`` and ``bin`` in
+    ``[0, n_bins)`` or -1 (the hardest bin)."""
+    if not isinstance(difficulty, (tuple, list)) or len(difficulty) != 2 or not all(
+            Interval(numbers.Integral, None, None).is_type(v) for v in difficulty):
+        raise TypeError(f"difficulty must be a pair of integers (bin, n_bins); got "
+                        f"{difficulty!r}.")
+    which, n_bins = (int(v) for v in difficulty)
+    check_n_bins(n_bins, "the n_bins of difficulty")
+    if not (which == -1 or 0 <= which < n_bins):
+        raise ValueError(f"difficulty=(bin, n_bins) needs bin in [0, n_bins) or -1 (the "
+                         f"hardest); got {difficulty!r}.")
+    return which, n_bins
+
+
 def make_proba_scorer(score_func, *, greater_is_better=True, against="y", difficulty=None,
                       name=None, **kwargs):
     """Make a scorer that evaluates ``score_func(target, estimator.predict_proba(X))``.
@@ -203,10 +221,12 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
     >>> bool(scorer(clf, X, y) == -brier_score(y, clf.predict_proba(X)))
     True
     """
-    if against not in ("y", "gold", "human"):
-        raise ValueError(f"against must be 'y', 'gold' or 'human'; got {against!r}.")
-    if not callable(score_func):
-        raise TypeError(f"score_func must be callable; got {type(score_func).__name__}.")
+    check_scalar(score_func, "score_func", callable)
+    check_scalar(greater_is_better, "greater_is_better", "boolean")
+    check_scalar(against, "against", Options(("y", "gold", "human")))
+    check_scalar(name, "name", [None, str])
+    if difficulty is not None:
+        difficulty = _check_difficulty(difficulty)
     return _ProbaScorer(score_func, greater_is_better=greater_is_better, against=against,
                         difficulty=difficulty,
                         name=name or getattr(score_func, "__name__", "scorer"), kwargs=kwargs)
@@ -315,9 +335,10 @@ def get_scorer(name):
     """
     if callable(name):
         return name
+    check_scalar(name, "name", str)
     try:
         return copy.deepcopy(SCORERS[name])
     except KeyError:
         raise ValueError(
-            f"{name!r} is not an sksoft scorer; choose one of {get_scorer_names()}."
+            f"name={name!r} is not an sksoft scorer; choose one of {get_scorer_names()}."
         ) from None

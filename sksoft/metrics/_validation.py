@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .._targets import check_probability_matrix, check_targets, is_soft_target
-from .._validation import Interval, Options, check_sample_weight, check_scalar
+from .._validation import MAX_BINS, Interval, Options, check_sample_weight, check_scalar
 from . import _kernels
 
 __all__ = [
@@ -26,9 +26,6 @@ __all__ = [
     "resolve_threads",
 ]
 
-#: The largest number of bins any metric accepts. Beyond it nearly every bin holds at most a
-#: few rows at any realistic sample size, and the tables (per class and thread) grow large.
-MAX_BINS = 10_000
 
 # Below this many probability values a single thread is faster than waking a team.
 _PARALLEL_MIN_VALUES = 1_000_000
@@ -95,6 +92,8 @@ def check_groups(groups, n, name="groups"):
     if hasattr(groups, "toarray") and not isinstance(groups, np.ndarray):
         raise TypeError(f"{name} must be a dense 1-D array; got a sparse "
                         f"{type(groups).__name__}.")
+    if np.ndim(groups) == 0 or isinstance(groups, (str, bytes, dict)):
+        raise TypeError(f"{name} must be a 1-D array-like; got {type(groups).__name__}.")
     g = np.asarray(groups)
     if g.ndim != 1 or g.shape[0] != n:
         raise ValueError(f"{name} must have shape ({n},); got {g.shape}.")
@@ -134,7 +133,7 @@ def check_metric_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
                          "matrix (its columns are the columns of y_prob).")
     trust = labels is None and np.asarray(y_true).dtype.kind in "iu"
     targets = check_targets(y_true, classes=labels, n_classes=K, name="y_true", validate=False,
-                            trust_range=trust)
+                            trust_range=trust, classes_name="labels")
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
     weight = check_sample_weight(sample_weight, n)

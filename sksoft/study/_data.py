@@ -5,11 +5,14 @@ Every loader returns ``{"X": (n, d) float32 features, "images": (n, C, H, W) flo
 None, "class_names", "name"}``.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from .._io import load_npz
 from .._targets import check_targets
+from .._validation import check_scalar
 from ..annotations import counts_to_soft
 from ..datasets import fetch_cifar10h, image_features, load_cifar10h, make_ambiguous_digits
 
@@ -21,6 +24,10 @@ CIFAR10_MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32)
 CIFAR10_STD = np.array([0.247, 0.243, 0.261], dtype=np.float32)
 
 
+#: the arrays of the user's data that the study reads
+_OWN_KEYS = ("X", "images", "y_gold", "soft_labels", "counts", "annotations", "class_names")
+
+
 def own_data(arrays, name="user data"):
     """Validate a user's arrays for the study.
 
@@ -30,11 +37,15 @@ def own_data(arrays, name="user data"):
     ``annotations`` (n, n_annotators) wide votes with NaN for missing, ``class_names`` (K,).
     Labels go through sksoft's target contract (:func:`sksoft._targets.check_targets`).
     """
+    check_scalar(name, "name", str)
+    if not isinstance(arrays, Mapping):
+        raise TypeError(f"arrays must be a dict of arrays (or the arrays of an .npz); got "
+                        f"{type(arrays).__name__}.")
     keys = set(arrays)
     if "y_gold" not in keys or not ({"soft_labels", "counts"} & keys) \
             or not ({"X", "images"} & keys):
-        raise ValueError("study data needs y_gold, soft_labels or counts, and X or images; got "
-                         f"{sorted(keys)}.")
+        raise ValueError("study data (arrays) needs y_gold, soft_labels or counts, and X or "
+                         f"images; got {sorted(keys)}.")
     if "soft_labels" in keys:
         t = check_targets(arrays["soft_labels"], name="soft_labels")
         if not t.soft:
@@ -99,8 +110,8 @@ def load_study_data(cfg):
     if not isinstance(cfg.data, str):
         return own_data(cfg.data, cfg.extra.get("name", "user data"))
     if cfg.data.endswith(".npz"):
-        with np.load(cfg.data, allow_pickle=False) as z:
-            return own_data({k: z[k] for k in z.files}, cfg.extra.get("name", cfg.data))
+        arrays = load_npz(cfg.data, names=_OWN_KEYS)
+        return own_data(arrays, cfg.extra.get("name", cfg.data))
     if cfg.data == "digits":
         return _digits()
     return _cifar10h(cfg.data_path, cfg.extra.get("n_items"))

@@ -148,6 +148,13 @@ def run(config=None, **kwargs):
         Also written to ``out``: results.csv, curves.csv, summary.md, config.json, figures/*.png
         and cartography/<source>/training_dynamics/*.jsonl (network models).
     """
+    if config is not None:
+        if not isinstance(config, StudyConfig):
+            raise TypeError(f"config must be a StudyConfig (or None, with the settings as "
+                            f"keyword arguments); got {type(config).__name__}.")
+        if kwargs:
+            raise ValueError(f"give config or keyword settings, not both; got config and "
+                             f"{sorted(kwargs)}.")
     cfg = (config or StudyConfig(**kwargs)).resolved()
     writer = StudyWriter(cfg.out)
     writer.start()

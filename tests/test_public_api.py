@@ -1,0 +1,609 @@
+"""Every public parameter rejects bad values with a message that names it.
+
+In the spirit of scikit-learn's ``sklearn/tests/test_public_functions.py``: the public API is
+enumerated (``sksoft.__all__`` and each submodule's ``__all__``), and for every public function
+and class every parameter of its signature must be in :data:`REGISTRY`, either with its bad
+values or with an exemption and its reason. A public name or parameter missing from the
+registry fails :func:`test_registry_covers_the_public_api`, so new public API cannot skip the
+guard.
+
+For each parameter two bad values are tried, with all other arguments valid:
+
+* a value of the **wrong type** must raise ``TypeError``;
+* a value of the right type **out of range** must raise ``ValueError``;
+
+and the message must name the parameter. ``NO_RANGE("why")`` stands for the out-of-range
+value of a parameter whose every value of the right type is valid (a boolean, a callable).
+
+Adding an entry
+---------------
+A function::
+
+    "metrics.smooth_calibration_error": fn(HARD, bad={**BINS, **BOOT}, exempt=ARRAYS),
+
+``fn(args, bad, exempt)``: ``args`` are valid keyword arguments (a dict, or a function of a
+temporary folder returning one); ``bad`` maps a parameter to ``(wrong_type, out_of_range)``;
+``exempt`` maps a parameter to the reason it has no bad values here. A bad value that needs
+other arguments changed to be reached is written ``With(value, other=...)``.
+
+An estimator, checked at ``fit``: ``estimator(params, bad, exempt)``; a label source, checked
+at ``make_targets``: ``source(params, bad, exempt)``; a recalibrator (``fit(y_prob, y_true)``,
+then ``predict_proba``) can be added with ``estimator(params, bad, exempt, fit=RECAL_FIT)``.
+"""
+
+import importlib
+import inspect
+import re
+
+import numpy as np
+import pytest
+
+import sksoft
+
+# --------------------------------------------------------------------------- helpers
+
+
+class NO_RANGE:  # noqa: N801 (reads as a constant in the registry)
+    """The out-of-range slot of a parameter whose every well-typed value is valid."""
+
+    def __init__(self, why):
+        self.why = why
+
+
+class Tmp:
+    """A path in the test's temporary folder, made when the bad value is used."""
+
+    def __init__(self, what):
+        self.what = what
+
+    def make(self, tmp):
+        if self.what == "file":
+            path = tmp / "a_file"
+            path.write_text("a regular file, not a folder")
+            return str(path)
+        if self.what == "counts":
+            path = tmp / "cifar10h-counts.npy"
+            np.save(path, RNG.multinomial(50, np.ones(10) / 10, size=4))
+            return str(path)
+        return str(tmp / "missing" / "nothing.npz")
+
+
+A_FILE = Tmp("file")  # an existing regular file where a folder is wanted
+MISSING = Tmp("missing")  # a path that does not exist
+COUNTS_NPY = Tmp("counts")  # a valid CIFAR-10H counts file
+
+
+class With:
+    """A bad value that needs other arguments changed to be reached."""
+
+    def __init__(self, value, **others):
+        self.value, self.others = value, others
+
+
+def fn(args=None, bad=None, exempt=None, *, baseline=True):
+    """A function: called as ``f(**args, param=bad_value)``."""
+    return {"kind": "function", "args": args or {}, "bad": bad or {}, "exempt": exempt or {},
+            "baseline": baseline}
+
+
+def estimator(params=None, bad=None, exempt=None, *, fit=None, baseline=True):
+    """An estimator class: constructed with ``params`` (and the bad value), then ``fit``."""
+    return {"kind": "estimator", "args": params or {}, "bad": bad or {},
+            "exempt": exempt or {}, "fit": fit or FIT_SOFT, "baseline": baseline}
+
+
+def source(params=None, bad=None, exempt=None):
+    """A label source: constructed with ``params`` (and the bad value), then
+    ``make_targets``."""
+    return {"kind": "source", "args": params or {}, "bad": bad or {}, "exempt": exempt or {},
+            "baseline": True}
+
+
+def init(args=None, bad=None, exempt=None, *, then=None, baseline=True):
+    """A class checked when constructed (a splitter, a torch module, statistics); ``then`` is
+    called on the instance."""
+    return {"kind": "init", "args": args or {}, "bad": bad or {}, "exempt": exempt or {},
+            "then": then, "baseline": baseline}
+
+
+def unchecked(why):
+    """A public name with nothing to check (a constant, a result container)."""
+    return {"kind": "unchecked", "why": why}
+
+
+# --------------------------------------------------------------------------- data
+RNG = np.random.default_rng(0)
+N, K = 30, 3
+P = RNG.dirichlet(np.ones(K), size=N)
+Y_HARD = np.arange(N) % K
+Y_SOFT = RNG.dirichlet(np.ones(K), size=N)
+X = RNG.normal(size=(N, 4))
+X32 = X.astype(np.float32)
+COUNTS = RNG.multinomial(5, np.ones(K) / K, size=N)
+WIDE = np.where(RNG.random((N, 4)) < 0.2, np.nan, RNG.integers(0, K, (N, 4)).astype(float))
+WIDE[:, 0] = Y_HARD  # every item has a vote and every class appears
+
+HARD = {"y_true": Y_HARD, "y_prob": P}
+SOFT = {"y_true": Y_SOFT, "y_prob": P}
+
+#: common bad values
+BOOL = ("yes", NO_RANGE("a boolean: both values are valid"))
+SEED = ("seed", -1)
+WEIGHT = ("heavy", -1.0)  # a scalar weight is checked like an array (finite, >= 0, not all 0)
+ARRAY = "an array of the data: bad arrays are tried by tests/test_hypothesis_suite.py and " \
+        "tests/test_hostile_input.py"
+ARRAYS = {"y_true": ARRAY, "y_prob": ARRAY}
+BINS = {"n_bins": ("15", 0), "strategy": (1, "median")}
+BOOT = {"n_bootstrap": (2.5, -1), "confidence": ("high", 1.5), "random_state": SEED,
+        "clusters": (With({"a": 1}, n_bootstrap=5), With(np.arange(N - 1), n_bootstrap=5))}
+LABELS = {"labels": (5, [0, 0, 1])}
+THREADS = {"n_threads": ("all", 0)}
+CLASSIFIER_ONLY = NO_RANGE("any object with fit and predict_proba is a classifier")
+RECAL = {"estimator": (5, "logreg"), "cv": (2.5, 1),
+         "calibrate_to": (1, "crowd"), "classes": (5, With([0, 0, 1], estimator="passthrough"))}
+
+
+def _curve():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sksoft.metrics import reliability_curve
+
+    return reliability_curve(Y_HARD, P, n_bins=4)
+
+
+def FIT_SOFT(est):  # noqa: N802
+    return est.fit(X, Y_SOFT).predict_proba(X)
+
+
+def RECAL_FIT(est):  # noqa: N802
+    return est.fit(P, Y_HARD).predict_proba(P)
+
+
+def _sources():
+    from sksoft.label_sources import GoldLabels, HumanSoftLabels
+
+    return [("gold", GoldLabels()), ("human", HumanSoftLabels())]
+
+
+def _chaosnli_csv(tmp):
+    import pandas as pd
+
+    path = tmp / "chaosnli.csv"
+    pd.DataFrame({"subset": ["snli", "mnli_m"], "premise": ["a", "b"], "hypothesis": ["c", "d"],
+                  "count_e": [50, 10], "count_n": [30, 10], "count_c": [20, 80],
+                  "old_label": ["e", "c"]}).to_csv(path, index=False)
+    return {"path": path}
+
+
+def _cifar10h_npz(tmp):
+    path = tmp / "cifar10h.npz"
+    np.savez(path, counts=RNG.multinomial(50, np.ones(10) / 10, size=4),
+             true_labels=np.arange(4), images=np.zeros((4, 32, 32, 3), dtype=np.uint8))
+    return {"path": path}
+
+
+def _long_df():
+    import pandas as pd
+
+    return pd.DataFrame({"task": [0, 0, 1], "worker": ["a", "b", "a"], "label": [0, 1, 1]})
+
+
+def _knn():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(3)
+
+
+# --------------------------------------------------------------------------- the registry
+# Keys are "submodule.name" (or "name" for sksoft itself).
+def _registry():
+    from sklearn.linear_model import LogisticRegression
+
+    from sksoft.label_sources import GoldLabels
+
+    binning = {"binning": (1, "netcal")}
+    norm = {"norm": (1, "l3"), "debias": BOOL}
+    return {
+        # ---------------------------------------------------------------- sksoft
+        "__version__": unchecked("a constant"),
+        **{m: unchecked("a submodule: its own __all__ is walked") for m in sksoft._SUBMODULES},
+        # ---------------------------------------------------------------- metrics
+        "metrics.CalibrationReport": unchecked("a result container that calibration_report "
+                                               "builds"),
+        "metrics.ReliabilityCurve": unchecked("a result container that reliability_curve "
+                                              "builds"),
+        "metrics.SCORERS": unchecked("a constant"),
+        "metrics.CalibrationStats": init(
+            {"n_classes": K},
+            {"n_classes": ("3", 0), "n_bins": ("15", 0), "edges": ("edges", [0.5, 0.2]),
+             "binning": (1, "netcal"), "classwise": BOOL, "n_groups": ("2", 0),
+             "labels": (5, [0, 0, 1]), "eps": ("small", 0.5), "variance": BOOL,
+             "n_bootstrap": (2.5, -1), "random_state": SEED, "clusters": BOOL},
+            then=lambda s: s.update(Y_HARD, P).compute()),
+        "metrics.accuracy": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT}, ARRAYS),
+        "metrics.brier_score": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT}, ARRAYS),
+        "metrics.cross_entropy": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT,
+                                           "eps": ("small", 0.5)}, ARRAYS),
+        "metrics.kl_divergence": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT,
+                                           "eps": ("small", 0.5)}, ARRAYS),
+        "metrics.jensen_shannon_divergence": fn(HARD, {**LABELS, **BOOT,
+                                                       "sample_weight": WEIGHT}, ARRAYS),
+        "metrics.total_variation": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT},
+                                      ARRAYS),
+        "metrics.expected_calibration_error": fn(
+            HARD, {**BINS, **norm, **binning, **LABELS, **BOOT, **THREADS,
+                   "sample_weight": WEIGHT}, ARRAYS),
+        "metrics.classwise_calibration_error": fn(
+            HARD, {**BINS, **norm, **LABELS, **BOOT, **THREADS, "sample_weight": WEIGHT},
+            ARRAYS),
+        "metrics.calibration_report": fn(
+            HARD, {**BINS, **binning, **LABELS, **BOOT, **THREADS, "sample_weight": WEIGHT,
+                   "eps": ("small", 0.5), "groups": ({"a": 1}, np.arange(N - 1)),
+                   "extended": BOOL}, ARRAYS),
+        "metrics.reliability_curve": fn(
+            HARD, {**BINS, **LABELS, "sample_weight": WEIGHT, "mode": (1, "both"),
+                   "confidence": ("high", 1.5),
+                   "n_bootstrap": (With(2.5, confidence=0.9), With(-1, confidence=0.9)),
+                   "random_state": (With("seed", confidence=0.9), With(-1, confidence=0.9))},
+            ARRAYS),
+        "metrics.entropy": fn({"y_prob": P}, {"sample_weight": WEIGHT, "average": BOOL},
+                              {"y_prob": ARRAY}),
+        "metrics.entropy_correlation": fn(
+            SOFT, {**BOOT, "sample_weight": WEIGHT,
+                   "groups": ({"a": 1}, np.arange(N - 1))}, ARRAYS),
+        "metrics.spearman_correlation": fn(
+            {"x": np.arange(5.0), "y": np.arange(5.0)[::-1]},
+            {"x": (["a"] * 5, [0, 1, np.nan, 3, 4]), "y": (["a"] * 5, [0, 1, np.inf, 3, 4]),
+             "sample_weight": WEIGHT}),
+        "metrics.difficulty_scores": fn({"y_soft": Y_SOFT},
+                                        {"y_soft": ([["a", "b"]], -Y_SOFT),
+                                         "score": (1, "variance")}),
+        "metrics.difficulty_bins": fn({"scores": np.linspace(0, 1, N)},
+                                      {"scores": (["a"] * N, np.full(N, np.nan)),
+                                       "n_bins": ("5", 0), "strategy": (1, "median"),
+                                       "sample_weight": WEIGHT}),
+        "metrics.equal_mass_edges": fn({"values": np.linspace(0, 1, N), "n_bins": 4},
+                                       {"values": (["a"] * N, np.full(N, np.nan)),
+                                        "n_bins": ("4", 0), "sample_weight": WEIGHT}),
+        "metrics.get_scorer": fn({"name": "neg_expected_calibration_error"},
+                                 {"name": (3, "neg_accuracy_of_everything")}),
+        "metrics.get_scorer_names": fn(),
+        "metrics.make_proba_scorer": fn(
+            {"score_func": lambda y, p: 0.0},
+            {"score_func": ("accuracy", NO_RANGE("any callable is a score function")),
+             "greater_is_better": BOOL, "against": (1, "crowd"),
+             "difficulty": ("hard", (3, 2)), "name": (3, NO_RANGE("any string names it"))},
+            {"kwargs": "passed through to score_func"}),
+        "metrics.openmp_enabled": fn(),
+        "metrics.Estimate": unchecked("a result type (a float with its interval)"),
+        "metrics.IsotonicReliabilityCurve": unchecked("a result container"),
+        "metrics.ScoreDecomposition": unchecked("a result container"),
+        "metrics.SmoothReliabilityCurve": unchecked("a result container"),
+        "metrics.bootstrap_weights": fn(
+            {"n_samples": 5, "n_bootstrap": 3},
+            {"n_samples": ("5", -1), "n_bootstrap": (2.5, -1), "random_state": SEED,
+             "start": ("0", -1)}),
+        "metrics.smooth_calibration_error": fn(
+            HARD, {"bandwidth": ([0.1], 0.0), "mode": (1, "both"), **LABELS,
+                   "sample_weight": WEIGHT, "n_grid": ("big", 3), **THREADS}, ARRAYS),
+        "metrics.smooth_reliability_curve": fn(
+            HARD, {"bandwidth": ([0.1], 0.0), "mode": (1, "both"), **LABELS,
+                   "sample_weight": WEIGHT, "n_grid": ("big", 3), "n_points": (10.5, 1),
+                   **THREADS}, ARRAYS),
+        "metrics.score_decomposition": fn(
+            HARD, {"score": (1, "spherical"), "mode": (1, "both"), **LABELS,
+                   "sample_weight": WEIGHT, "eps": ("small", 0.5), **THREADS}, ARRAYS),
+        "metrics.isotonic_reliability_curve": fn(
+            HARD, {"mode": (1, "both"), **LABELS, "sample_weight": WEIGHT,
+                   "n_resamples": (2.5, -1), "confidence": ("high", 1.5),
+                   "max_band_points": (10.5, 1), "random_state": SEED, **THREADS}, ARRAYS),
+        # ---------------------------------------------------------------- calibration
+        "calibration.TemperatureScaling": estimator(
+            {"cv": 3},
+            {**RECAL, "bounds": ("wide", (1.0, 0.5))}, fit=RECAL_FIT),
+        "calibration.VectorScaling": estimator(
+            {"cv": 3}, {**RECAL, "max_iter": (10.5, 0), "tol": ("small", 0.0)}, fit=RECAL_FIT),
+        "calibration.DirichletCalibration": estimator(
+            {"cv": 3}, {**RECAL, "reg_lambda": ("big", -1.0), "reg_mu": ("big", -1.0),
+                        "penalty": (1, "l1"), "max_iter": (10.5, 0), "tol": ("small", 0.0)},
+            fit=RECAL_FIT),
+        "calibration.IsotonicCalibration": estimator({"cv": 3}, RECAL, fit=RECAL_FIT),
+        "calibration.fit_vector_scaling": fn(
+            HARD, {"sample_weight": WEIGHT, **LABELS, "max_iter": (10.5, 0),
+                   "tol": ("small", 0.0)}, ARRAYS),
+        "calibration.apply_vector_scaling": fn(
+            {"proba": P, "scale": np.ones(K), "bias": np.zeros(K)},
+            {"proba": ([["a", "b"]], -P), "scale": ("big", np.ones(K + 1)),
+             "bias": ("zero", np.full(K, np.nan))}),
+        "calibration.fit_dirichlet_calibration": fn(
+            HARD, {"sample_weight": WEIGHT, **LABELS, "reg_lambda": ("big", -1.0),
+                   "reg_mu": ("big", -1.0), "penalty": (1, "l1"), "max_iter": (10.5, 0),
+                   "tol": ("small", 0.0)}, ARRAYS),
+        "calibration.apply_dirichlet_calibration": fn(
+            {"proba": P, "coef": np.eye(K), "intercept": np.zeros(K)},
+            {"proba": ([["a", "b"]], -P), "coef": ("eye", np.eye(K + 1)),
+             "intercept": ("zero", np.full(K, np.nan))}),
+        "calibration.fit_isotonic_calibration": fn(
+            HARD, {"sample_weight": WEIGHT, **LABELS}, ARRAYS),
+        "calibration.apply_isotonic_calibration": fn(
+            {"proba": P, "thresholds": [(np.array([0.0, 1.0]), np.array([0.0, 1.0]))] * K},
+            {"proba": ([["a", "b"]], -P), "thresholds": ("maps", [])}),
+        # ---------------------------------------------------------------- plotting
+        "plotting.plot_reliability_diagram": fn(
+            {"curve": _curve()},
+            {"curve": ("curve", NO_RANGE("any curve type is drawable")),
+             "counts": BOOL},
+            {"ax": "a matplotlib Axes, passed to matplotlib",
+             "label": "passed to matplotlib", "color": "passed to matplotlib"}),
+        "calibration.fit_temperature": fn(
+            HARD, {"sample_weight": WEIGHT, "labels": (5, [0, 0, 1]),
+                   "bounds": ("wide", (1.0, 0.5))}, ARRAYS),
+        "calibration.apply_temperature": fn(
+            {"proba": P, "temperature": 2.0},
+            {"proba": ([["a", "b"]], -P), "temperature": ("hot", 0.0)}),
+        # ---------------------------------------------------------------- linear_model, meta
+        "linear_model.SoftLogisticRegression": estimator(
+            {}, {"C": ("1", 0.0), "fit_intercept": BOOL, "max_iter": (10.5, 0),
+                 "tol": ("small", -1.0), "classes": (5, [0, 0, 1]),
+                 "label_source": ("gold", NO_RANGE("any LabelSource is a label source"))}),
+        "meta.SoftExpand": estimator(
+            {"estimator": LogisticRegression()},
+            {"estimator": ("logreg", With(_knn())), "classes": (5, [0, 0, 1]),
+             "label_source": ("gold", NO_RANGE("any LabelSource is a label source"))}),
+        # ---------------------------------------------------------------- model_selection
+        "model_selection.SoftStratifiedKFold": init(
+            {"n_splits": 3}, {"n_splits": ("3", 1), "shuffle": BOOL,
+                              "random_state": (With("seed", shuffle=True),
+                                               With(-1, shuffle=True))},
+            then=lambda cv: list(cv.split(X, Y_SOFT))),
+        "model_selection.cross_val_predict_proba": fn(
+            lambda tmp: {"estimator": _logreg(), "X": X, "y": Y_SOFT, "cv": 3},
+            {"estimator": ("logreg", CLASSIFIER_ONLY), "cv": (2.5, 1),
+             "params": ("sample_weight", {"bogus": np.ones(N)}),
+             "classes": (5, [0, 0, 1]), "n_jobs": ("2", 0)},
+            {"X": "passed to the estimator, which checks it",
+             "y": ARRAY}),
+        # ---------------------------------------------------------------- label_sources
+        "label_sources.LabelSource": unchecked("the abstract base class: no parameters, "
+                                               "make_targets is abstract"),
+        "label_sources.GoldLabels": source(),
+        "label_sources.HumanMajority": source(),
+        "label_sources.ModeAlignedHumanLabels": source(),
+        "label_sources.HumanSoftLabels": source({}, {"temperature": ("hot", 0.0),
+                                                     "prior": ("flat", -1.0)}),
+        "label_sources.LabelSmoothing": source({}, {"epsilon": ("small", 1.5)}),
+        "label_sources.TeacherDistillation": source(
+            {"cv": 2}, {"teacher": ("logreg", CLASSIFIER_ONLY), "temperature": ("hot", 0.0),
+                        "alpha": ("half", 1.5), "cv": (2.5, 1), "random_state": SEED}),
+        "label_sources.EnsembleDisagreement": source(
+            {"cv": 2, "n_members": 2},
+            {"estimator": ("logreg", CLASSIFIER_ONLY), "n_members": ("2", 0),
+             "method": (1, "dropout"), "output": (1, "median"), "cv": (2.5, 1),
+             "random_state": SEED}),
+        "label_sources.MixtureOfSources": source(
+            {"sources": _sources()},
+            {"sources": ("gold", []), "weights": ("equal", [-1.0, 2.0])}),
+        "label_sources.CrowdAggregate": source(
+            {}, {"method": (1, "vote"), "prior": ("flat", -1.0), "max_iter": ("10", 0)}),
+        "label_sources.make_training_targets": fn(
+            {"source": GoldLabels(), "X": X, "y": Y_HARD},
+            {"source": ("gold", NO_RANGE("any LabelSource is a label source")),
+             "soft_labels": ([["a"] * K] * N, -Y_SOFT), "classes": (5, [0, 0, 1]),
+             "sample_weight": WEIGHT},
+            {"X": "passed to the label source, which may ignore it",
+             "y": ARRAY, "annotations": "passed to the label source (CrowdAggregate checks "
+                                        "them; tests/test_hypothesis_suite.py)"}),
+        # ---------------------------------------------------------------- annotations
+        "annotations.DawidSkeneResult": unchecked("a result container that dawid_skene "
+                                                  "builds"),
+        "annotations.wide_to_long": fn(
+            {"wide": WIDE},
+            {"wide": ([["a", "b"]], -WIDE), "mask": ("all", np.ones((2, 2), dtype=bool)),
+             "task_ids": (5, np.arange(3)), "worker_ids": (5, np.arange(2))}),
+        "annotations.long_to_wide": fn(
+            lambda tmp: {"df": _long_df()},
+            {"df": (WIDE, _long_df().drop(columns="worker")), "classes": (5, [0, 2])}),
+        "annotations.to_counts": fn(
+            {"annotations": WIDE},
+            {"annotations": ([["a", "b"]], -WIDE), "n_classes": ("3", 0),
+             "classes": (5, [0, 1]), "mask": ("all", np.ones((2, 2), dtype=bool))}),
+        "annotations.counts_to_soft": fn({"counts": COUNTS},
+                                         {"counts": ([["a", "b"]], -COUNTS),
+                                          "prior": ("flat", -1.0)}),
+        "annotations.majority_vote": fn(
+            {"counts": COUNTS}, {"counts": ([["a", "b"]], np.full((2, 2), np.nan)),
+                                 "tie_break": (1, "last"), "random_state": SEED}),
+        "annotations.dawid_skene": fn(
+            {"annotations": WIDE, "max_iter": 5},
+            {"annotations": ([["a", "b"]], -WIDE), "n_classes": ("3", 0),
+             "classes": (5, [0, 1]), "mask": ("all", np.ones((2, 2), dtype=bool)),
+             "max_iter": ("5", 0), "tol": ("small", -1.0), "init": (1, "uniform"),
+             "random_state": SEED, "sample_weight": WEIGHT}),
+        "annotations.agreement_summary": fn({"counts": COUNTS},
+                                            {"counts": ([["a", "b"]], -COUNTS)}),
+        "annotations.fleiss_kappa": fn({"counts": COUNTS}, {"counts": ([["a", "b"]], -COUNTS)}),
+        # ---------------------------------------------------------------- datasets
+        "datasets.fetch_cifar10h": fn(
+            {"download_if_missing": False},
+            {"data_home": (3, A_FILE), "download_if_missing": BOOL,
+             "progress": BOOL}, baseline=False),
+        "datasets.get_data_home": fn(
+            lambda tmp: {"data_home": tmp / "home"},
+            {"data_home": (3, A_FILE)}),
+        "datasets.image_features": fn(
+            {"images": np.zeros((2, 8, 8, 3), dtype=np.uint8)},
+            {"images": (np.full((2, 8, 8, 3), "a"), np.zeros((2, 8, 8))),
+             "pool": ("4", 0), "hist_bins": ("8", 0), "orientations": ("8", 0)}),
+        "datasets.load_chaosnli": fn(_chaosnli_csv, {"path": (3, MISSING),
+                                                     "subset": (1, "mnli")}),
+        "datasets.load_cifar10h": fn(
+            _cifar10h_npz,
+            {"path": (3, MISSING),
+             "counts_path": (With(3, path=None), With(MISSING, path=None)),
+             "batch_path": (With(3, path=None, counts_path=COUNTS_NPY),
+                            With(MISSING, path=None, counts_path=COUNTS_NPY))}),
+        "datasets.make_ambiguous_digits": fn(
+            {}, {"ambiguous_fraction": ("a third", 1.5), "max_ambiguity": ("half", 0.9),
+                 "n_annotators": ("50", 0), "annotators_per_item": ("5", 0),
+                 "slope": ("steep", (25.0, 10.0)), "threshold_sd": ("wide", -0.1),
+                 "lapse": ("rare", (0.0, 1.5)), "mislabel_fraction": ("few", 1.5),
+                 "random_state": SEED}),
+        "datasets.read_cifar10_binary": fn({"source": bytes(3073)},
+                                           {"source": (3, bytes(100))}),
+        # ---------------------------------------------------------------- neural_network, nn
+        "neural_network.SoftNeuralNetClassifier": estimator(
+            {"max_epochs": 1, "batch_size": 16, "train_split": None},
+            {"module": ("mlp", NO_RANGE("any torch module class or instance")),
+             "criterion": ("ce", NO_RANGE("any torch loss class or instance")),
+             "optimizer": ("adam", NO_RANGE("any optimizer class")),
+             "lr": ("fast", 0.0), "max_epochs": (1.5, -1), "batch_size": ("16", 0),
+             "train_split": ("20%", 1.5), "classes": (5, [0, 0, 1]),
+             "label_source": ("gold", NO_RANGE("any LabelSource is a label source")),
+             "random_state": ("seed", -1), "device": (3, "gpu"),
+             "callbacks": (3, [("log", "not a callback")]), "verbose": ("loud", -1)},
+            {"kwargs": "skorch's prefixed parameters (module__*, optimizer__*, ...), checked "
+                       "by skorch"},
+            fit=lambda net: net.fit(X32, Y_SOFT).predict_proba(X32)),
+        "neural_network.resolve_device": fn({"device": "auto"}, {"device": (3, "gpu")}),
+        "nn.MLP": init(
+            {"input_units": 4, "output_units": 3}, {"input_units": ("4", 0), "output_units": ("3", 0),
+                        "hidden_units": ("wide", (8, 0)), "dropout": ("some", 1.5)}),
+        "nn.SmallCNN": init(
+            {"in_channels": 1, "output_units": 3},
+            {"in_channels": ("1", 0), "output_units": ("3", 0), "width": ("8", 0),
+             "dropout": ("some", 1.5)}),
+        # ---------------------------------------------------------------- study
+        "study.HIGHER_IS_BETTER": unchecked("a constant"),
+        "study.METRICS": unchecked("a constant"),
+        "study.MODELS": unchecked("a constant"),
+        "study.SOURCE_LABELS": unchecked("a constant"),
+        "study.SOURCE_NAMES": unchecked("a constant"),
+        "study.StudyResults": unchecked("a result container that run builds"),
+        "study.StudyConfig": init(
+            {}, {"data": (3, "mnist"), "data_path": (3, MISSING), "model": (3, "resnet"),
+                 "sources": (3, ("gold", "oracle")), "seeds": ("5", 0), "folds": ("5", 1),
+                 "difficulty_bins": ("3", 0), "n_bins": ("15", 0), "epochs": ("30", 0),
+                 "device": (3, "gpu"), "n_jobs": ("2", 0), "backend": (3, "spark"),
+                 "scheduler": (3, NO_RANGE("an address, checked when connecting")),
+                 "out": (3, A_FILE), "quick": BOOL, "figures": BOOL, "progress": BOOL,
+                 "extra": ("x", {"n_items": 0})},
+            then=lambda cfg: cfg.resolved()),
+        "study.own_data": fn(
+            {"arrays": {"X": X, "y_gold": Y_HARD, "soft_labels": Y_SOFT}},
+            {"arrays": ("data.npz", {"X": X}), "name": (3, NO_RANGE("any name"))}),
+        "study.run": fn({}, {"config": ("quick", NO_RANGE("any StudyConfig"))},
+                        {"kwargs": "the fields of StudyConfig (its entry)"}, baseline=False),
+    }
+
+
+def _logreg():
+    from sksoft.linear_model import SoftLogisticRegression
+
+    return SoftLogisticRegression()
+
+
+REGISTRY = _registry()
+
+
+# --------------------------------------------------------------------------- the walk
+def _public():
+    """Every public name: sksoft.__all__ and each submodule's __all__ ("sub.name")."""
+    names = {name: getattr(sksoft, name) for name in sksoft.__all__}
+    for sub in sorted(sksoft._SUBMODULES):
+        mod = importlib.import_module(f"sksoft.{sub}")
+        for name in mod.__all__:
+            names[f"{sub}.{name}"] = getattr(mod, name)
+    return names
+
+
+def _resolve(name):
+    mod, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(f"sksoft.{mod}") if mod else sksoft, attr)
+
+
+def _parameters(obj):
+    return [p for p in inspect.signature(obj).parameters if p != "self"]
+
+
+def _call(name, overrides, tmp_path):
+    entry, obj = REGISTRY[name], _resolve(name)
+    args = entry["args"](tmp_path) if callable(entry["args"]) else dict(entry["args"])
+    args.update({k: v.make(tmp_path) if isinstance(v, Tmp) else v
+                 for k, v in overrides.items()})
+    kind = entry["kind"]
+    if kind == "function":
+        return obj(**args)
+    if kind == "init":
+        inst = obj(**args)
+        return entry["then"](inst) if entry["then"] else inst
+    if kind == "estimator":
+        return entry["fit"](obj(**args))
+    assert kind == "source"
+    return obj(**args).make_targets(X, Y_HARD, human=Y_SOFT, annotations=WIDE, n_classes=K)
+
+
+def test_registry_covers_the_public_api():
+    public = _public()
+    problems = [f"{n}: public, not in the registry" for n in sorted(set(public) - set(REGISTRY))]
+    problems += [f"{n}: in the registry, not public" for n in sorted(set(REGISTRY) - set(public))]
+    for name, obj in sorted(public.items()):
+        entry = REGISTRY.get(name)
+        if entry is None:
+            continue
+        if entry["kind"] == "unchecked":
+            assert entry["why"], name
+            if inspect.isfunction(obj) and _parameters(obj):
+                problems.append(f"{name}: a function with parameters cannot be unchecked")
+            continue
+        params = set(_parameters(obj))
+        listed = set(entry["bad"]) | set(entry["exempt"])
+        problems += [f"{name}({p}): parameter not in the registry" for p in
+                     sorted(params - listed)]
+        problems += [f"{name}({p}): in the registry, not a parameter" for p in
+                     sorted(listed - params)]
+        problems += [f"{name}({p}): both bad values and an exemption" for p in
+                     sorted(set(entry["bad"]) & set(entry["exempt"]))]
+        for p, values in entry["bad"].items():
+            if not (isinstance(values, tuple) and len(values) == 2):
+                problems.append(f"{name}({p}): bad values must be (wrong_type, out_of_range)")
+    assert not problems, "\n".join(problems)
+
+
+def _cases():
+    for name, entry in REGISTRY.items():
+        if entry["kind"] == "unchecked":
+            continue
+        for param, values in entry["bad"].items():
+            for which, value in zip(("type", "range"), values):
+                if isinstance(value, NO_RANGE):
+                    continue
+                yield pytest.param(name, param, which, value, id=f"{name}-{param}-{which}")
+
+
+def _baselines():
+    return [pytest.param(n, id=n) for n, e in REGISTRY.items()
+            if e["kind"] != "unchecked" and e["baseline"]]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", _baselines())
+def test_the_valid_call_of_every_entry_runs(name, tmp_path):
+    _call(name, {}, tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name, param, which, value", _cases())
+def test_bad_values_raise_an_error_naming_the_parameter(name, param, which, value, tmp_path):
+    overrides = {param: value}
+    if isinstance(value, With):
+        overrides = {**value.others, param: value.value}
+    exc = TypeError if which == "type" else ValueError
+    with pytest.raises(Exception) as info:
+        _call(name, overrides, tmp_path)
+    assert info.type is exc or issubclass(info.type, exc) and not (
+        exc is TypeError and issubclass(info.type, ValueError)), (
+        f"{name}({param}={value!r}) raised {info.type.__name__}: {info.value}")
+    pattern = rf"(?<![A-Za-z0-9_]){re.escape(param)}(?![A-Za-z0-9_])"
+    assert re.search(pattern, str(info.value)), (
+        f"{name}({param}=...): the message does not name {param!r}: {info.value}")
