@@ -62,6 +62,12 @@ def _report_parser(sub):
     p.add_argument("--strategy", choices=["uniform", "quantile"], default="uniform")
     p.add_argument("--difficulty-bins", type=int, default=0,
                    help="group by difficulty bins of a soft y_true (0: no groups)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="B",
+                   help="intervals from B bootstrap replicates (0: none)")
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals")
+    p.add_argument("--seed", type=int, default=0, help="seed of the bootstrap")
+    p.add_argument("--extended", action="store_true",
+                   help="also the smooth ECE and the Brier / log score decompositions")
     p.add_argument("--csv", default=None, help="also write the table to this CSV file")
     return p
 
@@ -93,7 +99,9 @@ def report(args):
     if args.difficulty_bins and is_soft_target(y_true):
         groups = difficulty_bins(difficulty_scores(y_true), n_bins=args.difficulty_bins)[0]
     rep = calibration_report(y_true, y_prob, groups=groups, n_bins=args.n_bins,
-                             strategy=args.strategy, labels=labels)
+                             strategy=args.strategy, labels=labels,
+                             n_bootstrap=args.bootstrap, confidence=args.confidence,
+                             random_state=args.seed, extended=args.extended)
     print(rep)
     if args.csv:
         rep.to_frame().to_csv(args.csv)
