@@ -1,12 +1,24 @@
 """The settings of a study run."""
 
+import numbers
 from dataclasses import dataclass, field, replace
 
+from .._validation import Interval, check_scalar
 from ._vocabulary import MODELS, SOURCE_LABELS, SOURCE_NAMES
 
 __all__ = ["StudyConfig"]
 
 BACKENDS = ("loky", "dask", "sequential")
+
+
+def _check_intervals(cfg):
+    """The settings of the study's intervals (see :mod:`._differences`)."""
+    cfg.n_bootstrap = check_scalar(cfg.n_bootstrap, "n_bootstrap",
+                                   Interval(numbers.Integral, 0, 100_000, closed="both"))
+    cfg.confidence = float(check_scalar(cfg.confidence, "confidence",
+                                        Interval(numbers.Real, 0, 1, closed="neither")))
+    cfg.bootstrap_seed = check_scalar(cfg.bootstrap_seed, "bootstrap_seed",
+                                      Interval(numbers.Integral, 0, None, closed="left"))
 
 
 @dataclass
@@ -21,6 +33,9 @@ class StudyConfig:
     folds: int = 5
     difficulty_bins: int = 3
     n_bins: int = 15
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    bootstrap_seed: int = 0
     epochs: int = 30
     device: str = "cpu"
     n_jobs: int = 1
@@ -52,5 +67,6 @@ class StudyConfig:
             raise ValueError(f"backend must be loky, dask or sequential; got {cfg.backend!r}.")
         if cfg.seeds < 1 or cfg.folds < 2 or cfg.difficulty_bins < 1:
             raise ValueError("need seeds >= 1, folds >= 2 and difficulty_bins >= 1.")
+        _check_intervals(cfg)
         cfg.sources = tuple(cfg.sources)
         return cfg
