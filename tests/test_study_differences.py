@@ -304,3 +304,32 @@ def test_quick_cli_writes_differences(tmp_path, capsys):
     assert "chi-square" in summary and "F interval" in summary
     res = pd.read_csv(out / "results.csv")
     assert list(res.columns) == ["source", "seed", "fold", "bin", "metric", "value"]
+
+
+def test_summary_sections_per_extra_key(small_study):
+    """The markdown of the intervals renders one block per combination of extra keys."""
+    from sksoft.study._differences_report import (
+        bins_markdown,
+        differences_markdown,
+        holding_marks,
+        stability_markdown,
+    )
+
+    res = small_study
+    regimes = [{**f, "keys": {**f["keys"], "regime": r}} for f in res.fits for r in ("a", "b")]
+    out = _diff(regimes, res._data)
+    std = res.summary["intervals"]["std"]
+    out["std"] = pd.concat([std.assign(regime=r) for r in ("a", "b")], ignore_index=True)
+    order = res.config.sources
+    text = differences_markdown(out, order)
+    assert text.count("### regime = a") == 1 and text.count("### regime = b") == 1
+    assert text.count("**Against gold (one-hot)**") == 2
+    assert "### regime = a" in bins_markdown(out, order)
+    assert stability_markdown(out, order).count("| human soft |") == 2
+    # marks need the combination: a table over all regimes is not marked
+    assert holding_marks(out) == {}
+    marks = holding_marks(out, extra_values=("a",))
+    d = out["differences"]
+    held = d[(d["regime"] == "a") & (d["reference"] == "gold") & (d["bin"] == "all")
+             & d["holds"]]
+    assert marks == {(s, m): "*" for s, m in zip(held["source"], held["metric"])}

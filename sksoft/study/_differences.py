@@ -80,6 +80,15 @@ def fit_keys(rows):
     ``source``, ``seed``, ``fold`` and every other column that is neither ``bin``, ``metric``
     nor ``value`` and has a single value in all the fit's rows (e.g. ``regime``). Returns a
     dict with plain Python values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"source": ["gold", "gold"], "seed": [0, 0], "fold": [1, 1],
+    ...                      "regime": ["es", "es"], "bin": ["all", 0],
+    ...                      "metric": ["gold_ece", "gold_ece"], "value": [0.1, 0.2]})
+    >>> fit_keys(rows)
+    {'source': 'gold', 'seed': 0, 'fold': 1, 'regime': 'es'}
     """
     keys = {}
     for col in rows.columns:
@@ -121,6 +130,13 @@ def copy_rank_correlation(x, y, weights):
     -------
     ndarray of shape (B,)
         NaN where a side is constant over the copies (or there are fewer than two copies).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y = np.array([1.0, 2.0, 3.0]), np.array([1.0, 3.0, 2.0])
+    >>> copy_rank_correlation(x, y, np.array([[1, 1, 1], [2, 0, 1]])).round(3).tolist()
+    [0.5, 1.0]
     """
     W = np.asarray(weights, dtype=np.float64)
     if W.ndim != 2 or W.shape[1] != np.shape(x)[0] or np.shape(x) != np.shape(y):
@@ -473,6 +489,14 @@ def seed_std_intervals(seed_values, confidence=0.95, reference=None):
         NaN; a std of 0 (seeds tied, e.g. a discrete metric) gets no interval and no ratio.
         The F interval treats the sources' seeds as independent samples; they share their
         splits, so it is approximate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> out = seed_std_intervals({"gold": np.array([0.30, 0.32, 0.31]),
+    ...                           "human": np.array([0.30, 0.40, 0.35])}, reference="gold")
+    >>> round(out["human"]["ratio"], 2), bool(out["human"]["holds"])
+    (5.0, False)
     """
     from scipy.stats import chi2, f as fdist
 
@@ -488,8 +512,8 @@ def seed_std_intervals(seed_values, confidence=0.95, reference=None):
             s = float(np.std(v, ddof=1))
             res["std"] = s
             if s > 0:  # (a std of 0 -- tied seeds of a discrete metric -- gets no interval)
-                res.update(low=s * np.sqrt(df / chi2.ppf(1 - a / 2, df)),
-                           high=s * np.sqrt(df / chi2.ppf(a / 2, df)))
+                res.update(low=float(s * np.sqrt(df / chi2.ppf(1 - a / 2, df))),
+                           high=float(s * np.sqrt(df / chi2.ppf(a / 2, df))))
         out[source] = res
     ref = out.get(reference)
     if ref is not None and ref["df"] >= 1 and ref["std"] > 0:
@@ -498,8 +522,9 @@ def seed_std_intervals(seed_values, confidence=0.95, reference=None):
                 continue
             F = (res["std"] / ref["std"]) ** 2
             d1, d2 = res["df"], ref["df"]
-            res.update(ratio=np.sqrt(F), ratio_low=np.sqrt(F / fdist.ppf(1 - a / 2, d1, d2)),
-                       ratio_high=np.sqrt(F / fdist.ppf(a / 2, d1, d2)))
+            res.update(ratio=float(np.sqrt(F)),
+                       ratio_low=float(np.sqrt(F / fdist.ppf(1 - a / 2, d1, d2))),
+                       ratio_high=float(np.sqrt(F / fdist.ppf(a / 2, d1, d2))))
             res["holds"] = _holds(res["ratio_low"] - 1.0, res["ratio_high"] - 1.0)
     return out
 

@@ -40,16 +40,21 @@ def _combos(df, extra):
     return out
 
 
-def holding_marks(intervals, reference="gold", bin_="all"):
-    """{(extra keys..., source, metric): "*"} for the differences against ``reference`` (in
-    difficulty bin ``bin_``) whose interval excludes 0."""
+def holding_marks(intervals, reference="gold", bin_="all", extra_values=()):
+    """{(source, metric): "*"} for the differences against ``reference`` (in difficulty bin
+    ``bin_``) whose interval excludes 0, in the combination ``extra_values`` of the extra key
+    columns (none when the results have extra keys and ``extra_values`` does not name them:
+    a table over all combinations cannot be marked)."""
     if intervals is None:
         return {}
-    d = intervals["differences"]
-    d = d[(d["reference"] == reference) & (d["bin"].astype(str) == str(bin_)) & d["holds"]]
     extra = intervals["extra_keys"]
-    return {tuple(r[k] for k in extra) + (r["source"], r["metric"]): HOLDS
-            for _, r in d.iterrows()}
+    if len(extra_values) != len(extra):
+        return {}
+    d = intervals["differences"]
+    for k, v in zip(extra, extra_values):
+        d = d[d[k] == v]
+    d = d[(d["reference"] == reference) & (d["bin"].astype(str) == str(bin_)) & d["holds"]]
+    return {(r["source"], r["metric"]): HOLDS for _, r in d.iterrows()}
 
 
 def _method(intervals):
