@@ -306,7 +306,7 @@ def test_quick_cli_writes_differences(tmp_path, capsys):
     assert list(res.columns) == ["source", "seed", "fold", "bin", "metric", "value"]
 
 
-def test_summary_sections_per_extra_key(small_study):
+def test_summary_sections_per_extra_key(small_study, tmp_path):
     """The markdown of the intervals renders one block per combination of extra keys."""
     from sksoft.study._differences_report import (
         bins_markdown,
@@ -333,3 +333,9 @@ def test_summary_sections_per_extra_key(small_study):
     held = d[(d["regime"] == "a") & (d["reference"] == "gold") & (d["bin"] == "all")
              & d["holds"]]
     assert marks == {(s, m): "*" for s, m in zip(held["source"], held["metric"])}
+    # the figures take the extra keys too
+    from sksoft.study._figures import difficulty_figure, differences_figure
+
+    differences_figure(res, out, tmp_path / "d.png")
+    difficulty_figure(res, {"intervals": out}, tmp_path / "b.png")
+    assert (tmp_path / "d.png").stat().st_size > 1000 and (tmp_path / "b.png").stat().st_size
