@@ -160,8 +160,6 @@ def differences_figure(results, intervals, path):
             for k, v in zip(extra, combo):
                 s = s[s[k] == v]
             s = s.set_index("source")
-            label = f"vs {SOURCE_LABELS.get(ref, ref)}" + \
-                ("" if not extra else " (" + ", ".join(map(str, combo)) + ")")
             color = colors[j % len(colors)]
             for i, source in enumerate(sources):
                 if source not in s.index:
@@ -170,8 +168,7 @@ def differences_figure(results, intervals, path):
                 y = i + (j - (len(series) - 1) / 2) * step
                 ax.plot([r["low"], r["high"]], [y, y], color=color, lw=1.2)
                 ax.plot([r["difference"]], [y], marker="o", ms=4, color=color,
-                        markerfacecolor=color if r["holds"] else "white", label=label)
-                label = None
+                        markerfacecolor=color if r["holds"] else "white")
         ax.axvline(0, color="k", lw=0.7)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.set_yticks(range(len(sources)))
@@ -181,10 +178,16 @@ def differences_figure(results, intervals, path):
         ax.tick_params(axis="x", labelsize=7)
     for ax in axes.ravel()[len(metrics):]:
         ax.axis("off")
-    handles, labels = axes.ravel()[0].get_legend_handles_labels()
-    uniq = dict(zip(labels, handles))
-    fig.legend(uniq.values(), uniq.keys(), loc="lower center", ncol=max(1, len(uniq)),
-               fontsize=8, frameon=False)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[j % len(colors)], marker="o", ms=4,
+                      label=f"vs {SOURCE_LABELS.get(ref, ref)}"
+                      + ("" if not extra else " (" + ", ".join(map(str, combo)) + ")"))
+               for j, (ref, combo) in enumerate(series)]
+    handles.append(Line2D([], [], color="0.4", marker="o", ms=4, markerfacecolor="white",
+                          label="interval contains 0"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
     fig.suptitle(f"Paired differences (source - reference) with {100 * intervals['confidence']:g}"
                  "% intervals (hierarchical paired bootstrap); filled: the interval excludes 0",
                  fontsize=10)
