@@ -13,7 +13,8 @@ def _study_parser(sub):
         "study",
         help="run the human-vs-model uncertainty audit",
         description="Train one model per (label source, seed, fold) and compare accuracy, "
-        "calibration, stability and alignment with human uncertainty. Writes results.csv, "
+        "calibration, stability and alignment with human uncertainty, with intervals and the "
+        "paired differences between sources that hold up. Writes results.csv, differences.csv, "
         "summary.md, config.json and figures to --out.",
     )
     p.add_argument("--data", default="digits",
@@ -31,6 +32,10 @@ def _study_parser(sub):
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--difficulty-bins", type=int, default=3)
+    p.add_argument("--n-bootstrap", type=int, default=1000,
+                   help="replicates of the hierarchical paired bootstrap behind the intervals "
+                   "(0: no intervals)")
+    p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals")
     p.add_argument("--epochs", type=int, default=30, help="network training epochs")
     p.add_argument("--n-items", type=int, default=None, help="use the first N items only")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
@@ -194,7 +199,8 @@ def _run(run, args):
     return run(
         data=args.data, data_path=args.data_path, model=args.model, sources=tuple(args.sources),
         seeds=args.seeds, folds=args.folds, difficulty_bins=args.difficulty_bins,
-        epochs=args.epochs, device=args.device, n_jobs=args.n_jobs, backend=args.backend,
+        n_bootstrap=args.n_bootstrap, confidence=args.confidence, epochs=args.epochs,
+        device=args.device, n_jobs=args.n_jobs, backend=args.backend,
         scheduler=args.scheduler, out=args.out, quick=args.quick,
         figures=not args.no_figures, progress=not args.no_progress,
         extra={"n_items": args.n_items},

@@ -487,7 +487,8 @@ def _registry():
                  "device": (3, "gpu"), "n_jobs": ("2", 0), "backend": (3, "spark"),
                  "scheduler": (3, NO_RANGE("an address, checked when connecting")),
                  "out": (3, A_FILE), "quick": BOOL, "figures": BOOL, "progress": BOOL,
-                 "extra": ("x", {"n_items": 0})},
+                 "extra": ("x", {"n_items": 0}), "n_bootstrap": (2.5, -1),
+                 "confidence": ("high", 1.5), "bootstrap_seed": ("0", -1)},
             then=lambda cfg: cfg.resolved()),
         "study.own_data": fn(
             {"arrays": {"X": X, "y_gold": Y_HARD, "soft_labels": Y_SOFT}},

@@ -34,6 +34,9 @@ class StudyConfig:
     folds: int = 5
     difficulty_bins: int = 3
     n_bins: int = 15
+    n_bootstrap: int = 1000
+    confidence: float = 0.95
+    bootstrap_seed: int = 0
     epochs: int = 30
     device: str = "cpu"
     n_jobs: int = 1
@@ -103,6 +106,10 @@ _CONSTRAINTS = {
     "figures": ["boolean"],
     "progress": ["boolean"],
     "extra": [dict],
+    # the study's intervals (see ._differences)
+    "n_bootstrap": [Interval(numbers.Integral, 0, 100_000, closed="both")],
+    "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "bootstrap_seed": [Interval(numbers.Integral, 0, None, closed="left")],
 }
 #: the settings ``extra`` may hold: the first N items only (CIFAR-10H), the data's name
 _EXTRA = {"n_items": [None, Interval(numbers.Integral, 1, None, closed="left")],

@@ -23,60 +23,175 @@ def _plt():
     return plt
 
 
-def reliability_figure(results, path, n_bins=15):
+def _most_complete_seed(results, source):
+    """The seed whose out-of-fold predictions of ``source`` cover the most items (the
+    smallest such seed)."""
+    seeds = sorted(k[1] for k in results.oof if k[0] == source)
+    return max(seeds, key=lambda s: (int((~np.isnan(results.oof[(source, s)]).any(1)).sum()),
+                                     -s))
+
+
+def reliability_figure(results, path, n_bins=15, confidence=0.95):
+    """Reliability diagrams of one seed's out-of-fold predictions (every item once) with
+    Wilson bands of the bins' accuracies and the bins' counts under each diagram."""
     plt = _plt()
     gold = results._data["y_gold"]
     sources = [s for s in results.config.sources if any(k[0] == s for k in results.oof)]
     rows, cols = _grid(len(sources))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
-    for ax, source in zip(axes.ravel(), sources):
-        P = np.concatenate([v for k, v in results.oof.items() if k[0] == source])
-        y = np.concatenate([gold for k in results.oof if k[0] == source])
+    fig = plt.figure(figsize=(3.2 * cols, 4.4 * rows))
+    outer = fig.add_gridspec(rows, cols, hspace=0.45, wspace=0.4)
+    seed_used = set()
+    for i, source in enumerate(sources):
+        cell = outer[divmod(i, cols)].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.06)
+        ax = fig.add_subplot(cell[0])
+        hx = fig.add_subplot(cell[1], sharex=ax)
+        seed = _most_complete_seed(results, source)
+        seed_used.add(seed)
+        P = results.oof[(source, seed)]
         ok = ~np.isnan(P).any(1)
-        P, y = P[ok].astype(np.float64), y[ok]
+        P, y = P[ok].astype(np.float64), gold[ok]
         P /= P.sum(1, keepdims=True)
-        rc = reliability_curve(y, P, n_bins=n_bins)
+        rc = reliability_curve(y, P, n_bins=n_bins, confidence=confidence)
         centers = 0.5 * (rc.edges[:-1] + rc.edges[1:])
         width = np.diff(rc.edges)
         ax.bar(centers, np.nan_to_num(rc.accuracy), width=width, edgecolor="k", linewidth=0.4,
                color="#4C72B0", label="accuracy")
-        ax.bar(centers, np.nan_to_num(rc.confidence - rc.accuracy), bottom=np.nan_to_num(rc.accuracy),
-               width=width, fill=False, edgecolor="#C44E52", hatch="///", linewidth=0.6,
-               label="gap to confidence")
+        ax.bar(centers, np.nan_to_num(rc.confidence - rc.accuracy),
+               bottom=np.nan_to_num(rc.accuracy), width=width, fill=False, edgecolor="#C44E52",
+               hatch="///", linewidth=0.6, label="gap to confidence")
+        filled = rc.count > 0
+        ax.bar(centers[filled], (rc.accuracy_high - rc.accuracy_low)[filled],
+               bottom=rc.accuracy_low[filled], width=width[filled], color="#DD8452", alpha=0.55,
+               linewidth=0, zorder=3, label=f"{100 * confidence:g}% band of the accuracy")
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-        ece = expected_calibration_error(y, P, n_bins=n_bins)
-        ax.set_title(f"{SOURCE_LABELS.get(source, source)}\nECE {ece:.3f}", fontsize=9)
+        ece = expected_calibration_error(y, P, n_bins=n_bins, n_bootstrap=200,
+                                         confidence=confidence, random_state=0)
+        ax.set_title(f"{SOURCE_LABELS.get(source, source)}\nECE {ece:.3f} "
+                     f"[{ece.low:.3f}, {ece.high:.3f}]", fontsize=9)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
-        ax.set_xlabel("confidence", fontsize=8)
         ax.set_ylabel("accuracy (gold)", fontsize=8)
-    for ax in axes.ravel()[len(sources):]:
-        ax.axis("off")
-    fig.suptitle("Reliability diagrams (out-of-fold, all seeds)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
+        ax.tick_params(labelbottom=False, labelsize=7)
+        hx.bar(centers, rc.count, width=width, color="0.5", edgecolor="k", linewidth=0.3)
+        hx.set_yscale("symlog", linthresh=1)
+        hx.set_xlabel("confidence", fontsize=8)
+        hx.set_ylabel("count", fontsize=7)
+        hx.tick_params(labelsize=6)
+        if i == 0:
+            ax.legend(fontsize=6, loc="upper left")
+    seeds = ", ".join(str(s) for s in sorted(seed_used))
+    fig.suptitle(f"Reliability diagrams (out-of-fold predictions of seed {seeds}: every item "
+                 f"once; bands: {100 * confidence:g}% Wilson intervals; ECE with a bootstrap "
+                 "interval)", fontsize=9)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
 def difficulty_figure(results, tables, path):
+    """Metrics per difficulty bin; with intervals (``tables["intervals"]``) the bars are the
+    intervals of the study's bootstrap, else ± std over seeds."""
     plt = _plt()
-    by_bin = tables["by_bin"]
+    intervals = tables.get("intervals")
     metrics = [("gold_ece", "ECE vs gold"), ("human_kl", "KL(human || model)"),
                ("gold_accuracy", "accuracy vs gold")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4))
+    sources = list(results.config.sources)
     for ax, (metric, title) in zip(axes, metrics):
-        sub = by_bin[by_bin["metric"] == metric]
-        for source in results.config.sources:
+        if intervals is not None:
+            lv = intervals["levels"]
+            for k in intervals["extra_keys"]:  # the first combination of extra keys
+                lv = lv[lv[k] == lv[k].iloc[0]]
+            sub = lv[(lv["metric"] == metric) & (lv["bin"].astype(str) != "all")].copy()
+            sub["bin"] = sub["bin"].astype(int)
+            sub["mean"] = sub["value"]
+        else:
+            sub = tables["by_bin"][tables["by_bin"]["metric"] == metric]
+        for i, source in enumerate(sources):
             s = sub[sub["source"] == source].sort_values("bin")
             if s.empty:
                 continue
-            ax.errorbar(s["bin"], s["mean"], yerr=s["std"].fillna(0), marker="o", capsize=2,
+            if intervals is not None:
+                yerr = np.vstack([np.clip(s["mean"] - s["low"], 0, None),
+                                  np.clip(s["high"] - s["mean"], 0, None)])
+            else:
+                yerr = s["std"].fillna(0)
+            x = s["bin"] + 0.06 * (i - (len(sources) - 1) / 2)
+            ax.errorbar(x, s["mean"], yerr=np.nan_to_num(yerr), marker="o", capsize=2,
                         label=SOURCE_LABELS.get(source, source))
         ax.set_xticks(sorted(sub["bin"].unique()))
         ax.set_xlabel("difficulty bin (human entropy, 0 = easiest)")
         ax.set_title(title)
-    axes[0].legend(fontsize=7)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7,
+               frameon=False)
+    fig.suptitle(f"{100 * intervals['confidence']:g}% intervals (hierarchical bootstrap over "
+                 "seeds and items)" if intervals is not None else "mean ± std over seeds",
+                 fontsize=9)
     fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def differences_figure(results, intervals, path):
+    """Forest plot of the paired differences (overall): one panel per metric, a row per
+    source, against gold and against human soft labels; filled markers hold up (the interval
+    excludes 0)."""
+    plt = _plt()
+    d = intervals["differences"]
+    d = d[d["bin"].astype(str) == "all"]
+    extra = intervals["extra_keys"]
+    metrics = list(dict.fromkeys(d["metric"]))
+    if d.empty or not metrics:
+        return
+    sources = [s for s in results.config.sources if s in set(d["source"])]
+    combos = [()] if not extra else list(dict.fromkeys(
+        tuple(r) for r in d[extra].itertuples(index=False)))
+    series = [(ref, c) for c in combos for ref in ("gold", "human") if ref in set(d["reference"])]
+    cols = min(4, len(metrics))
+    rows = int(np.ceil(len(metrics) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 0.35 * len(sources) * rows + 1.2
+                                                  * rows), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    step = 0.7 / max(len(series), 1)
+    for ax, metric in zip(axes.ravel(), metrics):
+        m = d[d["metric"] == metric]
+        for j, (ref, combo) in enumerate(series):
+            s = m[m["reference"] == ref]
+            for k, v in zip(extra, combo):
+                s = s[s[k] == v]
+            s = s.set_index("source")
+            color = colors[j % len(colors)]
+            for i, source in enumerate(sources):
+                if source not in s.index:
+                    continue
+                r = s.loc[source]
+                y = i + (j - (len(series) - 1) / 2) * step
+                ax.plot([r["low"], r["high"]], [y, y], color=color, lw=1.2)
+                ax.plot([r["difference"]], [y], marker="o", ms=4, color=color,
+                        markerfacecolor=color if r["holds"] else "white")
+        ax.axvline(0, color="k", lw=0.7)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(4))
+        ax.set_yticks(range(len(sources)))
+        ax.set_yticklabels([SOURCE_LABELS.get(s, s) for s in sources], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_title(metric, fontsize=9)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.ravel()[len(metrics):]:
+        ax.axis("off")
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colors[j % len(colors)], marker="o", ms=4,
+                      label=f"vs {SOURCE_LABELS.get(ref, ref)}"
+                      + ("" if not extra else " (" + ", ".join(map(str, combo)) + ")"))
+               for j, (ref, combo) in enumerate(series)]
+    handles.append(Line2D([], [], color="0.4", marker="o", ms=4, markerfacecolor="white",
+                          label="interval contains 0"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8,
+               frameon=False)
+    fig.suptitle(f"Paired differences (source - reference) with {100 * intervals['confidence']:g}"
+                 "% intervals (hierarchical paired bootstrap); filled: the interval excludes 0",
+                 fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.97))
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -151,8 +266,11 @@ def make_figures(results, tables):
     """Write the study's figures (PNG) to ``results.out / "figures"``."""
     folder = results.out / "figures"
     folder.mkdir(exist_ok=True)
-    reliability_figure(results, folder / "reliability.png", results.config.n_bins)
+    reliability_figure(results, folder / "reliability.png", results.config.n_bins,
+                       results.config.confidence)
     difficulty_figure(results, tables, folder / "ece_by_difficulty.png")
+    if tables.get("intervals") is not None:
+        differences_figure(results, tables["intervals"], folder / "differences.png")
     seed_spread_figure(results, folder / "seed_spread.png")
     if results.dynamics:
         data_map_figure(results, folder / "data_maps.png")

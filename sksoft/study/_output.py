@@ -1,5 +1,5 @@
-"""The one writer of a study's files: config.json, results.csv, curves.csv, summary.md,
-figures and cartography exports.
+"""The one writer of a study's files: config.json, results.csv, curves.csv, differences.csv,
+summary.md, figures and cartography exports.
 
 results.csv is appended fit by fit while the study runs, so that an interrupted (or killed)
 run keeps every finished fit; everything else is written once at the end.
@@ -9,12 +9,13 @@ import json
 from pathlib import Path
 
 from ._cartography import write_training_dynamics
+from ._differences import study_intervals
 from ._figures import make_figures
 from ._report import NO_FIT_MARKDOWN, summarize, summary_markdown
 
 __all__ = ["StudyWriter"]
 
-_STALE = ("results.csv", "curves.csv", "summary.md")
+_STALE = ("results.csv", "curves.csv", "summary.md", "differences.csv")
 
 
 class StudyWriter:
@@ -47,6 +48,10 @@ class StudyWriter:
             results.results.to_csv(out / "results.csv", index=False)
         results.curves.to_csv(out / "curves.csv", index=False)
         tables = summarize(results)
+        if tables:
+            tables["intervals"] = study_intervals(results)
+            if tables["intervals"] is not None:
+                tables["intervals"]["differences"].to_csv(out / "differences.csv", index=False)
         results.summary = tables
         (out / "summary.md").write_text(summary_markdown(results, tables) if tables
                                         else NO_FIT_MARKDOWN)

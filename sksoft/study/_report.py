@@ -4,7 +4,14 @@ import itertools
 
 import numpy as np
 
-from ._vocabulary import CARTOGRAPHY_METRICS, HIGHER_IS_BETTER, MAIN_METRICS, SOURCE_LABELS
+from ._differences_report import (
+    HOLDS,
+    bins_markdown,
+    differences_markdown,
+    holding_marks,
+    stability_markdown,
+)
+from ._vocabulary import CARTOGRAPHY_METRICS, MAIN_METRICS, SOURCE_LABELS
 
 __all__ = ["summarize", "summary_markdown", "NO_FIT_MARKDOWN"]
 
@@ -72,23 +79,21 @@ def summarize(results):
     return {"mean": mean, "std": std, "by_bin": by_bin.reset_index(), "stability": stability}
 
 
-def _fmt_table(mean, std, metrics, label_map):
+def _fmt_table(mean, std, metrics, label_map, marks=None):
+    """Mean ± std per source and metric; ``marks`` {(source, metric): marker} (e.g. the
+    differences against gold that hold up). No cell is marked for being the best mean."""
     present = [m for m in metrics if m in mean.columns]
     if not present:
         return ""
+    marks = marks or {}
     lines = ["| source | " + " | ".join(present) + " |",
              "|---|" + "---|" * len(present)]
-    best = {}
-    for m in present:
-        col = mean[m]
-        if col.notna().any():
-            best[m] = col.idxmax() if m in HIGHER_IS_BETTER else col.idxmin()
     for src in mean.index:
         cells = []
         for m in present:
             v, s = mean.loc[src, m], std.loc[src, m] if m in std else np.nan
             txt = "n/a" if np.isnan(v) else (f"{v:.4f}" if np.isnan(s) else f"{v:.4f} ± {s:.4f}")
-            cells.append(f"**{txt}**" if best.get(m) == src else txt)
+            cells.append(txt + (f" {marks[(src, m)]}" if (src, m) in marks else ""))
         lines.append(f"| {label_map.get(src, src)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -96,6 +101,7 @@ def _fmt_table(mean, std, metrics, label_map):
 def summary_markdown(results, tables):
     """The text of summary.md from the tables of :func:`summarize`."""
     cfg = results.config
+    intervals = tables.get("intervals")
     n_fits = len(results.results[["source", "seed", "fold"]].drop_duplicates())
     parts = [
         f"# sksoft study: {results.data_info['name']}",
@@ -104,18 +110,26 @@ def summary_markdown(results, tables):
         f"`{cfg.model}`; {cfg.seeds} seeds x {cfg.folds}-fold stratified CV; {n_fits} fits"
         + ("" if results.complete else " (**interrupted: partial results**)") + ".",
         "Every metric is computed on held-out folds, averaged over folds within a seed, then "
-        "reported as mean ± std over seeds. Best value per column in bold. `gold_*`: against "
+        "reported as mean ± std over seeds. `gold_*`: against "
         "the gold labels; `plurality_accuracy`: agreement with the human plurality; `human_*`: "
         "against the human label distributions (ECE with soft accuracy); `entropy_correlation`: "
-        "Spearman correlation of model and human entropy per item.",
+        "Spearman correlation of model and human entropy per item."
+        + (f" `{HOLDS}`: the difference against gold holds up (its interval excludes 0, see "
+           "below)." if intervals is not None else ""),
         "",
         "## Accuracy, calibration and fit to human labels",
         "",
-        _fmt_table(tables["mean"], tables["std"], MAIN_METRICS, SOURCE_LABELS),
+        _fmt_table(tables["mean"], tables["std"], MAIN_METRICS, SOURCE_LABELS,
+                   holding_marks(intervals)),
         "",
     ]
+    if intervals is not None:
+        parts += [differences_markdown(intervals, cfg.sources), ""]
     by_bin = tables["by_bin"]
-    if not by_bin.empty:
+    if intervals is not None and not by_bin.empty:
+        parts += ["## Per difficulty bin (bins of human entropy on the evaluation items; "
+                  "0 = easiest)", "", bins_markdown(intervals, cfg.sources), ""]
+    elif not by_bin.empty:
         parts += ["## Per difficulty bin (bins of human entropy on the evaluation items; "
                   "0 = easiest)", ""]
         for metric in ("gold_ece", "human_kl", "gold_accuracy", "gold_nll"):
@@ -136,6 +150,8 @@ def summary_markdown(results, tables):
               "of the per-epoch validation loss, averaged over epochs and folds (networks only); "
               "`std_*`: std across seeds of the metric.", "",
               _fmt_table_generic(st, None), ""]
+    if intervals is not None:
+        parts += [stability_markdown(intervals, cfg.sources), ""]
     carto = [m for m in CARTOGRAPHY_METRICS.values() if m in tables["mean"].columns]
     if carto:
         parts += ["## Dataset cartography vs human uncertainty", "",
@@ -146,7 +162,9 @@ def summary_markdown(results, tables):
                   "on the items people disagree on.", "",
                   _fmt_table(tables["mean"], tables["std"], carto, SOURCE_LABELS), ""]
     parts += ["## Files", "",
-              "`results.csv` (tidy: source, seed, fold, bin, metric, value), `curves.csv`, "
+              "`results.csv` (tidy: source, seed, fold, bin, metric, value), "
+              + ("`differences.csv` (the paired differences with their intervals), "
+                 if intervals is not None else "") + "`curves.csv`, "
               "`config.json`, `figures/*.png`, `cartography/<source>/training_dynamics/` "
               "(allenai/cartography jsonl).", ""]
     return "\n".join(parts)

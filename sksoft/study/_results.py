@@ -4,6 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._differences import fit_keys
+
 __all__ = ["StudyResults", "RESULT_COLUMNS", "CURVE_COLUMNS"]
 
 #: the tidy layout of results.csv
@@ -24,6 +26,10 @@ class StudyResults:
         Network training curves: source, seed, fold, epoch, train_loss, valid_loss.
     oof : dict
         (source, seed) -> out-of-fold probabilities (n_items, K), NaN rows where unfinished.
+    fits : list of dict
+        One per finished fit: ``keys`` (source, seed, fold and any other key column of its
+        result rows, see :func:`._differences.fit_keys`), ``test`` (its evaluation items) and
+        ``proba`` (its predictions on them, as evaluated); what the intervals need.
     dynamics : dict
         source -> cartography data of seed 0, fold 0 (networks only).
     out : Path
@@ -42,6 +48,7 @@ class StudyResults:
         self.results = pd.DataFrame(columns=RESULT_COLUMNS)
         self.curves = pd.DataFrame(columns=CURVE_COLUMNS)
         self.oof = {}
+        self.fits = []
         self.dynamics = {}
         self.data_info = {"name": data["name"], "n_items": int(data["human"].shape[0]),
                           "n_classes": int(data["human"].shape[1])}
@@ -64,6 +71,7 @@ class StudyResults:
         if key not in self.oof:
             self.oof[key] = np.full(self._data["human"].shape, np.nan, dtype=np.float32)
         self.oof[key][res["test"]] = res["proba"]
+        self.fits.append({"keys": fit_keys(new), "test": res["test"], "proba": res["proba"]})
         if res["curves"]:
             c = pd.DataFrame([(source, seed, fold, *row) for row in res["curves"]],
                              columns=CURVE_COLUMNS)

@@ -59,7 +59,8 @@ def fit_one(task, data, cfg):
     P = model.predict_proba(X[test])
     rows = evaluate(P, gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
     rows.append(("all", "fit_seconds", fit_seconds))
-    out = {"task": (source_name, seed, fold), "test": test, "proba": P.astype(np.float32),
+    # the predictions as evaluated (float32 from networks), for the study's intervals
+    out = {"task": (source_name, seed, fold), "test": test, "proba": P,
            "rows": rows, "curves": None, "dynamics": None}
     net = _net_of(model)
     if hasattr(net, "history_"):
