@@ -34,14 +34,21 @@ class RowStats:
     entropies for rank correlations, and the weight, group code and resampling index (row, or
     cluster code) of every row."""
 
-    def __init__(self, htrue=None, hpred=None, weight=None, codes=None, index=None):
+    def __init__(self, n, htrue=None, hpred=None, weight=None, codes=None, clusters=None):
+        self.n = n
         self.htrue, self.hpred, self.weight, self.codes = htrue, hpred, weight, codes
-        self.index = index
+        self.clusters = clusters
+
+    @property
+    def index(self):
+        """The rows' resampling indices: their cluster codes, or their row numbers (made when
+        asked for: only the bootstrap needs them)."""
+        return self.clusters if self.clusters is not None else np.arange(self.n, dtype=np.int64)
 
     def select(self, code):
         """Indices of the rows with group code ``code`` (None: all rows)."""
         if code is None or self.codes is None:
-            return np.arange(self.index.shape[0])
+            return np.arange(self.n)
         return np.flatnonzero(self.codes == code)
 
     def of_group(self, code):
@@ -125,8 +132,8 @@ def compute_stats(y_true, y_prob, *, n_bins=15, strategy="uniform", binning="sta
                                 want_entropy=want_entropy,
                                 rows=("entropy",) if row_entropy else (),
                                 rebin=rebin if quantile else None)
-    index = cluster_codes if cluster_codes is not None else np.arange(n, dtype=np.int64)
-    stats.rows = RowStats(per_row.get("htrue"), per_row.get("hpred"), weight, codes, index)
+    stats.rows = RowStats(n, per_row.get("htrue"), per_row.get("hpred"), weight, codes,
+                          cluster_codes)
     if group_labels is not None:
         stats.group_labels = group_labels
         stats.drop_empty_groups()

@@ -153,6 +153,16 @@ cdef extern from "_classwise.h" nogil:
                                  Py_ssize_t nh, const double* e, Py_ssize_t ncb, int trunc,
                                  long long* tab)
 
+cdef extern from "_binning.h" nogil:
+    # the packed top-label histogram of one block (hard labels, equal-width bins, no weights)
+    enum:
+        SK_PACK_SUB
+        SK_PACK_MAX
+    int sksoft_packed_block(const double* conf, const Py_ssize_t* arg, const int* bins,
+                            const Py_ssize_t* Y, const Py_ssize_t* G, const double* edges,
+                            Py_ssize_t nb, Py_ssize_t K, Py_ssize_t m, long long* hcnt,
+                            double* hconf, double* acc)
+
 cdef extern from "_report512.h" nogil:
     # the report's fused float32 pass for AVX-512 CPUs (vec level 2, see _report512.h)
     int sksoft_report512_f(const float* P, Py_ssize_t m, const Py_ssize_t* Y,
@@ -176,8 +186,6 @@ cdef extern from *:
 cdef enum:
     BLOCK = 256        # rows per block of the row loop
     TMP = 4096         # = SK_TMP in _vecmath.h
-    PACK_MAX = 256     # cells of the packed histogram
-    PACK_SUB = 4       # its interleaved copies
     ROWS_PER_TASK = 4096  # rows per parallel task
 
 
@@ -278,14 +286,14 @@ cdef inline void _flush_packed(long long* hcnt, double* hconf, double* top, doub
         rows = 0.0
         for b in range(nb):
             cell = g * nb + b
-            for q in range(PACK_SUB):
-                x = hcnt[q * PACK_MAX + cell]
+            for q in range(SK_PACK_SUB):
+                x = hcnt[q * SK_PACK_MAX + cell]
                 top[cell * 3] += <double>(x & <long long>4294967295)
-                top[cell * 3 + 1] += hconf[q * PACK_MAX + cell]
+                top[cell * 3 + 1] += hconf[q * SK_PACK_MAX + cell]
                 top[cell * 3 + 2] += <double>(x >> 32)
                 rows += <double>(x & <long long>4294967295)
-                hcnt[q * PACK_MAX + cell] = 0
-                hconf[q * PACK_MAX + cell] = 0.0
+                hcnt[q * SK_PACK_MAX + cell] = 0
+                hconf[q * SK_PACK_MAX + cell] = 0.0
         sums[g * N_SUMS + S_COUNT] += rows
 
 
@@ -359,13 +367,12 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
     cdef bint soft = T != NULL
     # packed histogram (hard labels, equal-width bins, no weights, few groups x bins): per
     # sub-histogram and cell g * nb + b, rows + (correct rows << 32)
-    cdef long long hcnt[PACK_SUB * PACK_MAX]
-    cdef double hconf[PACK_SUB * PACK_MAX]
+    cdef long long hcnt[SK_PACK_SUB * SK_PACK_MAX]
+    cdef double hconf[SK_PACK_SUB * SK_PACK_MAX]
     cdef bint label_bad = False
     cdef bint packed = (uniform and not round32 and not soft and W == NULL
-                        and n_groups * nb <= PACK_MAX)
+                        and n_groups * nb <= SK_PACK_MAX)
     cdef Py_ssize_t n_packed = 0
-    cdef long long dl, ok
     # Classwise equal-width bins without weights: only values >= the first inner edge are binned
     # one by one (a row summing to 1 has at most n_bins of them); the values of bin 0 are summed
     # per class in a vector pass and its counts follow after the pass (_merge).
@@ -430,24 +437,10 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
                 return
         if packed:
             # (2+3) the common case -- hard labels, equal-width bins, no weights -- in one loop
-            # without per-row branches; count and hits share one integer cell
-            for j in range(m):
-                cf = cbuf[j]
-                if floating is float and trunc_exact:
-                    b = bins32[j]  # from the row check
-                else:
-                    b = bin_uniform(cf, edges, nb)
-                if G != NULL:
-                    b = b + G[b0 + j] * nb
-                # correct = 1 if the argmax is the label, else 0, without a compare (GCC turns
-                # one into a branch here, which mispredicts on every other row)
-                y = Y[b0 + j]
-                label_bad = label_bad | (<size_t>y >= <size_t>K)
-                dl = argbuf[j] ^ y
-                ok = ((dl | -dl) >> 63) + 1
-                abuf[j] = <double>ok
-                hcnt[(j & (PACK_SUB - 1)) * PACK_MAX + b] += 1 + (ok << 32)
-                hconf[(j & (PACK_SUB - 1)) * PACK_MAX + b] += cf
+            # without per-row branches; count and hits share one integer cell (_binning.h)
+            label_bad = sksoft_packed_block(
+                cbuf, argbuf, bins32 if (floating is float and trunc_exact) else NULL,
+                Y + b0, G + b0 if G != NULL else NULL, edges, nb, K, m, hcnt, hconf, abuf)
             if label_bad:
                 _first_error(P, T, Y, b0, m, K, tol, err)
                 return
