@@ -163,3 +163,23 @@ def test_network_results_do_not_depend_on_whether_n_threads_is_set(three_threads
         pb = b.predict_proba(X)
     np.testing.assert_array_equal(a.predict_proba(X), pb)
 
+
+
+def test_study_fits_run_under_the_thread_budget(tmp_path, monkeypatch, three_threads):
+    from sksoft.study import _runner, run
+
+    seen = []
+    real = _runner.evaluate
+
+    def spy(*args, **kwargs):
+        seen.append(_pools())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_runner, "evaluate", spy)
+    outside = _pools()
+    res = run(model="mlp", sources=("gold",), regimes=("overparameterised",), seeds=1, folds=2,
+              epochs=2, n_jobs=1, threads_per_fit=1, out=str(tmp_path / "o"), progress=False,
+              figures=False)
+    assert res.complete and len(seen) == 2
+    assert all(s[0] == 1 and set(s[1].values()) == {1} for s in seen)
+    assert _pools() == outside
