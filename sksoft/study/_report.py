@@ -261,8 +261,8 @@ def training_markdown(results, tables):
         return []
     tr_all = tables["training"]
     parts = ["## How closely the models fit their training rows", "",
-             "Measured on the rows each fit's weights were trained on (the regularised "
-             "networks hold 10% of their training fold out for their validation curve). "
+             "Measured on the rows each fit's weights were trained on (without the validation "
+             "split that a regularised network keeps for its validation curve). "
              "`train_own_*`: against the fit's own targets (built by its label source; "
              "accuracy = agreement with their most probable class; `train_own_kl` is 0 when "
              "soft targets are reproduced exactly); `train_gold_*`: against gold. `epochs`: "
@@ -280,9 +280,14 @@ def training_markdown(results, tables):
                                    values="value", dropna=False)
         if "converged" in fits and fits["converged"].notna().any():
             conv = fits["converged"].dropna()
-            parts += [f"{int(conv.sum())} of {len(conv)} fits stopped by the training-loss "
-                      f"rule, {int(len(conv) - conv.sum())} reached the cap of {cap} epochs; "
-                      f"epochs trained: median {fits['epochs'].median():.0f}, range "
+            k, n = int(conv.sum()), len(conv)
+            if cap is None:
+                head, unit = ("L-BFGS converged before its iteration cap in "
+                              f"{k} of {n} fits"), "L-BFGS iterations"
+            else:
+                head, unit = (f"The training-loss rule stopped {k} of {n} fits before the cap "
+                              f"of {cap} epochs ({n - k} reached it)"), "epochs trained"
+            parts += [f"{head}; {unit}: median {fits['epochs'].median():.0f}, range "
                       f"{fits['epochs'].min():.0f}-{fits['epochs'].max():.0f}.", ""]
         parts += [_fmt_table_generic(tr["mean"], tr["std"]), ""]
     return parts
