@@ -12,9 +12,9 @@ def _study_parser(sub):
     p = sub.add_parser(
         "study",
         help="run the human-vs-model uncertainty audit",
-        description="Train one model per (label source, seed, fold) and compare accuracy, "
-        "calibration, stability and alignment with human uncertainty. Writes results.csv, "
-        "summary.md, config.json and figures to --out.",
+        description="Train one model per (training regime, label source, seed, fold) and "
+        "compare accuracy, calibration, stability and alignment with human uncertainty. Writes "
+        "results.csv, dynamics.csv, summary.md, config.json and figures to --out.",
     )
     p.add_argument("--data", default="digits",
                    help="digits (built-in ambiguous digits, default), cifar10h, or your own "

@@ -195,15 +195,17 @@ def run(config=None, **kwargs):
     ----------
     config : StudyConfig, optional
     **kwargs
-        Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``seeds``, ``folds``,
-        ``difficulty_bins``, ``device``, ``n_jobs``, ``backend``, ``scheduler``, ``out``,
-        ``quick``, ...).
+        Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``regimes``,
+        ``seeds``, ``folds``, ``difficulty_bins``, ``epochs``, ``hidden``, ``dropout``,
+        ``weight_decay``, ``device``, ``n_jobs``, ``threads_per_fit``, ``backend``,
+        ``scheduler``, ``out``, ``quick``, ...).
 
     Returns
     -------
     StudyResults
-        Also written to ``out``: results.csv, curves.csv, summary.md, config.json, figures/*.png
-        and cartography/<source>/training_dynamics/*.jsonl (network models).
+        Also written to ``out``: results.csv, curves.csv, dynamics.csv (network models),
+        summary.md, config.json, figures/<regime>/*.png and
+        cartography/<regime>/<source>/training_dynamics/*.jsonl (network models).
     """
     cfg = (config or StudyConfig(**kwargs)).resolved()
     writer = StudyWriter(cfg.out)
