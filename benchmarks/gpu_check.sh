@@ -2,8 +2,9 @@
 # GPU check of sksoft, run on a CUDA machine from the repository root:
 #   1. build and install sksoft there (no network: skorch comes as a wheel in .device/wheels),
 #   2. the device="cuda"/"auto" tests, 3. training time per epoch on GPU vs CPU,
-#   4. the CNN study on CIFAR-10H (.device/data/cifar10h_aligned.npz) with --device cuda.
-# Up to 7 files go to $OUT (default ./gpu_out). STUDY_SECONDS bounds the study (SIGINT keeps
+#   4. the CNN study on CIFAR-10H (.device/data/cifar10h_aligned.npz) with --device cuda, in
+#      both training regimes (EPOCHS caps both; unset: 30 regularised, <= 100 overparameterised).
+# Up to 8 files go to $OUT (default ./gpu_out). STUDY_SECONDS bounds the study (SIGINT keeps
 # the partial results); SMALL=1 shrinks everything for a dry run on a CPU machine.
 set -uo pipefail
 OUT=${OUT:-gpu_out}
@@ -25,12 +26,16 @@ $PY benchmarks/bench_training.py --device cuda --n "${N:-20000}" --repeat 2 --ou
 log study
 STUDY=${STUDY_DIR:-/tmp/sksoft_gpu_study}
 EXTRA=${SMALL:+--n-items 300 --epochs 2 --seeds 1 --folds 2}
+EXTRA="$EXTRA ${EPOCHS:+--epochs $EPOCHS}"
 timeout -s INT "${STUDY_SECONDS:-330}" $PY -m sksoft study --data cifar10h \
   --data-path .device/data/cifar10h_aligned.npz --model cnn --device "${DEVICE:-cuda}" \
-  --seeds 2 --folds 3 --epochs 12 --n-jobs "${JOBS:-4}" --out "$STUDY" --no-progress $EXTRA \
+  --regime regularised overparameterised \
+  --seeds 2 --folds 3 --n-jobs "${JOBS:-4}" --out "$STUDY" --no-progress $EXTRA \
   > "$STUDY.log" 2>&1
 echo "study exit code $?" >> "$LOG"
 tail -5 "$STUDY.log" >> "$LOG"
-cp "$STUDY/summary.md" "$STUDY/results.csv" "$STUDY/figures/reliability.png" \
-   "$STUDY/figures/data_maps.png" "$OUT/" 2>> "$LOG"
+cp "$STUDY/summary.md" "$STUDY/results.csv" "$STUDY/dynamics.csv" "$OUT/" 2>> "$LOG"
+for r in regularised overparameterised; do
+  cp "$STUDY/figures/$r/dynamics.png" "$OUT/dynamics_$r.png" 2>> "$LOG"
+done
 log done

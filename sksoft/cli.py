@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from .study import MODELS, SOURCE_LABELS, SOURCE_NAMES
+from .study import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
 
 __all__ = ["main"]
 
@@ -12,10 +12,11 @@ def _study_parser(sub):
     p = sub.add_parser(
         "study",
         help="run the human-vs-model uncertainty audit",
-        description="Train one model per (label source, seed, fold) and compare accuracy, "
-        "calibration, stability and alignment with human uncertainty, with intervals and the "
-        "paired differences between sources that hold up. Writes results.csv, differences.csv, "
-        "summary.md, config.json and figures to --out.",
+        description="Train one model per (training regime, label source, seed, fold) and "
+        "compare accuracy, calibration, stability and alignment with human uncertainty, with "
+        "intervals and the paired differences between sources that hold up. Writes "
+        "results.csv, differences.csv, dynamics.csv, summary.md, config.json and figures to "
+        "--out.",
     )
     p.add_argument("--data", default="digits",
                    help="digits (built-in ambiguous digits, default), cifar10h, or your own "
@@ -29,6 +30,11 @@ def _study_parser(sub):
                    choices=sorted(SOURCE_LABELS), metavar="SOURCE",
                    help=f"label sources to compare (default: {' '.join(SOURCE_NAMES)}; also "
                    "dawid_skene on data with annotations)")
+    p.add_argument("--regime", nargs="+", choices=list(REGIMES), default=None, dest="regimes",
+                   metavar="REGIME",
+                   help="training regimes: regularised (a small model with dropout and weight "
+                   "decay, fixed epochs) and/or overparameterised (a wider model without "
+                   "them, trained until its training loss stops falling); default: both")
     p.add_argument("--seeds", type=int, default=5)
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--difficulty-bins", type=int, default=3)
@@ -36,16 +42,30 @@ def _study_parser(sub):
                    help="replicates of the hierarchical paired bootstrap behind the intervals "
                    "(0: no intervals)")
     p.add_argument("--confidence", type=float, default=0.95, help="level of the intervals")
-    p.add_argument("--epochs", type=int, default=30, help="network training epochs")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="network training epochs, in every regime (default: 30 regularised, "
+                   "at most 100 overparameterised)")
+    p.add_argument("--hidden", type=int, nargs="+", default=None, metavar="UNITS",
+                   help="override the hidden layer widths (mlp) or the first stage's channels "
+                   "(cnn) in every regime")
+    p.add_argument("--dropout", type=float, default=None,
+                   help="override the dropout in every regime (networks)")
+    p.add_argument("--weight-decay", type=float, default=None,
+                   help="override the weight decay in every regime (networks)")
     p.add_argument("--n-items", type=int, default=None, help="use the first N items only")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
-    p.add_argument("--n-jobs", type=int, default=1, help="parallel fits (-1: all cores)")
+    p.add_argument("--n-jobs", type=int, default=-1,
+                   help="parallel fits (default -1: one per core)")
+    p.add_argument("--threads-per-fit", type=int, default=None,
+                   help="torch/BLAS/OpenMP threads of each fit (default: cores // n-jobs, at "
+                   "least 1)")
     p.add_argument("--backend", choices=["loky", "dask", "sequential"], default="loky")
     p.add_argument("--scheduler", default=None, help="dask scheduler address (default: a "
                    "local process cluster)")
     p.add_argument("--out", default="sksoft_study", help="output folder")
     p.add_argument("--quick", action="store_true",
-                   help="2 seeds, 3 folds, 12 epochs: a quick look (< 2 minutes on digits)")
+                   help="2 seeds, 3 folds, shorter training: a quick look (< 2 minutes on "
+                   "digits on 2 cores)")
     p.add_argument("--no-figures", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     return p
@@ -198,9 +218,12 @@ def main(argv=None):
 def _run(run, args):
     return run(
         data=args.data, data_path=args.data_path, model=args.model, sources=tuple(args.sources),
+        regimes=None if args.regimes is None else tuple(args.regimes),
         seeds=args.seeds, folds=args.folds, difficulty_bins=args.difficulty_bins,
-        n_bootstrap=args.n_bootstrap, confidence=args.confidence, epochs=args.epochs,
-        device=args.device, n_jobs=args.n_jobs, backend=args.backend,
+        n_bootstrap=args.n_bootstrap, confidence=args.confidence,
+        epochs=args.epochs, hidden=None if args.hidden is None else tuple(args.hidden),
+        dropout=args.dropout, weight_decay=args.weight_decay, device=args.device,
+        n_jobs=args.n_jobs, threads_per_fit=args.threads_per_fit, backend=args.backend,
         scheduler=args.scheduler, out=args.out, quick=args.quick,
         figures=not args.no_figures, progress=not args.no_progress,
         extra={"n_items": args.n_items},

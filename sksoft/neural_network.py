@@ -15,6 +15,7 @@ from torch.utils.data import Subset
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
+from ._threads import thread_budget
 from ._validation import Interval, Options, check_param, validate_params
 from .metrics import cross_entropy, expected_calibration_error
 from .nn import MLP
@@ -153,6 +154,12 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
     device : {"cpu", "cuda", "auto"} or torch device string, default="cpu"
         ``"auto"`` uses CUDA when available. The parameter keeps its value; the resolved
         device is only used while fitting and predicting.
+    n_threads : int, optional
+        Threads for torch, BLAS and OpenMP while ``fit``, ``partial_fit`` and
+        ``predict_proba`` run (``torch.set_num_threads`` and threadpoolctl), restored
+        afterwards, also on an error. None leaves them as they are. Small networks are
+        fastest with one thread per fit and several fits side by side (``n_jobs``), above
+        all on a machine shared with other processes.
     callbacks, verbose, **kwargs
         As in ``skorch.NeuralNet``. Default callbacks log ``valid_nll`` (soft cross-entropy
         with sksoft's metric) and ``valid_ece`` each epoch.
@@ -213,6 +220,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         "label_source": [None, LabelSource],
         "random_state": [None, Interval(numbers.Integral, 0, 2**32 - 1, closed="both")],
         "device": [None, str, torch.device],
+        "n_threads": [None, Interval(numbers.Integral, 1, None, closed="left")],
         "callbacks": [None, list, Options({"disable"})],
         "verbose": ["boolean", Interval(numbers.Integral, 0, None, closed="left")],
     }
@@ -231,6 +239,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         label_source=None,
         random_state=None,
         device="cpu",
+        n_threads=None,
         callbacks=None,
         verbose=0,
         **kwargs,
@@ -251,6 +260,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         self.classes = classes
         self.label_source = label_source
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _check_own_params(self):
         validate_params(self.get_params(deep=False), self._parameter_constraints,
@@ -377,15 +387,16 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
             Passed to skorch's ``partial_fit``.
         """
         self._check_own_params()
-        X = self._validate_X(X, reset=True)
-        Y = self._fit_targets(X, y, soft_labels=soft_labels,
-                              annotations=annotations).astype(np.float32)
-        if self.random_state is not None:
-            torch.manual_seed(int(self.random_state))
-        with self._device_ctx():
-            if not self.warm_start or not self.initialized_:
-                self.initialize()
-            NeuralNet.partial_fit(self, X, Y, **fit_params)
+        with thread_budget(self.n_threads):
+            X = self._validate_X(X, reset=True)
+            Y = self._fit_targets(X, y, soft_labels=soft_labels,
+                                  annotations=annotations).astype(np.float32)
+            if self.random_state is not None:
+                torch.manual_seed(int(self.random_state))
+            with self._device_ctx():
+                if not self.warm_start or not self.initialized_:
+                    self.initialize()
+                NeuralNet.partial_fit(self, X, Y, **fit_params)
         return self
 
     def partial_fit(self, X, y=None, classes=None, soft_labels=None, annotations=None,
@@ -400,13 +411,14 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
         if first:
             self._check_own_params()
-        X = self._validate_X(X, reset=first)
-        Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
-                              classes=classes if first else self.classes_).astype(np.float32)
-        with self._device_ctx():
-            if first:
-                self.initialize()
-            NeuralNet.partial_fit(self, X, Y, **fit_params)
+        with thread_budget(self.n_threads):
+            X = self._validate_X(X, reset=first)
+            Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
+                                  classes=classes if first else self.classes_).astype(np.float32)
+            with self._device_ctx():
+                if first:
+                    self.initialize()
+                NeuralNet.partial_fit(self, X, Y, **fit_params)
         return self
 
     def infer(self, x, **fit_params):
@@ -421,7 +433,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         """Softmax of the network's logits, float64, rows summing to 1."""
         self.check_is_fitted()
         X = self._validate_X(X, reset=False)
-        with self._device_ctx():
+        with self._device_ctx(), thread_budget(self.n_threads):
             proba = super().predict_proba(X)
         proba = np.asarray(proba, dtype=np.float64)
         return proba / proba.sum(axis=1, keepdims=True)

@@ -159,7 +159,7 @@ def test_study_on_dask_equals_sequential(client, tmp_path):
     seq = run(out=str(tmp_path / "seq"), backend="sequential", **kw).results
     par = run(out=str(tmp_path / "dask"), backend="dask", scheduler=client.scheduler.address,
               **kw).results
-    key = ["source", "seed", "fold", "bin", "metric"]
+    key = ["regime", "source", "seed", "fold", "bin", "metric"]
     a = seq[seq["metric"] != "fit_seconds"].sort_values(key).reset_index(drop=True)
     b = par[par["metric"] != "fit_seconds"].sort_values(key).reset_index(drop=True)
     import pandas as pd

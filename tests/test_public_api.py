@@ -488,7 +488,9 @@ def _registry():
                  "scheduler": (3, NO_RANGE("an address, checked when connecting")),
                  "out": (3, A_FILE), "quick": BOOL, "figures": BOOL, "progress": BOOL,
                  "extra": ("x", {"n_items": 0}), "n_bootstrap": (2.5, -1),
-                 "confidence": ("high", 1.5), "bootstrap_seed": ("0", -1)},
+                 "confidence": ("high", 1.5), "bootstrap_seed": ("0", -1),
+                 "regimes": (3, "huge"), "hidden": ("64", 0), "dropout": ("0.5", 1.0),
+                 "weight_decay": ("0", -1e-4), "threads_per_fit": ("2", 0)},
             then=lambda cfg: cfg.resolved()),
         "study.own_data": fn(
             {"arrays": {"X": X, "y_gold": Y_HARD, "soft_labels": Y_SOFT}},

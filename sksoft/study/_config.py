@@ -6,12 +6,15 @@ import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from .._threads import available_cores
 from .._validation import MAX_BINS, Interval, Options, validate_params
-from ._vocabulary import MODELS, SOURCE_LABELS, SOURCE_NAMES
+from ._vocabulary import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
 
 __all__ = ["StudyConfig"]
 
 BACKENDS = ("loky", "dask", "sequential")
+#: the regimes of a --quick run when none are given (both fit the 2-minute budget on 2 cores)
+QUICK_REGIMES = REGIMES
 
 
 @dataclass
@@ -20,16 +23,23 @@ class StudyConfig:
 
     ``data``: "digits", "cifar10h", a path to an ``.npz`` or a dict of arrays;
     ``data_path``: an existing file or folder (CIFAR-10H); ``seeds >= 1``, ``folds >= 2``,
-    ``difficulty_bins`` and ``n_bins`` in ``[1, 10000]``, ``epochs >= 1``; ``device``: cpu,
-    cuda, cuda:N or auto; ``n_jobs``: positive, or negative as in joblib (-1: all cores);
-    ``out``: a folder (created); ``extra``: ``n_items`` (use the first N items) and ``name``
-    (of the data).
+    ``difficulty_bins`` and ``n_bins`` in ``[1, 10000]``; ``device``: cpu, cuda, cuda:N or
+    auto; ``out``: a folder (created); ``extra``: ``n_items`` (use the first N items) and
+    ``name`` (of the data).
+
+    ``regimes`` None means both (``REGIMES``). ``hidden``, ``dropout``, ``weight_decay`` and
+    ``epochs`` None mean each regime's own value (``_registry.REGIME_PARAMS`` / ``TRAINING``);
+    set, they override it in every regime (networks only). ``n_jobs`` parallel fits (-1: one
+    per core, negative as in joblib) each get ``threads_per_fit`` threads for torch, BLAS and
+    OpenMP (None: ``floor(cores / n_jobs)``, at least 1). ``n_bootstrap``, ``confidence`` and
+    ``bootstrap_seed`` set the paired bootstrap of the differences between sources.
     """
 
     data: str = "digits"
     data_path: str = None
     model: str = "mlp"
     sources: tuple = SOURCE_NAMES
+    regimes: tuple = None
     seeds: int = 5
     folds: int = 5
     difficulty_bins: int = 3
@@ -37,9 +47,13 @@ class StudyConfig:
     n_bootstrap: int = 1000
     confidence: float = 0.95
     bootstrap_seed: int = 0
-    epochs: int = 30
+    epochs: int = None
+    hidden: tuple = None
+    dropout: float = None
+    weight_decay: float = None
     device: str = "cpu"
-    n_jobs: int = 1
+    n_jobs: int = -1
+    threads_per_fit: int = None
     backend: str = "loky"
     scheduler: str = None
     out: str = "sksoft_study"
@@ -49,7 +63,8 @@ class StudyConfig:
     extra: dict = field(default_factory=dict)
 
     def resolved(self):
-        """Check every setting (``TypeError`` / ``ValueError`` naming it), apply --quick."""
+        """Check every setting (``TypeError`` / ``ValueError`` naming it), apply --quick and
+        resolve the defaults that depend on the run."""
         validate_params({f.name: getattr(self, f.name) for f in fields(self)}, _CONSTRAINTS)
         cfg = replace(self)  # shallow: user arrays given as data are not copied
         if isinstance(cfg.data, os.PathLike):
@@ -80,9 +95,44 @@ class StudyConfig:
         if cfg.quick:
             cfg.seeds = min(cfg.seeds, 2)
             cfg.folds = min(cfg.folds, 3)
-            cfg.epochs = min(cfg.epochs, 12)
+        if cfg.regimes is None:
+            cfg.regimes = QUICK_REGIMES if cfg.quick else REGIMES
+        if isinstance(cfg.regimes, str):
+            cfg.regimes = (cfg.regimes,)
+        cfg.regimes = tuple(dict.fromkeys(cfg.regimes))
+        bad = [r for r in cfg.regimes if r not in REGIMES]
+        if bad or not cfg.regimes:
+            raise ValueError(f"regimes must be some of {list(REGIMES)}; got {list(self.regimes)}.")
+        self._check_overrides(cfg)
+        cores = available_cores()
+        cfg.n_jobs = int(cfg.n_jobs) if cfg.n_jobs > 0 else max(1, cores + 1 + int(cfg.n_jobs))
+        if cfg.threads_per_fit is None:
+            parallel = 1 if cfg.backend == "sequential" else cfg.n_jobs
+            cfg.threads_per_fit = max(1, cores // parallel)
         cfg.sources = tuple(cfg.sources)
         return cfg
+
+    @staticmethod
+    def _check_overrides(cfg):
+        given = [name for name in ("hidden", "dropout", "weight_decay")
+                 if getattr(cfg, name) is not None]
+        if given and cfg.model == "logreg":
+            raise ValueError(f"{', '.join(given)} set the networks' hyper-parameters; model "
+                             "logreg has none of them.")
+        if cfg.hidden is not None:
+            hidden = (cfg.hidden,) if isinstance(cfg.hidden, numbers.Integral) else cfg.hidden
+            try:
+                hidden = tuple(hidden)
+            except TypeError:
+                hidden = ()
+            if not hidden or not all(isinstance(h, numbers.Integral) and h >= 1
+                                     for h in hidden):
+                raise ValueError(f"hidden must be one or more integers >= 1 (hidden layer "
+                                 f"widths); got {cfg.hidden!r}.")
+            if cfg.model == "cnn" and len(hidden) != 1:
+                raise ValueError(f"for the cnn, hidden is one integer (the channels of its "
+                                 f"first stage); got {cfg.hidden!r}.")
+            cfg.hidden = tuple(int(h) for h in hidden)
 
 
 _POSITIVE = [Interval(numbers.Integral, 1, None, closed="left")]
@@ -91,14 +141,19 @@ _CONSTRAINTS = {
     "data_path": [None, str, os.PathLike],
     "model": [Options(MODELS)],
     "sources": [list, tuple],
+    "regimes": [None, str, list, tuple],
     "seeds": _POSITIVE,
     "folds": [Interval(numbers.Integral, 2, None, closed="left")],
     "difficulty_bins": [Interval(numbers.Integral, 1, MAX_BINS, closed="both")],
     "n_bins": [Interval(numbers.Integral, 1, MAX_BINS, closed="both")],
-    "epochs": _POSITIVE,
+    "epochs": [None] + _POSITIVE,
+    "hidden": [None, numbers.Integral, list, tuple],
+    "dropout": [None, Interval(numbers.Real, 0, 1, closed="left")],
+    "weight_decay": [None, Interval(numbers.Real, 0, None, closed="left")],
     "device": [str],
     "n_jobs": [Interval(numbers.Integral, 1, None, closed="left"),
                Interval(numbers.Integral, None, -1, closed="right")],
+    "threads_per_fit": [None] + _POSITIVE,
     "backend": [Options(BACKENDS)],
     "scheduler": [None, str],
     "out": [str, os.PathLike],

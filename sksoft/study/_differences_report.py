@@ -71,17 +71,18 @@ def _method(intervals):
         "being the best mean.")
 
 
-def differences_markdown(intervals, order, metrics=MAIN_METRICS):
-    """The "Which differences hold up" section: per reference, a source x metric table of
-    differences with intervals, and the sentences of :func:`difference_sentences`."""
+def differences_markdown(intervals, order, metrics=MAIN_METRICS, heading="##"):
+    """The "Which differences hold up" section (a markdown ``heading`` of that level): per
+    reference, a source x metric table of differences with intervals, and the sentences of
+    :func:`difference_sentences`."""
     d = intervals["differences"]
-    parts = ["## Which differences hold up", "", _method(intervals), ""]
+    parts = [f"{heading} Which differences hold up", "", _method(intervals), ""]
     if d.empty:
         return "\n".join(parts + ["No pair of sources to compare.", ""])
     d = d[d["bin"].astype(str) == "all"]
     for title, sub in _combos(d, intervals["extra_keys"]):
         if title:
-            parts += [f"### {title}", ""]
+            parts += [f"{heading}# {title}", ""]
         for ref in [r for r in ("gold", "human") if r in set(sub["reference"])]:
             s = sub[sub["reference"] == ref]
             present = [m for m in metrics if m in set(s["metric"])]

@@ -1,16 +1,28 @@
 """The study's metrics of one fit, derived with sksoft's own functions only."""
 
+import numpy as np
+
 from .._label_source import human_mode
 from ..metrics import (
+    accuracy,
     calibration_report,
+    cross_entropy,
     difficulty_bins,
     difficulty_scores,
+    expected_calibration_error,
+    kl_divergence,
     spearman_correlation,
 )
 from ._cartography import data_map
 from ._vocabulary import CARTOGRAPHY_METRICS, METRICS
 
-__all__ = ["evaluate", "cartography_correlations"]
+__all__ = ["evaluate", "cartography_correlations", "training_fit", "checkpoint_metrics"]
+
+
+def _proba(P):
+    # float32 predictions summed in float32 may miss 1 by more than the metrics' tolerance
+    P = np.asarray(P, dtype=np.float64)
+    return P / P.sum(axis=1, keepdims=True)
 
 
 def evaluate(P, gold, human, n_difficulty_bins, n_bins=15):
@@ -60,3 +72,59 @@ def cartography_correlations(logits, gold, human):
     rows = [("all", metric, spearman_correlation(dm[name], h_ent))
             for name, metric in CARTOGRAPHY_METRICS.items()]
     return dm, rows
+
+
+def training_fit(P, targets, gold):
+    """How closely a fit reproduces its training rows.
+
+    Parameters
+    ----------
+    P : ndarray (n, K)
+        The fitted model's probabilities on its training rows.
+    targets : ndarray (n, K)
+        The targets it was trained on (built by its label source).
+    gold : ndarray (n,)
+        The rows' gold class codes.
+
+    Returns
+    -------
+    list of ("all", metric, value)
+        ``train_own_accuracy`` (agreement with the most probable class of each target, first
+        on ties), ``train_own_nll`` (soft cross-entropy against the targets),
+        ``train_own_kl`` (KL(targets || model): 0 when the targets are reproduced exactly),
+        ``train_gold_accuracy`` and ``train_gold_nll``.
+    """
+    P = _proba(P)
+    T = np.asarray(targets, dtype=np.float64)
+    return [("all", "train_own_accuracy", accuracy(T.argmax(axis=1), P)),
+            ("all", "train_own_nll", cross_entropy(T, P)),
+            ("all", "train_own_kl", kl_divergence(T, P)),
+            ("all", "train_gold_accuracy", accuracy(gold, P)),
+            ("all", "train_gold_nll", cross_entropy(gold, P))]
+
+
+def checkpoint_metrics(proba, churn, gold, human, n_bins=15):
+    """Held-out metrics at each checkpoint epoch (see ``DYNAMICS_METRICS``).
+
+    Parameters
+    ----------
+    proba : dict
+        epoch -> held-out probabilities (n, K).
+    churn : dict
+        epoch -> fraction of held-out items whose predicted class changed since the epoch
+        before.
+    gold, human : the held-out items' gold codes and human distributions
+
+    Returns
+    -------
+    list of (epoch, metric, value)
+    """
+    rows = []
+    for epoch in sorted(proba):
+        P = _proba(proba[epoch])
+        rows += [(epoch, "gold_nll", cross_entropy(gold, P)),
+                 (epoch, "gold_ece", expected_calibration_error(gold, P, n_bins=n_bins)),
+                 (epoch, "human_kl", kl_divergence(human, P)),
+                 (epoch, "gold_accuracy", accuracy(gold, P)),
+                 (epoch, "churn", float(churn.get(epoch, np.nan)))]
+    return [(int(e), m, float(v)) for e, m, v in rows]

@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..metrics import difficulty_scores, expected_calibration_error, reliability_curve
-from ._vocabulary import SOURCE_LABELS
+from ._report import regime_tables
+from ._vocabulary import DYNAMICS_METRICS, SOURCE_LABELS
 
 __all__ = ["make_figures"]
 
@@ -230,7 +231,8 @@ def seed_spread_figure(results, path):
     per_seed = df.groupby(["source", "seed", "metric"])["value"].mean().reset_index()
     metrics = [("gold_nll", "NLL vs gold"), ("human_kl", "KL(human || model)"),
                ("gold_ece", "ECE vs gold")]
-    has_curves = not results.curves.empty
+    # no validation curve where the networks train on their whole fold (overparameterised)
+    has_curves = not results.curves.empty and results.curves["valid_loss"].notna().any()
     n = len(metrics) + int(has_curves)
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.6))
     sources = list(results.config.sources)
@@ -262,15 +264,64 @@ def seed_spread_figure(results, path):
     plt.close(fig)
 
 
-def make_figures(results, tables):
-    """Write the study's figures (PNG) to ``results.out / "figures"``."""
-    folder = results.out / "figures"
-    folder.mkdir(exist_ok=True)
-    reliability_figure(results, folder / "reliability.png", results.config.n_bins,
-                       results.config.confidence)
-    difficulty_figure(results, tables, folder / "ece_by_difficulty.png")
+_DYNAMICS_TITLES = {"gold_nll": "NLL vs gold", "gold_ece": "ECE vs gold",
+                    "human_kl": "KL(human || model)", "gold_accuracy": "accuracy vs gold",
+                    "churn": "churn (class changed since\nthe epoch before)"}
+
+
+def dynamics_figure(results, checkpoints, path, regime):
+    """Held-out metrics vs epoch (one line per source, a band of ± one std over seeds) and,
+    below, the std over seeds of each metric vs epoch."""
+    plt = _plt()
+    ck = checkpoints[checkpoints["epoch"] != "final"].copy()
+    ck["epoch"] = ck["epoch"].astype(int)
+    metrics = [m for m in DYNAMICS_METRICS if m in set(ck["metric"])]
+    fig, axes = plt.subplots(2, len(metrics), figsize=(3.4 * len(metrics), 5.6), squeeze=False,
+                             sharex=True)
+    for j, metric in enumerate(metrics):
+        sub = ck[ck["metric"] == metric]
+        for source in results.config.sources:
+            s = sub[sub["source"] == source].sort_values("epoch")
+            if s.empty:
+                continue
+            line = axes[0, j].plot(s["epoch"], s["mean"], marker=".",
+                                   label=SOURCE_LABELS.get(source, source))[0]
+            sd = s["std"].fillna(0).to_numpy()
+            axes[0, j].fill_between(s["epoch"], s["mean"] - sd, s["mean"] + sd,
+                                    color=line.get_color(), alpha=0.15)
+            axes[1, j].plot(s["epoch"], s["std"], marker=".", color=line.get_color())
+        axes[0, j].set_title(_DYNAMICS_TITLES.get(metric, metric), fontsize=9)
+        axes[1, j].set_title("std over seeds", fontsize=8)
+        axes[1, j].set_xlabel("epoch")
+        for ax in axes[:, j]:
+            ax.set_xscale("log")
+    axes[0, 0].legend(fontsize=6)
+    fig.suptitle(f"Held-out fold during training ({regime}; mean ± std over seeds; "
+                 "reporting only)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _regime_figures(view, tables, folder, regime):
+    """The figures of one regime (a single-regime view of the results) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    reliability_figure(view, folder / "reliability.png", view.config.n_bins,
+                       view.config.confidence)
+    difficulty_figure(view, tables, folder / "ece_by_difficulty.png")
     if tables.get("intervals") is not None:
-        differences_figure(results, tables["intervals"], folder / "differences.png")
-    seed_spread_figure(results, folder / "seed_spread.png")
-    if results.dynamics:
-        data_map_figure(results, folder / "data_maps.png")
+        differences_figure(view, tables["intervals"], folder / "differences.png")
+    seed_spread_figure(view, folder / "seed_spread.png")
+    if view.dynamics:
+        data_map_figure(view, folder / "data_maps.png")
+    if tables.get("checkpoints") is not None and not tables["checkpoints"].empty:
+        dynamics_figure(view, tables["checkpoints"], folder / "dynamics.png", regime)
+
+
+def make_figures(results, tables):
+    """Write the study's figures (PNG) to ``results.out / "figures" / <regime>``."""
+    for regime in results.regimes:
+        if regime not in tables["mean"].index.get_level_values(0):
+            continue
+        _regime_figures(results.regime_view(regime), regime_tables(tables, regime),
+                        results.out / "figures" / regime, regime)

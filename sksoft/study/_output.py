@@ -1,5 +1,5 @@
-"""The one writer of a study's files: config.json, results.csv, curves.csv, differences.csv,
-summary.md, figures and cartography exports.
+"""The one writer of a study's files: config.json, results.csv, curves.csv, dynamics.csv,
+differences.csv, summary.md, figures and cartography exports.
 
 results.csv is appended fit by fit while the study runs, so that an interrupted (or killed)
 run keeps every finished fit; everything else is written once at the end.
@@ -15,7 +15,7 @@ from ._report import NO_FIT_MARKDOWN, summarize, summary_markdown
 
 __all__ = ["StudyWriter"]
 
-_STALE = ("results.csv", "curves.csv", "summary.md", "differences.csv")
+_STALE = ("results.csv", "curves.csv", "dynamics.csv", "summary.md", "differences.csv")
 
 
 class StudyWriter:
@@ -41,12 +41,13 @@ class StudyWriter:
         rows.to_csv(path, mode="a", header=not path.exists(), index=False)
 
     def finish(self, results):
-        """Write curves.csv, summary.md, cartography exports and figures; set
+        """Write curves.csv, dynamics.csv, summary.md, cartography exports and figures; set
         ``results.summary``. Returns the folder."""
         out = self.out
         if not (out / "results.csv").exists():
             results.results.to_csv(out / "results.csv", index=False)
         results.curves.to_csv(out / "curves.csv", index=False)
+        results.checkpoints.to_csv(out / "dynamics.csv", index=False)
         tables = summarize(results)
         if tables:
             tables["intervals"] = study_intervals(results)
@@ -56,8 +57,8 @@ class StudyWriter:
         (out / "summary.md").write_text(summary_markdown(results, tables) if tables
                                         else NO_FIT_MARKDOWN)
         gold = results._data["y_gold"]
-        for source, dyn in results.dynamics.items():
-            write_training_dynamics(out / "cartography" / source, dyn["logits"],
+        for (regime, source), dyn in results.dynamics.items():
+            write_training_dynamics(out / "cartography" / regime / source, dyn["logits"],
                                     gold[dyn["items"]], dyn["items"])
         if results.config.figures and tables:
             make_figures(results, tables)

@@ -11,9 +11,18 @@ from ._differences_report import (
     holding_marks,
     stability_markdown,
 )
-from ._vocabulary import CARTOGRAPHY_METRICS, MAIN_METRICS, SOURCE_LABELS
+from ._vocabulary import (
+    CARTOGRAPHY_METRICS,
+    DYNAMICS_METRICS,
+    HIGHER_IS_BETTER,
+    MAIN_METRICS,
+    SOURCE_LABELS,
+    TRAINING_METRICS,
+    checkpoint_epochs,
+)
 
-__all__ = ["summarize", "summary_markdown", "NO_FIT_MARKDOWN"]
+__all__ = ["summarize", "summary_markdown", "checkpoint_table", "regime_tables",
+           "NO_FIT_MARKDOWN"]
 
 #: summary.md of a run in which no fit finished
 NO_FIT_MARKDOWN = "# sksoft study\n\nNo fit finished.\n"
@@ -50,8 +59,8 @@ def curve_spread(curves):
     return out
 
 
-def summarize(results):
-    """Summary tables as pandas DataFrames (mean and std over seeds)."""
+def _summarize_regime(results):
+    """Summary tables of a single-regime view (mean and std over seeds)."""
     import pandas as pd
 
     df = results.results
@@ -76,7 +85,81 @@ def summarize(results):
     for m in ("gold_nll", "gold_ece", "human_kl", "gold_accuracy"):
         if m in std:
             stability[f"std_{m}"] = std[m]
-    return {"mean": mean, "std": std, "by_bin": by_bin.reset_index(), "stability": stability}
+    tables = {"mean": mean, "std": std, "by_bin": by_bin.reset_index(), "stability": stability}
+    if not results.checkpoints.empty:
+        tables["checkpoints"] = checkpoint_table(results)
+    return tables
+
+
+def checkpoint_table(results):
+    """Held-out metrics at the checkpoint epochs of a single-regime view, over seeds.
+
+    A fit that stopped before a checkpoint counts there with its final model (its metrics at
+    its last epoch, and churn 0: its predictions no longer change), so that every checkpoint
+    averages the same fits. Epoch ``"final"`` is each fit's last epoch.
+
+    Returns
+    -------
+    DataFrame with columns source, epoch, metric, mean, std (over seeds of the fold means),
+    n_running (fits that were still training at that epoch).
+    """
+    import pandas as pd
+
+    c = results.checkpoints
+    key = ["source", "seed", "fold"]
+    final = c[c["epoch"] == c.groupby(key)["epoch"].transform("max")]
+    last = c.groupby(key)["epoch"].max().reset_index()
+    settings = next(iter(results.settings.values()), {})
+    cap = int(settings.get("max_epochs") or c["epoch"].max())
+    frames = []
+    for e in checkpoint_epochs(cap):
+        at = c[c["epoch"] == e]  # the fits still training at epoch e (each records e)
+        ended = final[final["epoch"] < e].copy()
+        ended.loc[ended["metric"] == "churn", "value"] = 0.0
+        frames.append(pd.concat([at, ended], ignore_index=True).assign(epoch=e))
+    frames.append(final.assign(epoch="final"))
+    grid = pd.concat(frames, ignore_index=True)
+    per_seed = grid.groupby(["source", "epoch", "metric", "seed"], sort=False)["value"].mean()
+    out = per_seed.groupby(["source", "epoch", "metric"], sort=False).agg(["mean", "std"])
+    out = out.reset_index()
+    running = {(src, e): int((g["epoch"] >= e).sum()) for src, g in last.groupby("source")
+               for e in checkpoint_epochs(cap)}
+    out["n_running"] = [np.nan if e == "final" else running.get((src, e), 0)
+                        for src, e in zip(out["source"], out["epoch"])]
+    return out
+
+
+def summarize(results):
+    """Summary tables as pandas DataFrames, per regime (mean and std over seeds).
+
+    Returns
+    -------
+    dict
+        ``mean``, ``std``, ``stability`` (index: regime, source), ``by_bin``, ``checkpoints``
+        (a ``regime`` column; see :func:`checkpoint_table`) and ``training`` (mean and std over
+        seeds of ``TRAINING_METRICS``, index regime, source); empty when no fit finished.
+    """
+    import pandas as pd
+
+    per = {}
+    for regime in results.regimes:
+        tables = _summarize_regime(results.regime_view(regime))
+        if tables:
+            per[regime] = tables
+    if not per:
+        return {}
+    out = {}
+    for name in ("mean", "std", "stability"):
+        out[name] = pd.concat({r: t[name] for r, t in per.items()}, names=["regime", "source"])
+    for name in ("by_bin", "checkpoints"):
+        frames = [t[name].assign(regime=r) for r, t in per.items() if name in t]
+        if frames:
+            df = pd.concat(frames, ignore_index=True)
+            out[name] = df[["regime"] + [col for col in df.columns if col != "regime"]]
+    present = [m for m in TRAINING_METRICS if m in out["mean"].columns]
+    out["training"] = pd.concat({"mean": out["mean"][present], "std": out["std"][present]},
+                                axis=1)
+    return out
 
 
 def _fmt_table(mean, std, metrics, label_map, marks=None):
@@ -98,39 +181,185 @@ def _fmt_table(mean, std, metrics, label_map, marks=None):
     return "\n".join(lines)
 
 
-def summary_markdown(results, tables):
-    """The text of summary.md from the tables of :func:`summarize`."""
-    cfg = results.config
+def regime_tables(tables, regime):
+    """The tables of one regime, in the layout of a single-regime run."""
+    out = {name: tables[name].loc[regime] for name in ("mean", "std", "stability")}
+    for name in ("by_bin", "checkpoints"):
+        if name in tables:
+            df = tables[name]
+            out[name] = df[df["regime"] == regime].drop(columns="regime")
+    if tables.get("intervals") is not None:
+        out["intervals"] = _regime_intervals(tables["intervals"], regime)
+    return out
+
+
+def _regime_intervals(intervals, regime):
+    """The intervals of :func:`._differences.study_intervals` of one regime: the rows of
+    every table with that ``regime``, without the column (no longer an extra key)."""
+    if "regime" not in intervals["extra_keys"]:
+        return intervals
+    out = dict(intervals)
+    for name, value in intervals.items():
+        if hasattr(value, "columns") and "regime" in value.columns:
+            out[name] = value[value["regime"] == regime].drop(columns="regime")
+    out["extra_keys"] = [k for k in intervals["extra_keys"] if k != "regime"]
+    return out
+
+
+def _setting_text(value):
+    if isinstance(value, (tuple, list)):
+        return " x ".join(str(v) for v in value) if value else "none"
+    return "none" if value is None else str(value)
+
+
+def regimes_markdown(results):
+    """The table of every resolved hyper-parameter per regime."""
+    settings = results.settings
+    regimes = [r for r in results.regimes if r in settings]
+    if not regimes:
+        return []
+    names = list(dict.fromkeys(k for r in regimes for k in settings[r]["params"]))
+    lines = ["| hyper-parameter | " + " | ".join(regimes) + " |",
+             "|---|" + "---|" * len(regimes)]
+    for name in names:
+        lines.append(f"| `{name}` | " + " | ".join(
+            _setting_text(settings[r]["params"].get(name, "default")) for r in regimes) + " |")
+    if "max_epochs" in settings[regimes[0]]:
+        lines.append("| epochs | " + " | ".join(
+            str(settings[r]["max_epochs"]) if settings[r]["patience"] is None
+            else f"at most {settings[r]['max_epochs']}" for r in regimes) + " |")
+        lines.append("| stopping rule | " + " | ".join(
+            "none (fixed epochs)" if settings[r]["patience"] is None else
+            f"training loss not {settings[r]['threshold']:g} below its best for "
+            f"{settings[r]['patience']} epochs" for r in regimes) + " |")
+    return ["## Training regimes", "",
+            f"Every fit of model `{results.config.model}` in each regime, as resolved (the "
+            "regime's values with any explicit --hidden, --dropout, --weight-decay, --epochs "
+            "override; also in config.json). The stopping rule reads the training loss on the "
+            "fit's own targets only; the held-out fold is never used to stop or select a "
+            "model.", "", "\n".join(lines), ""]
+
+
+#: a model interpolates its training targets when, on its training rows, its most probable
+#: class agrees with theirs at least this often and its KL from them is at most this (nats)
+INTERPOLATION = {"accuracy": 0.99, "kl": 0.05}
+
+
+def _interpolation_sentence(regime, tr):
+    mean = tr["mean"]
+    parts = []
+    if "train_gold_accuracy" in mean:
+        acc = mean["train_gold_accuracy"]
+        own = mean.get("train_own_accuracy")
+        txt = (f"training accuracy against gold {acc.min():.3f}-{acc.max():.3f} over the "
+               f"sources")
+        if own is not None:
+            txt += (f", against each fit's own targets (their most probable class) "
+                    f"{own.min():.3f}-{own.max():.3f}")
+        parts.append(txt)
+    if "train_own_kl" in mean:
+        kl = mean["train_own_kl"]
+        parts.append(f"KL from the own targets to the model on the training rows "
+                     f"{kl.min():.3f}-{kl.max():.3f} nats")
+    verdict = ""
+    if "train_own_accuracy" in mean and "train_own_kl" in mean:
+        fits = (mean["train_own_accuracy"] >= INTERPOLATION["accuracy"]) \
+            & (mean["train_own_kl"] <= INTERPOLATION["kl"])
+        n, k = len(fits), int(fits.sum())
+        verdict = (" **All sources' models interpolate** their training targets" if k == n else
+                   " **No source's models interpolate** their training targets" if k == 0 else
+                   f" The models of {k} of {n} sources interpolate their training targets "
+                   f"({', '.join(SOURCE_LABELS.get(s, s) for s in fits.index[fits])})")
+        verdict += (f" (criterion: own-target accuracy >= {INTERPOLATION['accuracy']} and KL "
+                    f"<= {INTERPOLATION['kl']} nats on the training rows).")
+    return f"**{regime}**: " + "; ".join(parts) + "." + verdict
+
+
+def training_markdown(results, tables):
+    """How closely each regime's models fit their training rows, and how training ended."""
+    if "training" not in tables or tables["training"].empty:
+        return []
+    tr_all = tables["training"]
+    parts = ["## How closely the models fit their training rows", "",
+             "Measured on the rows each fit's weights were trained on (without the validation "
+             "split that a regularised network keeps for its validation curve). "
+             "`train_own_*`: against the fit's own targets (built by its label source; "
+             "accuracy = agreement with their most probable class; `train_own_kl` is 0 when "
+             "soft targets are reproduced exactly); `train_gold_*`: against gold. `epochs`: "
+             "epochs trained (L-BFGS iterations for logreg); `converged`: fraction of fits "
+             "stopped by the regime's rule before the cap (n/a: fixed epochs).", ""]
+    for regime in results.regimes:
+        if regime not in tr_all.index.get_level_values(0):
+            continue
+        tr = {k: tr_all[k].loc[regime] for k in ("mean", "std")}
+        cap = results.settings.get(regime, {}).get("max_epochs")
+        parts += [_interpolation_sentence(regime, tr), ""]
+        df = results.results
+        sel = (df["regime"] == regime) & df["metric"].isin(["epochs", "converged"])
+        fits = df[sel].pivot_table(index=["source", "seed", "fold"], columns="metric",
+                                   values="value", dropna=False)
+        if "converged" in fits and fits["converged"].notna().any():
+            conv = fits["converged"].dropna()
+            k, n = int(conv.sum()), len(conv)
+            if cap is None:
+                head, unit = ("L-BFGS converged before its iteration cap in "
+                              f"{k} of {n} fits"), "L-BFGS iterations"
+            else:
+                head, unit = (f"The training-loss rule stopped {k} of {n} fits before the cap "
+                              f"of {cap} epochs ({n - k} reached it)"), "epochs trained"
+            parts += [f"{head}; {unit}: median {fits['epochs'].median():.0f}, range "
+                      f"{fits['epochs'].min():.0f}-{fits['epochs'].max():.0f}.", ""]
+        parts += [_fmt_table_generic(tr["mean"], tr["std"]), ""]
+    return parts
+
+
+def dynamics_markdown(view, tables):
+    """Held-out metrics at the checkpoint epochs of one regime (mean ± std over seeds)."""
+    ck = tables.get("checkpoints")
+    if ck is None or ck.empty:
+        return []
+    parts = ["### Convergence dynamics on the held-out fold", "",
+             "The held-out fold evaluated at checkpoint epochs, for reporting only (never to "
+             "stop or select a model): mean ± std over seeds (of the fold means), so the "
+             "± is the seed-to-seed spread at that epoch. `churn`: fraction of held-out items "
+             "whose predicted class changed since the epoch before. A fit that stopped before a "
+             "checkpoint counts there with its final model (churn 0); `final`: each fit's last "
+             "epoch. Full data: dynamics.csv; figure: figures/<regime>/dynamics.png.", ""]
+    epochs = [e for e in ck["epoch"].unique() if e != "final"]
+    cols = sorted(epochs) + (["final"] if (ck["epoch"] == "final").any() else [])
+    order = [s for s in view.config.sources if s in set(ck["source"])]
+    for metric in DYNAMICS_METRICS:
+        sub = ck[ck["metric"] == metric]
+        if sub.empty:
+            continue
+        m = sub.pivot(index="source", columns="epoch", values="mean").reindex(
+            index=order, columns=cols)
+        sd = sub.pivot(index="source", columns="epoch", values="std").reindex(
+            index=order, columns=cols)
+        m.columns = sd.columns = [f"epoch {c}" if c != "final" else "final" for c in cols]
+        parts += [f"**{metric}**", "", _fmt_table_generic(m, sd), ""]
+    return parts
+
+
+def _regime_markdown(view, tables):
+    """The sections of one regime (the body of a single-regime summary)."""
+    cfg = view.config
     intervals = tables.get("intervals")
-    n_fits = len(results.results[["source", "seed", "fold"]].drop_duplicates())
     parts = [
-        f"# sksoft study: {results.data_info['name']}",
-        "",
-        f"{results.data_info['n_items']} items, {results.data_info['n_classes']} classes; model "
-        f"`{cfg.model}`; {cfg.seeds} seeds x {cfg.folds}-fold stratified CV; {n_fits} fits"
-        + ("" if results.complete else " (**interrupted: partial results**)") + ".",
-        "Every metric is computed on held-out folds, averaged over folds within a seed, then "
-        "reported as mean ± std over seeds. `gold_*`: against "
-        "the gold labels; `plurality_accuracy`: agreement with the human plurality; `human_*`: "
-        "against the human label distributions (ECE with soft accuracy); `entropy_correlation`: "
-        "Spearman correlation of model and human entropy per item."
-        + (f" `{HOLDS}`: the difference against gold holds up (its interval excludes 0, see "
-           "below)." if intervals is not None else ""),
-        "",
-        "## Accuracy, calibration and fit to human labels",
+        "### Accuracy, calibration and fit to human labels",
         "",
         _fmt_table(tables["mean"], tables["std"], MAIN_METRICS, SOURCE_LABELS,
                    holding_marks(intervals)),
         "",
     ]
     if intervals is not None:
-        parts += [differences_markdown(intervals, cfg.sources), ""]
+        parts += [differences_markdown(intervals, cfg.sources, heading="###"), ""]
     by_bin = tables["by_bin"]
     if intervals is not None and not by_bin.empty:
-        parts += ["## Per difficulty bin (bins of human entropy on the evaluation items; "
+        parts += ["### Per difficulty bin (bins of human entropy on the evaluation items; "
                   "0 = easiest)", "", bins_markdown(intervals, cfg.sources), ""]
     elif not by_bin.empty:
-        parts += ["## Per difficulty bin (bins of human entropy on the evaluation items; "
+        parts += ["### Per difficulty bin (bins of human entropy on the evaluation items; "
                   "0 = easiest)", ""]
         for metric in ("gold_ece", "human_kl", "gold_accuracy", "gold_nll"):
             sub = by_bin[by_bin["metric"] == metric]
@@ -144,29 +373,62 @@ def summary_markdown(results, tables):
             s.columns = m.columns
             parts += [f"**{metric}**", "", _fmt_table_generic(m, s), ""]
     st = tables["stability"]
-    parts += ["## Convergence stability across seeds", "",
+    parts += ["### Convergence stability across seeds", "",
               "`prediction_churn`: mean fraction of items whose predicted class changes between "
               "two seeds (out-of-fold predictions); `valid_loss_curve_spread`: std across seeds "
-              "of the per-epoch validation loss, averaged over epochs and folds (networks only); "
-              "`std_*`: std across seeds of the metric.", "",
+              "of the per-epoch validation loss, averaged over epochs and folds (networks with "
+              "a validation split only); `std_*`: std across seeds of the metric.", "",
               _fmt_table_generic(st, None), ""]
     if intervals is not None:
         parts += [stability_markdown(intervals, cfg.sources), ""]
+    parts += dynamics_markdown(view, tables)
     carto = [m for m in CARTOGRAPHY_METRICS.values() if m in tables["mean"].columns]
     if carto:
-        parts += ["## Dataset cartography vs human uncertainty", "",
+        parts += ["### Dataset cartography vs human uncertainty", "",
                   "Spearman correlation, over training items, between the network's confidence "
                   "in the gold label (mean over epochs) or its variability (std over epochs) and "
                   "the human entropy of the item. A model that mirrors human uncertainty is less "
                   "confident (negative first column) and more variable (positive second column) "
                   "on the items people disagree on.", "",
                   _fmt_table(tables["mean"], tables["std"], carto, SOURCE_LABELS), ""]
+    return parts
+
+
+def summary_markdown(results, tables):
+    """The text of summary.md from the tables of :func:`summarize`."""
+    cfg = results.config
+    regimes = [r for r in results.regimes if r in tables["mean"].index.get_level_values(0)]
+    n_fits = len(results.results[["regime", "source", "seed", "fold"]].drop_duplicates())
+    parts = [
+        f"# sksoft study: {results.data_info['name']}",
+        "",
+        f"{results.data_info['n_items']} items, {results.data_info['n_classes']} classes; model "
+        f"`{cfg.model}` in {len(regimes)} training regime{'s' if len(regimes) > 1 else ''} "
+        f"({', '.join(regimes)}); {cfg.seeds} seeds x {cfg.folds}-fold stratified CV; "
+        f"{n_fits} fits" + ("" if results.complete else " (**interrupted: partial results**)")
+        + ".",
+        "Every metric is computed on held-out folds, averaged over folds within a seed, then "
+        "reported as mean ± std over seeds, separately for each regime. `gold_*`: against "
+        "the gold labels; `plurality_accuracy`: agreement with the human plurality; `human_*`: "
+        "against the human label distributions (ECE with soft accuracy); `entropy_correlation`: "
+        "Spearman correlation of model and human entropy per item."
+        + (f" `{HOLDS}`: the difference against gold holds up (its interval excludes 0, see "
+           "each regime's differences)." if tables.get("intervals") is not None else ""),
+        "",
+    ]
+    parts += regimes_markdown(results)
+    parts += training_markdown(results, tables)
+    for regime in regimes:
+        parts += [f"## Regime: {regime}", ""]
+        parts += _regime_markdown(results.regime_view(regime), regime_tables(tables, regime))
     parts += ["## Files", "",
-              "`results.csv` (tidy: source, seed, fold, bin, metric, value), "
+              "`results.csv` (tidy: regime, source, seed, fold, bin, metric, value), "
               + ("`differences.csv` (the paired differences with their intervals), "
-                 if intervals is not None else "") + "`curves.csv`, "
-              "`config.json`, `figures/*.png`, `cartography/<source>/training_dynamics/` "
-              "(allenai/cartography jsonl).", ""]
+                 if tables.get("intervals") is not None else "")
+              + "`dynamics.csv` (held-out metrics at the checkpoint epochs), `curves.csv`, "
+              "`config.json`, `figures/<regime>/*.png`, "
+              "`cartography/<regime>/<source>/training_dynamics/` (allenai/cartography jsonl).",
+              ""]
     return "\n".join(parts)
 
 

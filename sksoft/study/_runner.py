@@ -15,12 +15,15 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
+from .._label_source import LabelSource
+from .._threads import available_cores, thread_budget
 from ._config import StudyConfig
 from ._data import load_study_data
-from ._evaluate import cartography_correlations, evaluate
+from ._evaluate import cartography_correlations, checkpoint_metrics, evaluate, training_fit
 from ._output import StudyWriter
-from ._registry import make_model, make_source
+from ._registry import make_model, make_source, regime_settings
 from ._results import StudyResults
+from ._vocabulary import checkpoint_epochs
 
 __all__ = ["run", "fit_one"]
 
@@ -29,50 +32,99 @@ def _net_of(model):
     return model.steps[-1][1] if isinstance(model, Pipeline) else model
 
 
+class _RecordTargets(LabelSource):
+    """Wraps a fit's label source and keeps the targets it built (``targets_``), so that the
+    fit can be scored against its own targets without building them twice."""
+
+    def __init__(self, source):
+        self.source = source
+
+    @property
+    def needs_human(self):
+        return self.source.needs_human
+
+    @property
+    def needs_annotations(self):
+        return self.source.needs_annotations
+
+    def make_targets(self, X, gold, **kwargs):
+        self.targets_ = self.source.make_targets(X, gold, **kwargs)
+        return self.targets_
+
+
+def _stopping(net):
+    """(epochs or L-BFGS iterations, converged) of a fitted model; see TRAINING_METRICS."""
+    if not hasattr(net, "history_"):
+        return float(net.n_iter_), float(net.n_iter_ < net.max_iter)
+    stop = dict(net.callbacks_).get("stop")
+    converged = np.nan if stop is None else float(stop.misses_ >= stop.patience)
+    return float(len(net.history_)), converged
+
+
 def fit_one(task, data, cfg):
-    """Fit one (source, seed, fold) and evaluate it; runs in a worker process.
+    """Fit one (regime, source, seed, fold) and evaluate it; runs in a worker process.
 
-    ``task`` is ``(source, seed, fold, train, test)``; the source and the model are seeded
-    with ``seed * 1000 + fold``.
+    ``task`` is ``(regime, source, seed, fold, train, test)``; the source and the model are
+    seeded with ``seed * 1000 + fold`` (the same in every regime). Fitting and evaluation run
+    under the thread budget ``cfg.threads_per_fit`` (torch, BLAS, OpenMP; restored after).
     """
-    source_name, seed, fold, train, test = task
-    if cfg.n_jobs != 1 and cfg.model != "logreg":
-        import torch
-
-        torch.set_num_threads(1)
+    regime, source_name, seed, fold, train, test = task
     X = data["images"] if cfg.model == "cnn" else data["X"]
     if X is None:
         raise ValueError("the cnn model needs images (n, channels, height, width) in the data.")
     gold, human = data["y_gold"], data["human"]
     model_seed = seed * 1000 + fold
-    model = make_model(cfg, make_source(source_name, model_seed, cfg), model_seed)
+    source = _RecordTargets(make_source(source_name, model_seed, cfg))
+    watch = None
+    if cfg.model != "logreg":
+        from ._dynamics import HeldOutCheckpoints  # imports torch: networks only
+
+        max_epochs = regime_settings(cfg, regime)["max_epochs"]
+        watch = HeldOutCheckpoints(X[test], checkpoint_epochs(max_epochs))
+    model = make_model(cfg, source, model_seed, regime,
+                       callbacks=[] if watch is None else [("checkpoints", watch)])
+    if watch is not None and isinstance(model, Pipeline):
+        watch.preprocess = model[:-1]
     params = {"soft_labels": human[train]}
     if data.get("annotations") is not None:
         params["annotations"] = data["annotations"][train]
     step = model.steps[-1][0] if hasattr(model, "steps") else None
     fit_kw = {f"{step}__{k}" if step else k: v for k, v in params.items()}
-    t0 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(X[train], gold[train], **fit_kw)
-    fit_seconds = time.perf_counter() - t0
-    P = model.predict_proba(X[test])
-    rows = evaluate(P, gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
-    rows.append(("all", "fit_seconds", fit_seconds))
-    # the predictions as evaluated (float32 from networks), for the study's intervals
-    out = {"task": (source_name, seed, fold), "test": test, "proba": P,
-           "rows": rows, "curves": None, "dynamics": None}
-    net = _net_of(model)
-    if hasattr(net, "history_"):
-        out["curves"] = [(int(h["epoch"]), float(h["train_loss"]),
-                          float(h.get("valid_loss", np.nan))) for h in net.history_]
-        dyn = dict(net.callbacks_).get("dynamics")
-        if dyn is not None and dyn.logits_:
-            items = train[dyn.indices_]
-            dm, carto_rows = cartography_correlations(dyn.logits_, gold[items], human[items])
-            rows += carto_rows
-            if seed == 0 and fold == 0:
-                out["dynamics"] = {"items": items, "logits": dyn.logits_, **dm}
+    with thread_budget(cfg.threads_per_fit):
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(X[train], gold[train], **fit_kw)
+        fit_seconds = time.perf_counter() - t0
+        P = model.predict_proba(X[test])
+        rows = evaluate(P, gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
+        rows.append(("all", "fit_seconds", fit_seconds))
+        net = _net_of(model)
+        dyn = dict(net.callbacks_).get("dynamics") if hasattr(net, "callbacks_") else None
+        # the rows the weights were fitted on (networks hold some out for their valid_loss)
+        fitted = (np.arange(len(train)) if dyn is None or dyn.indices_ is None
+                  else dyn.indices_)
+        rows += training_fit(model.predict_proba(X[train[fitted]]), source.targets_[fitted],
+                             gold[train[fitted]])
+        epochs, converged = _stopping(net)
+        rows += [("all", "epochs", epochs), ("all", "converged", converged)]
+        # the predictions as evaluated (float32 from networks), for the study's intervals
+        out = {"task": (regime, source_name, seed, fold), "test": test,
+               "proba": P, "rows": rows, "curves": None, "dynamics": None,
+               "checkpoints": None}
+        if watch is not None:
+            out["checkpoints"] = checkpoint_metrics(watch.proba_, watch.churn_, gold[test],
+                                                    human[test], cfg.n_bins)
+        if hasattr(net, "history_"):
+            out["curves"] = [(int(h["epoch"]), float(h["train_loss"]),
+                              float(h.get("valid_loss", np.nan))) for h in net.history_]
+            if dyn is not None and dyn.logits_:
+                items = train[dyn.indices_]
+                dm, carto_rows = cartography_correlations(dyn.logits_, gold[items],
+                                                          human[items])
+                rows += carto_rows
+                if seed == 0 and fold == 0:
+                    out["dynamics"] = {"items": items, "logits": dyn.logits_, **dm}
     return out
 
 
@@ -93,9 +145,10 @@ def _tasks(cfg, data):
     for seed in range(cfg.seeds):
         splits = list(StratifiedKFold(cfg.folds, shuffle=True, random_state=seed).split(
             data["y_gold"], data["y_gold"]))
-        for source in cfg.sources:
-            for fold, (train, test) in enumerate(splits):
-                tasks.append((source, seed, fold, train, test))
+        for regime in cfg.regimes:
+            for source in cfg.sources:
+                for fold, (train, test) in enumerate(splits):
+                    tasks.append((regime, source, seed, fold, train, test))
     return tasks
 
 
@@ -125,7 +178,11 @@ def _config_json(cfg, data):
     settings = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
     if not isinstance(settings["data"], str):
         settings["data"] = "arrays given to sksoft.study.run"
-    return {"config": settings, "data": {"name": data["name"],
+    return {"config": settings,
+            "regimes": {regime: regime_settings(cfg, regime) for regime in cfg.regimes},
+            "execution": {"cores": available_cores(), "parallel_fits": cfg.n_jobs,
+                          "threads_per_fit": cfg.threads_per_fit, "backend": cfg.backend},
+            "data": {"name": data["name"],
             "n_items": int(data["human"].shape[0])}, "versions": _versions(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "seeds": {"cv_split": "StratifiedKFold(shuffle=True, random_state=seed)",
@@ -139,15 +196,17 @@ def run(config=None, **kwargs):
     ----------
     config : StudyConfig, optional
     **kwargs
-        Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``seeds``, ``folds``,
-        ``difficulty_bins``, ``device``, ``n_jobs``, ``backend``, ``scheduler``, ``out``,
-        ``quick``, ...).
+        Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``regimes``,
+        ``seeds``, ``folds``, ``difficulty_bins``, ``epochs``, ``hidden``, ``dropout``,
+        ``weight_decay``, ``device``, ``n_jobs``, ``threads_per_fit``, ``backend``,
+        ``scheduler``, ``out``, ``quick``, ...).
 
     Returns
     -------
     StudyResults
-        Also written to ``out``: results.csv, curves.csv, summary.md, config.json, figures/*.png
-        and cartography/<source>/training_dynamics/*.jsonl (network models).
+        Also written to ``out``: results.csv, curves.csv, dynamics.csv (network models),
+        summary.md, config.json, figures/<regime>/*.png and
+        cartography/<regime>/<source>/training_dynamics/*.jsonl (network models).
     """
     if config is not None:
         if not isinstance(config, StudyConfig):
@@ -165,7 +224,8 @@ def run(config=None, **kwargs):
                          "does not provide (only vote counts).")
     tasks = _tasks(cfg, data)
     writer.write_config(_config_json(cfg, data))
-    results = StudyResults(cfg, data, writer.out)
+    results = StudyResults(cfg, data, writer.out,
+                           settings={r: regime_settings(cfg, r) for r in cfg.regimes})
     bar = None
     if cfg.progress:
         from tqdm.auto import tqdm
@@ -175,7 +235,8 @@ def run(config=None, **kwargs):
         for res in _executor(cfg, data, tasks):
             writer.append_results(results.add(res))
             if bar is not None:
-                bar.set_postfix_str(f"{res['task'][0]} seed {res['task'][1]} fold {res['task'][2]}")
+                regime, source, seed, fold = res["task"]
+                bar.set_postfix_str(f"{regime} {source} seed {seed} fold {fold}")
                 bar.update(1)
         results.complete = True
     except KeyboardInterrupt:

@@ -4,8 +4,9 @@ One module that the runner, the evaluation, the report and the figures all impor
 here imports them), so that a source or metric is named in one place.
 """
 
-__all__ = ["SOURCE_NAMES", "SOURCE_LABELS", "MODELS", "METRICS", "MAIN_METRICS",
-           "CARTOGRAPHY_METRICS", "HIGHER_IS_BETTER"]
+__all__ = ["SOURCE_NAMES", "SOURCE_LABELS", "MODELS", "REGIMES", "METRICS", "MAIN_METRICS",
+           "CARTOGRAPHY_METRICS", "TRAINING_METRICS", "DYNAMICS_METRICS", "HIGHER_IS_BETTER",
+           "checkpoint_epochs"]
 
 #: the label sources compared by default (``dawid_skene`` needs annotator-level votes)
 SOURCE_NAMES = ("gold", "human", "majority", "mode_aligned", "smoothing", "teacher", "ensemble")
@@ -22,6 +23,10 @@ SOURCE_LABELS = {
 }
 #: the models a study can train
 MODELS = ("logreg", "mlp", "cnn")
+#: the training regimes (hyper-parameters in ``_registry.REGIME_PARAMS``): ``regularised`` is
+#: a small, regularised model trained a fixed number of epochs; ``overparameterised`` a larger
+#: one without dropout or weight decay, trained until its training loss stops falling
+REGIMES = ("regularised", "overparameterised")
 #: metric name -> (reference, key in the calibration report); reference "plurality" is the
 #: agreement of the predicted class with the human plurality (sksoft's human-mode tie rule)
 METRICS = {
@@ -46,9 +51,33 @@ MAIN_METRICS = ["gold_accuracy", "plurality_accuracy", "gold_nll", "gold_brier",
 #: and of its variability (over epochs) with the items' human entropy
 CARTOGRAPHY_METRICS = {"confidence": "carto_confidence_vs_entropy",
                        "variability": "carto_variability_vs_entropy"}
+#: how each fit went on its own training rows (the rows its weights were fitted on): accuracy
+#: and NLL against the fit's own targets (accuracy: agreement with the targets' most probable
+#: class; ``train_own_kl`` is 0 when the model reproduces soft targets exactly) and against gold;
+#: ``epochs`` trained (L-BFGS iterations for logreg) and ``converged`` (1: stopped by the
+#: regime's convergence rule before the cap; 0: reached the cap; NaN: trained a fixed number of
+#: epochs, no rule)
+TRAINING_METRICS = ("train_own_accuracy", "train_own_nll", "train_own_kl",
+                    "train_gold_accuracy", "train_gold_nll", "epochs", "converged")
+#: metrics of the held-out fold at the checkpoint epochs (dynamics.csv); ``churn`` is the
+#: fraction of held-out items whose predicted class changed since the epoch before
+DYNAMICS_METRICS = ("gold_nll", "gold_ece", "human_kl", "gold_accuracy", "churn")
 #: lower is better for every other metric; for the carto_* correlations, mirroring human
 #: uncertainty means low confidence and high variability on items people disagree on
 HIGHER_IS_BETTER = {"gold_accuracy", "plurality_accuracy", "entropy_correlation",
                     "carto_variability_vs_entropy"}
 
 assert set(MAIN_METRICS) <= set(METRICS)
+
+
+def checkpoint_epochs(max_epochs):
+    """The checkpoint epochs up to ``max_epochs``: 1, 2, 5, 10, 20, 50, 100, 200, 500, ...
+
+    >>> checkpoint_epochs(60)
+    [1, 2, 5, 10, 20, 50]
+    """
+    out, scale = [], 1
+    while scale <= max_epochs:
+        out += [e for e in (scale, 2 * scale, 5 * scale) if e <= max_epochs]
+        scale *= 10
+    return out
