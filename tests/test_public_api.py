@@ -461,7 +461,8 @@ def _registry():
              "train_split": ("20%", 1.5), "classes": (5, [0, 0, 1]),
              "label_source": ("gold", NO_RANGE("any LabelSource is a label source")),
              "random_state": ("seed", -1), "device": (3, "gpu"),
-             "callbacks": (3, [("log", "not a callback")]), "verbose": ("loud", -1)},
+             "callbacks": (3, [("log", "not a callback")]), "verbose": ("loud", -1),
+             **THREADS},
             {"kwargs": "skorch's prefixed parameters (module__*, optimizer__*, ...), checked "
                        "by skorch"},
             fit=lambda net: net.fit(X32, Y_SOFT).predict_proba(X32)),
@@ -477,6 +478,7 @@ def _registry():
         "study.HIGHER_IS_BETTER": unchecked("a constant"),
         "study.METRICS": unchecked("a constant"),
         "study.MODELS": unchecked("a constant"),
+        "study.REGIMES": unchecked("a constant"),
         "study.SOURCE_LABELS": unchecked("a constant"),
         "study.SOURCE_NAMES": unchecked("a constant"),
         "study.StudyResults": unchecked("a result container that run builds"),

@@ -130,12 +130,13 @@ def test_fit_replicates_are_the_metrics_of_the_reweighted_items(digits_fit):
 
 @pytest.fixture(scope="module")
 def small_study(tmp_path_factory):
-    """A real study on 300 digits: 3 seeds x 2 folds, logistic regression."""
+    """A real study on 300 digits: 3 seeds x 2 folds, logistic regression, one regime."""
     d = make_ambiguous_digits(random_state=1)
     arrays = {"X": d.X[:300], "y_gold": d.y_gold[:300], "soft_labels": d.soft_labels[:300]}
     out = tmp_path_factory.mktemp("study")
     res = run(data=arrays, model="logreg", sources=("gold", "human", "smoothing"), seeds=3,
-              folds=2, n_bootstrap=200, out=str(out), progress=False, figures=False)
+              folds=2, n_bootstrap=200, out=str(out), progress=False, figures=False,
+              regimes=("regularised",))
     return res
 
 
@@ -176,7 +177,7 @@ def test_same_targets_other_seeds_contain_zero(small_study):
     fits = list(gold)
     for f in gold:
         seed = f["keys"]["seed"]
-        other = res.oof[("gold", (seed + 1) % S)][f["test"]]
+        other = res.oof[(f["keys"]["regime"], "gold", (seed + 1) % S)][f["test"]]
         fits.append({"keys": {**f["keys"], "source": "gold_b"}, "test": f["test"],
                      "proba": other.astype(np.float64) / other.sum(1, keepdims=True)})
     d = _diff(fits, res._data, n_bootstrap=500)["differences"]
@@ -196,7 +197,7 @@ def test_differences_are_reproducible_and_seeded(small_study):
     np.testing.assert_array_equal(a["difference"], c["difference"])  # the point is not random
     # the fits may come in any order (the runner collects them as they finish)
     d = _diff(small_study.fits[::-1], small_study._data)["differences"]
-    key = ["reference", "source", "metric", "bin"]
+    key = ["regime", "reference", "source", "metric", "bin"]
     pd.testing.assert_frame_equal(
         a.astype({"bin": str}).sort_values(key).reset_index(drop=True),
         d.astype({"bin": str}).sort_values(key).reset_index(drop=True))
@@ -206,12 +207,12 @@ def test_point_differences_are_those_of_the_summary_table(small_study):
     res = small_study
     d = res.summary["intervals"]["differences"]
     d = d[(d["bin"] == "all") & (d["reference"] == "gold")].set_index(["source", "metric"])
-    mean = res.summary["mean"]
+    mean = res.summary["mean"].loc["regularised"]
     for source in ("human", "smoothing"):
         for metric in STUDY_METRICS:
             want = mean.loc[source, metric] - mean.loc["gold", metric]
             assert d.loc[(source, metric), "difference"] == pytest.approx(want, abs=1e-12)
-    churn = prediction_churn(res)
+    churn = prediction_churn(res.regime_view("regularised"))
     lv = res.summary["intervals"]["levels"]
     lv = lv[lv["metric"] == CHURN].set_index("source")
     for source, value in churn.items():
@@ -290,20 +291,28 @@ def test_quick_cli_writes_differences(tmp_path, capsys):
                  "majority", "--n-bootstrap", "300", "--out", str(out), "--no-progress"])
     assert code == 0
     text = capsys.readouterr().out
-    assert "## Which differences hold up" in text and "- **human soft** vs gold" in text
+    assert "### Which differences hold up" in text and "- **human soft** vs gold" in text
     d = pd.read_csv(out / "differences.csv")
-    assert list(d.columns) == DIFFERENCE_COLUMNS
+    assert list(d.columns) == ["regime"] + DIFFERENCE_COLUMNS
+    assert set(d["regime"]) == {"regularised", "overparameterised"}
     assert set(d["reference"]) == {"gold", "human"}
     assert set(d["metric"]) == set(STUDY_METRICS) | {CHURN}
-    assert ((d["low"] <= d["difference"] + 1e-12) | d["low"].isna()).all()
+    # (a percentile interval of a binned ECE, a biased statistic, may sit beside the point)
+    smooth = d[~d["metric"].str.contains("ece")]
+    assert ((smooth["low"] <= smooth["difference"] + 1e-12) | smooth["low"].isna()).all()
+    assert ((smooth["high"] >= smooth["difference"] - 1e-12) | smooth["high"].isna()).all()
+    assert ((d["low"] <= d["high"]) | d["low"].isna()).all()
     assert (d["holds"] == ((d["low"] > 0) | (d["high"] < 0))).all()
-    for fig in ("differences.png", "reliability.png", "ece_by_difficulty.png"):
-        assert (out / "figures" / fig).stat().st_size > 1000, fig
+    for regime in ("regularised", "overparameterised"):
+        for fig in ("differences.png", "reliability.png", "ece_by_difficulty.png"):
+            assert (out / "figures" / regime / fig).stat().st_size > 1000, fig
     summary = (out / "summary.md").read_text()
-    assert "**" not in summary.split("## Which differences hold up")[0].split("## Accuracy")[1]
+    for block in summary.split("### Accuracy")[1:]:  # no bold "best" cell, only holding marks
+        assert "**" not in block.split("### Which differences hold up")[0]
+    assert summary.count("### Which differences hold up") == 2
     assert "chi-square" in summary and "F interval" in summary
     res = pd.read_csv(out / "results.csv")
-    assert list(res.columns) == ["source", "seed", "fold", "bin", "metric", "value"]
+    assert list(res.columns) == ["regime", "source", "seed", "fold", "bin", "metric", "value"]
 
 
 def test_summary_sections_per_extra_key(small_study, tmp_path):
