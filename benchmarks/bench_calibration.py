@@ -22,14 +22,13 @@ calibration split, as the study does. Missing oracle packages are skipped.
 """
 
 import argparse
-import platform
-import subprocess
 import time
 import warnings
 
 import numpy as np
 from scipy.special import softmax
 
+from sksoft._bench import cpu_model
 from sksoft.calibration import (
     DirichletCalibration,
     IsotonicCalibration,
@@ -44,17 +43,6 @@ from sksoft.calibration import (
     fit_temperature,
     fit_vector_scaling,
 )
-
-
-def cpu_name():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def make_data(n, K, seed=0):
@@ -100,7 +88,7 @@ class _Fixed:
         return {}
 
     def __sklearn_tags__(self):
-        from sklearn.utils import Tags, ClassifierTags, TargetTags
+        from sklearn.utils import ClassifierTags, Tags, TargetTags
 
         return Tags(estimator_type="classifier", target_tags=TargetTags(required=True),
                     classifier_tags=ClassifierTags())
@@ -130,7 +118,9 @@ def oracles(K):
         pass
     try:
         from probmetrics.calibrators.logistic import VectorScalingCalibrator
-        from probmetrics.calibrators.temperature_scaling import TemperatureScalingCalibrator
+        from probmetrics.calibrators.temperature_scaling import (
+            TemperatureScalingCalibrator,
+        )
 
         out["probmetrics TemperatureScaling"] = (
             "temperature", lambda P, y: TemperatureScalingCalibrator().fit(P, y).predict_proba)
@@ -226,7 +216,7 @@ def main():
     import threadpoolctl
 
     blas = threadpoolctl.threadpool_info()
-    print(f"CPU: {cpu_name()}; BLAS threads: {[b.get('num_threads') for b in blas]}")
+    print(f"CPU: {cpu_model()}; BLAS threads: {[b.get('num_threads') for b in blas]}")
     for n in args.n:
         run(n, args.K, args.repeat)
 

@@ -34,28 +34,16 @@ other threads are not counted) and is not printed.
 import argparse
 import json
 import os
-import platform
 import time
 
 import numpy as np
 
+from sksoft._bench import cpu_model
 from sksoft.metrics import (
     expected_calibration_error,
     score_decomposition,
     smooth_calibration_error,
 )
-
-
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 CLOCK = time.perf_counter
 

@@ -36,21 +36,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from sksoft._bench import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 #: the last commit before the regimes, held-out dynamics and thread budgets (issue 16)
 BASELINE = "67dd0ed"
 
 NEIGHBOUR = "import time\nx = 0\nwhile True:\n    x += 1\n"
 
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def cores():

@@ -11,26 +11,21 @@ replicate; the plain road on fewer replicates (it is linear in them).
 """
 
 import argparse
-import platform
 import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from sksoft._bench import cpu_model
 from sksoft._label_source import human_mode
-from sksoft.metrics import calibration_report, difficulty_bins, difficulty_scores, entropy
+from sksoft.metrics import (
+    calibration_report,
+    difficulty_bins,
+    difficulty_scores,
+    entropy,
+)
 from sksoft.metrics._bootstrap import bootstrap_weights
 from sksoft.study._differences import copy_rank_correlation, fit_replicates
-
-
-def cpu_name():
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def make_fit(m, K, seed=0):
@@ -65,7 +60,7 @@ def main():
     ap.add_argument("--plain-replicates", type=int, default=50)
     args = ap.parse_args()
     K, B = 10, args.n_bootstrap
-    print(f"CPU: {cpu_name()}; K = {K}, 3 difficulty bins, B = {B}")
+    print(f"CPU: {cpu_model()}; K = {K}, 3 difficulty bins, B = {B}")
     print(f"{'items':>6} {'vectorised ms/fit':>18} {'us/replicate':>13} "
           f"{'plain us/replicate':>19} {'ratio':>6}")
     with threadpool_limits(1, "blas"):

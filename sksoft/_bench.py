@@ -62,7 +62,6 @@ def _numpy_ece(y, p, n_bins=15):
     acc = (p.argmax(axis=1) == y).astype(np.float64)
     b = np.clip(np.searchsorted(np.linspace(0, 1, n_bins + 1), conf, side="right") - 1, 0,
                 n_bins - 1)
-    cnt = np.bincount(b, minlength=n_bins)
     sc = np.bincount(b, weights=conf, minlength=n_bins)
     sa = np.bincount(b, weights=acc, minlength=n_bins)
     return float(np.sum(np.abs(sa - sc)) / len(y))

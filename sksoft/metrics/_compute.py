@@ -12,7 +12,6 @@ import numpy as np
 from ._binning import equal_mass_edges, equal_mass_histogram
 from ._bootstrap import check_bootstrap
 from ._chunked import chunked_stats, is_chunked
-from ._pass import run_pass
 from ._stats import CalibrationStats
 from ._validation import (
     check_choice,

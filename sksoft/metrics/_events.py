@@ -17,7 +17,6 @@ inside the estimators' compiled passes; a failing row is reported with the messa
 :func:`sksoft._targets.validate_rows` / :func:`sksoft._targets.check_targets`.
 """
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +28,6 @@ from .._targets import (
     validate_rows,
 )
 from .._validation import Options, check_sample_weight, check_scalar
-from ._kernels import events as _ek
 from ._validation import resolve_threads
 
 MODES = ("top-label", "classwise", "binary")

@@ -14,7 +14,6 @@ from ._differences_report import (
 from ._vocabulary import (
     CARTOGRAPHY_METRICS,
     DYNAMICS_METRICS,
-    HIGHER_IS_BETTER,
     MAIN_METRICS,
     SOURCE_LABELS,
     TRAINING_METRICS,
