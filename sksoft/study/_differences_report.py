@@ -57,6 +57,14 @@ def holding_marks(intervals, reference="gold", bin_="all", extra_values=()):
     return {(r["source"], r["metric"]): HOLDS for _, r in d.iterrows()}
 
 
+#: why an ECE interval can lie beside its value
+_ECE_BIAS = ("Binned ECE is biased upward (the noise of each bin's accuracy adds to its gap) "
+             "and a resample adds more noise, so the interval of an ECE, or of a difference "
+             "of ECEs, can lie beside the value instead of around it -- most for small, "
+             "well-calibrated ECEs on few items; the debiased and smooth errors of "
+             "`sksoft.metrics` do not have this bias.")
+
+
 def _method(intervals):
     conf = f"{100 * intervals['confidence']:g}%"
     return (
@@ -68,7 +76,7 @@ def _method(intervals):
         "every fit from its per-item predictions and averages as the estimate does; both "
         "sources of a pair get the same resample. "
         f"`{HOLDS}`: the interval excludes 0 (the difference holds up). No cell is marked for "
-        "being the best mean.")
+        "being the best mean. " + _ECE_BIAS)
 
 
 def differences_markdown(intervals, order, metrics=MAIN_METRICS, heading="##"):
@@ -174,7 +182,7 @@ def holding_marks_by_bin(intervals, metric, extra_values=()):
 def bins_markdown(intervals, order, metrics=BIN_METRICS):
     """The per-bin section: one table per metric (and combination of extra keys)."""
     parts = [f"Values with {100 * intervals['confidence']:g}% intervals (the same bootstrap); "
-             f"`{HOLDS}`: the difference against gold in that bin holds.", ""]
+             f"`{HOLDS}`: the difference against gold in that bin holds. " + _ECE_BIAS, ""]
     lv = intervals["levels"]
     for title, sub in _combos(lv, intervals["extra_keys"]):
         values = tuple(sub.iloc[0][k] for k in intervals["extra_keys"]) if len(sub) else ()
