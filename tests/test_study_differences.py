@@ -130,13 +130,21 @@ def test_fit_replicates_are_the_metrics_of_the_reweighted_items(digits_fit):
 
 @pytest.fixture(scope="module")
 def small_study(tmp_path_factory):
-    """A real study on 300 digits: 3 seeds x 2 folds, logistic regression."""
+    """A real study on 300 digits: 3 seeds x 2 folds, logistic regression, one regime, in the
+    layout of a study without extra keys (the regime's view, its fits without the key)."""
+    from sksoft.study._report import regime_tables
+
     d = make_ambiguous_digits(random_state=1)
     arrays = {"X": d.X[:300], "y_gold": d.y_gold[:300], "soft_labels": d.soft_labels[:300]}
     out = tmp_path_factory.mktemp("study")
     res = run(data=arrays, model="logreg", sources=("gold", "human", "smoothing"), seeds=3,
-              folds=2, n_bootstrap=200, out=str(out), progress=False, figures=False)
-    return res
+              folds=2, n_bootstrap=200, out=str(out), progress=False, figures=False,
+              regimes=("regularised",))
+    view = res.regime_view("regularised")
+    view.fits = [{**f, "keys": {k: v for k, v in f["keys"].items() if k != "regime"}}
+                 for f in view.fits]
+    view.summary = regime_tables(res.summary, "regularised")
+    return view
 
 
 def _diff(fits, data, **kw):
@@ -287,23 +295,24 @@ def test_bad_interval_settings():
 def test_quick_cli_writes_differences(tmp_path, capsys):
     out = tmp_path / "q"
     code = main(["study", "--quick", "--model", "logreg", "--sources", "gold", "human",
-                 "majority", "--n-bootstrap", "300", "--out", str(out), "--no-progress"])
+                 "majority", "--n-bootstrap", "300", "--out", str(out), "--no-progress",
+                 "--regime", "regularised"])
     assert code == 0
     text = capsys.readouterr().out
     assert "## Which differences hold up" in text and "- **human soft** vs gold" in text
     d = pd.read_csv(out / "differences.csv")
-    assert list(d.columns) == DIFFERENCE_COLUMNS
+    assert list(d.columns) == ["regime"] + DIFFERENCE_COLUMNS
     assert set(d["reference"]) == {"gold", "human"}
     assert set(d["metric"]) == set(STUDY_METRICS) | {CHURN}
     assert ((d["low"] <= d["difference"] + 1e-12) | d["low"].isna()).all()
     assert (d["holds"] == ((d["low"] > 0) | (d["high"] < 0))).all()
     for fig in ("differences.png", "reliability.png", "ece_by_difficulty.png"):
-        assert (out / "figures" / fig).stat().st_size > 1000, fig
+        assert (out / "figures" / "regularised" / fig).stat().st_size > 1000, fig
     summary = (out / "summary.md").read_text()
     assert "**" not in summary.split("## Which differences hold up")[0].split("## Accuracy")[1]
     assert "chi-square" in summary and "F interval" in summary
     res = pd.read_csv(out / "results.csv")
-    assert list(res.columns) == ["source", "seed", "fold", "bin", "metric", "value"]
+    assert list(res.columns) == ["regime", "source", "seed", "fold", "bin", "metric", "value"]
 
 
 def test_summary_sections_per_extra_key(small_study, tmp_path):
