@@ -84,7 +84,7 @@ def _study_parser(sub):
                       "default: random)")
     axes.add_argument("--cost-benefit", action="store_true",
                       help="the default cost-benefit grid: annotators 1 3 10 all x calibrators "
-                      "none temperature x sources gold human smoothing, 5 seeds x 5 folds "
+                      "none temperature x sources gold human smoothing, 5 seeds x 3 folds, both regimes "
                       "(options given explicitly take precedence)")
     p.add_argument("--n-items", type=int, default=None, help="use the first N items only")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")

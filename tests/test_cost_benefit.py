@@ -10,7 +10,7 @@ from sksoft.annotations import subsample_annotations, subsample_counts, to_count
 from sksoft.calibration import TemperatureScaling
 from sksoft.cli import main
 from sksoft.datasets import make_ambiguous_digits
-from sksoft.label_sources import CrowdAggregate, HumanSoftLabels
+from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.study import StudyConfig, run
 from sksoft.study import _budget, _registry, _runner

@@ -26,7 +26,7 @@ QUICK_REGIMES = REGIMES
 #: the grid of ``cost_benefit=True`` (``sksoft study --cost-benefit``): the values of the
 #: fields left at their defaults
 COST_BENEFIT = {"annotators": (1, 3, 10, "all"), "calibrators": ("none", "temperature"),
-                "sources": ("gold", "human", "smoothing"), "seeds": 5, "folds": 5}
+                "sources": ("gold", "human", "smoothing"), "seeds": 5, "folds": 3}
 
 
 @dataclass

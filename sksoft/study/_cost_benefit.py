@@ -61,6 +61,10 @@ def _family(row):
     return variant_name(row["source"], row["calibrator"])
 
 
+def _annotator_rank(k):
+    return float("inf") if str(k) == "all" else float(k)
+
+
 def _select(df, **eq):
     for k, v in eq.items():
         df = df[df[k].astype(str) == str(v)] if k == "bin" else df[df[k] == v]
@@ -120,10 +124,13 @@ def _family_sentence(family, rows, best, metric):
         more = [r["budget"] for r in wins[1:]]
         lost = [r["budget"] for r in rows if not r.get("beats_all")
                 and r["cost"] > first["cost"]]
-        text = (f"- {label} beats every zero-cost alternative on `{metric}` from "
-                f"{first['budget']} ({_cost_text(first['cost'])} annotations per fit) on: "
-                f"{fmt_interval(first.get('diff', np.nan), first.get('diff_low', np.nan), first.get('diff_high', np.nan))}"
-                f" against the best, {source_label(best)}")
+        where = (f"only at its largest budget, {first['budget']}" if first is rows[-1]
+                 else f"from {first['budget']} on")
+        diff = fmt_interval(first.get("diff", np.nan), first.get("diff_low", np.nan),
+                            first.get("diff_high", np.nan))
+        text = (f"- {label} beats every zero-cost alternative on `{metric}` {where} "
+                f"({_cost_text(first['cost'])} annotations per fit): {diff} against the best, "
+                f"{source_label(best)}")
         if more:
             text += f"; also at {', '.join(more)}"
         if lost:
@@ -219,11 +226,16 @@ def recalibration_markdown(view, intervals, heading="###"):
     d = d[d["reference"] == ref]
     if ref not in variants.index or d.empty:
         return []
-    # the human side at the largest budget: human-labelled sources, and recalibrators fitted
-    # to human labels, raw and recalibrated
-    top = variants[(variants["annotators"].astype(str) == "all")
-                   & (variants["human_fraction"].astype(float).isin([0.0, 1.0]))]
-    sides = [v for v, r in top.iterrows() if v != ref and r["annotations_used"] != 0]
+    # the human side at the largest budget tried (most votes per item, largest fraction):
+    # human-labelled sources, and recalibrators fitted to human labels, raw and recalibrated
+    costed = variants[(variants["annotations_used"] != 0) & (variants.index != ref)]
+    if costed.empty:
+        return []
+    k_max = max(costed["annotators"], key=_annotator_rank)
+    top = costed[costed["annotators"].astype(str) == str(k_max)]
+    f_max = top["human_fraction"].astype(float).max()
+    top = top[top["human_fraction"].astype(float).isin([0.0, f_max])]
+    sides = list(top.index)
     if not sides:
         return []
     cals = [c for c in cfg.calibrators if c != "none"]
@@ -242,7 +254,9 @@ def recalibration_markdown(view, intervals, heading="###"):
         + "; ".join(_selection_text(view.selections, variants)) + ".",
         "",
         f"Paired differences (variant − {source_label(ref)}) with {conf} intervals from the "
-        f"study's bootstrap; `{HOLDS}`: the interval excludes 0.", ""]
+        f"study's bootstrap, for the human-labelled variants at the largest budget tried "
+        f"({budget_label(top.iloc[0])}; the others are in the cost-benefit section); "
+        f"`{HOLDS}`: the interval excludes 0.", ""]
     bins = ["all"] + sorted({int(b) for b in d["bin"] if str(b) != "all"})
     for metric in [m for m in HEADLINE_METRICS if m in set(d["metric"])]:
         dm = d[d["metric"] == metric]

@@ -292,7 +292,13 @@ def _config_json(cfg, data):
             "n_items": int(data["human"].shape[0])}, "versions": _versions(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "seeds": {"cv_split": "StratifiedKFold(shuffle=True, random_state=seed)",
-                      "model": "seed * 1000 + fold"}}
+                      "model": "seed * 1000 + fold",
+                      "calibration_split": "train_test_split(train, stratify=gold, "
+                                           "random_state=seed * 1000 + fold)",
+                      "votes_subsample": "SeedSequence(seed, spawn_key=(11,)), nested in k",
+                      "random_allocation": "SeedSequence([seed, fold], spawn_key=(13,))",
+                      "calibrator_selection": "KFold(3, shuffle=True, "
+                                              "random_state=seed * 1000 + fold)"}}
 
 
 def run(config=None, **kwargs):
@@ -305,13 +311,18 @@ def run(config=None, **kwargs):
         Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``regimes``,
         ``seeds``, ``folds``, ``difficulty_bins``, ``epochs``, ``hidden``, ``dropout``,
         ``weight_decay``, ``device``, ``n_jobs``, ``threads_per_fit``, ``backend``,
-        ``scheduler``, ``out``, ``quick``, ...).
+        ``scheduler``, ``out``, ``quick``, the recalibration axis ``calibrators``,
+        ``calibrate_to``, ``calibration_fraction``, the annotation-budget axis
+        ``annotators``, ``human_fraction``, ``allocate``, and ``cost_benefit``, ...).
 
     Returns
     -------
     StudyResults
-        Also written to ``out``: results.csv, curves.csv, dynamics.csv (network models),
-        summary.md, config.json, figures/<regime>/*.png and
+        Also written to ``out``: results.csv (with the axes: one row set per variant, i.e.
+        source x calibrator x budget, with its ``annotations_used``), differences.csv,
+        curves.csv, dynamics.csv (network models), summary.md (with the axes: the headline
+        "gold + the best calibrator vs human soft labels" and the cost-benefit section),
+        config.json, figures/<regime>/*.png (with the axes: cost_benefit.png) and
         cartography/<regime>/<source>/training_dynamics/*.jsonl (network models).
     """
     if config is not None:
