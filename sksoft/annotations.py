@@ -26,6 +26,8 @@ __all__ = [
     "long_to_wide",
     "to_counts",
     "counts_to_soft",
+    "subsample_counts",
+    "subsample_annotations",
     "majority_vote",
     "dawid_skene",
     "DawidSkeneResult",
@@ -238,6 +240,111 @@ def counts_to_soft(counts, *, prior=0.0):
         row = int(np.flatnonzero(totals.ravel() == 0)[0])
         raise ValueError(f"item {row} has no votes; use prior > 0 to give it a uniform label.")
     return C / totals
+
+
+def _check_n_votes(n_votes):
+    return check_scalar(n_votes, "n_votes", Interval(numbers.Integral, 1, None, closed="left"))
+
+
+def subsample_counts(counts, n_votes, *, random_state=None):
+    """Keep ``n_votes`` of each item's votes, drawn without replacement.
+
+    Each item's votes are put in a random order and the first ``n_votes`` are kept: a
+    multivariate hypergeometric draw per item (an item with fewer votes keeps all of them).
+    The draws are **nested**: with the same ``random_state`` and the same counts, the votes
+    kept for a smaller ``n_votes`` are among those kept for a larger one, so an annotation
+    budget can grow without redrawing what was bought.
+
+    Parameters
+    ----------
+    counts : array-like of shape (n_items, n_classes)
+        Non-negative integer vote counts (see :func:`to_counts`).
+    n_votes : int
+        Votes kept per item, >= 1.
+    random_state : int, RandomState, Generator or None, default=None
+
+    Returns
+    -------
+    ndarray of int64, shape (n_items, n_classes)
+        Never above ``counts``; each row sums to ``min(n_votes, row total)``.
+
+    See Also
+    --------
+    subsample_annotations : the same for wide annotator-level votes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = np.array([[30, 20, 0], [0, 1, 1]])
+    >>> one = subsample_counts(counts, 1, random_state=0)
+    >>> one.sum(axis=1).tolist(), bool(np.all(one <= counts))
+    ([1, 1], True)
+    >>> three = subsample_counts(counts, 3, random_state=0)
+    >>> three.sum(axis=1).tolist(), bool(np.all(one <= three))
+    ([3, 2], True)
+    """
+    n_votes = _check_n_votes(n_votes)
+    check_scalar(random_state, "random_state", "random_state")
+    C = _check_counts(counts)
+    if np.any(C != np.round(C)):
+        raise ValueError("counts must hold whole numbers of votes.")
+    C = C.astype(np.int64)
+    n, K = C.shape
+    flat = C.ravel()
+    item = np.repeat(np.repeat(np.arange(n), K), flat)
+    cls = np.repeat(np.tile(np.arange(K), n), flat)
+    keys = _generator(random_state).random(item.shape[0])
+    order = np.lexsort((keys, item))  # by item, then by the random key
+    starts = np.concatenate([[0], np.cumsum(C.sum(axis=1))[:-1]])
+    position = np.empty(item.shape[0], dtype=np.int64)
+    position[order] = np.arange(item.shape[0]) - starts[item[order]]
+    keep = position < n_votes
+    return np.bincount(item[keep] * K + cls[keep], minlength=n * K).reshape(n, K)
+
+
+def subsample_annotations(annotations, n_votes, *, random_state=None):
+    """Keep ``n_votes`` observed annotators per item of wide votes, the others set missing.
+
+    Each item's observed annotators are put in a random order and the first ``n_votes`` are
+    kept (an item with fewer keeps all); the draws are nested in ``n_votes`` as in
+    :func:`subsample_counts`.
+
+    Parameters
+    ----------
+    annotations : array-like of shape (n_items, n_annotators)
+        Wide votes: class codes, NaN where an annotator did not label an item.
+    n_votes : int
+        Annotators kept per item, >= 1.
+    random_state : int, RandomState, Generator or None, default=None
+
+    Returns
+    -------
+    ndarray of float64, shape (n_items, n_annotators)
+        A copy with the unchosen votes set to NaN.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> votes = np.array([[0, 1, 1, np.nan], [2, np.nan, np.nan, np.nan]])
+    >>> kept = subsample_annotations(votes, 2, random_state=0)
+    >>> (~np.isnan(kept)).sum(axis=1).tolist()
+    [2, 1]
+    >>> bool(np.all((kept == votes) | np.isnan(kept)))
+    True
+    """
+    n_votes = _check_n_votes(n_votes)
+    check_scalar(random_state, "random_state", "random_state")
+    items, workers, labels = _triplets_from_wide(annotations, None, "annotations")
+    shape = np.shape(annotations)
+    observed = np.zeros(shape, dtype=bool)
+    observed[items, workers] = True
+    keys = _generator(random_state).random(shape)
+    keys[~observed] = np.inf
+    rank = np.argsort(np.argsort(keys, axis=1, kind="stable"), axis=1, kind="stable")
+    out = np.full(shape, np.nan)
+    keep = observed & (rank < n_votes)
+    out[keep] = np.asarray(annotations, dtype=np.float64)[keep]
+    return out
 
 
 def majority_vote(counts, *, tie_break="first", random_state=None):

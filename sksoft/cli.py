@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from .study import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
+from .study._vocabulary import ALLOCATIONS, CALIBRATION_TARGETS, CALIBRATORS
 
 __all__ = ["main"]
 
@@ -52,6 +53,39 @@ def _study_parser(sub):
                    help="override the dropout in every regime (networks)")
     p.add_argument("--weight-decay", type=float, default=None,
                    help="override the weight decay in every regime (networks)")
+    axes = p.add_argument_group(
+        "recalibration and annotation budget",
+        "Recalibrators fitted on a calibration split of each training fold, and subsampled "
+        "human labels: when do human soft labels beat a gold model plus post-hoc "
+        "recalibration, and how many annotations do they need? summary.md gains the headline "
+        "comparison and a cost-benefit section; figures/<regime>/cost_benefit.png.")
+    axes.add_argument("--calibrators", nargs="+", choices=list(CALIBRATORS), default=None,
+                      metavar="CALIBRATOR",
+                      help=f"post-hoc recalibrators ({' '.join(CALIBRATORS)}); none, the raw "
+                      "model, is always evaluated, and 'selected' (the best on the "
+                      "calibration split) is added when there are any (default: none)")
+    axes.add_argument("--calibrate-to", nargs="+", choices=list(CALIBRATION_TARGETS),
+                      default=None, metavar="TARGET",
+                      help="fit the recalibrators to gold and/or human labels (default: gold)")
+    axes.add_argument("--calibration-fraction", type=float, default=None,
+                      help="fraction of each training fold held out to fit the recalibrators "
+                      "(stratified; default 0.1; only when recalibrators are asked)")
+    axes.add_argument("--annotators", nargs="+", default=None, metavar="K",
+                      help="votes kept per item for the human-label sources: integers and/or "
+                      "'all' (default: all)")
+    axes.add_argument("--human-fraction", type=float, nargs="+", default=None,
+                      metavar="FRACTION",
+                      help="fraction(s) of the training items that get human labels, the "
+                      "others gold one-hot (default: 1.0)")
+    axes.add_argument("--allocate", nargs="+", choices=list(ALLOCATIONS), default=None,
+                      metavar="HOW",
+                      help="which items get human labels when the fraction is below 1: random "
+                      "and/or uncertain (where a cross-fitted gold model is least sure; "
+                      "default: random)")
+    axes.add_argument("--cost-benefit", action="store_true",
+                      help="the default cost-benefit grid: annotators 1 3 10 all x calibrators "
+                      "none temperature x sources gold human smoothing, 5 seeds x 3 folds, both regimes "
+                      "(options given explicitly take precedence)")
     p.add_argument("--n-items", type=int, default=None, help="use the first N items only")
     p.add_argument("--device", choices=["cpu", "cuda", "auto"], default="cpu")
     p.add_argument("--n-jobs", type=int, default=-1,
@@ -215,18 +249,44 @@ def main(argv=None):
     return 0
 
 
+def _annotators(values):
+    out = []
+    for v in values:
+        if v == "all":
+            out.append(v)
+            continue
+        try:
+            out.append(int(v))
+        except ValueError:
+            raise ValueError(f"--annotators takes integers >= 1 and/or 'all'; got {v!r}.") \
+                from None
+    return tuple(out)
+
+
 def _run(run, args):
+    axes = {}
+    for name in ("calibrators", "calibrate_to", "human_fraction", "allocate"):
+        if getattr(args, name) is not None:
+            axes[name] = tuple(getattr(args, name))
+    if args.annotators is not None:
+        axes["annotators"] = _annotators(args.annotators)
+    if args.calibration_fraction is not None:
+        axes["calibration_fraction"] = args.calibration_fraction
+    for name, default in (("sources", list(SOURCE_NAMES)), ("seeds", 5), ("folds", 5)):
+        # under --cost-benefit the grid's own values stand in for the defaults
+        if not (args.cost_benefit and getattr(args, name) == default):
+            axes[name] = tuple(args.sources) if name == "sources" else getattr(args, name)
     return run(
-        data=args.data, data_path=args.data_path, model=args.model, sources=tuple(args.sources),
+        data=args.data, data_path=args.data_path, model=args.model,
         regimes=None if args.regimes is None else tuple(args.regimes),
-        seeds=args.seeds, folds=args.folds, difficulty_bins=args.difficulty_bins,
+        difficulty_bins=args.difficulty_bins,
         n_bootstrap=args.n_bootstrap, confidence=args.confidence,
         epochs=args.epochs, hidden=None if args.hidden is None else tuple(args.hidden),
         dropout=args.dropout, weight_decay=args.weight_decay, device=args.device,
         n_jobs=args.n_jobs, threads_per_fit=args.threads_per_fit, backend=args.backend,
         scheduler=args.scheduler, out=args.out, quick=args.quick,
         figures=not args.no_figures, progress=not args.no_progress,
-        extra={"n_items": args.n_items},
+        extra={"n_items": args.n_items}, cost_benefit=args.cost_benefit, **axes,
     )
 
 

@@ -411,6 +411,13 @@ def _registry():
         "annotations.counts_to_soft": fn({"counts": COUNTS},
                                          {"counts": ([["a", "b"]], -COUNTS),
                                           "prior": ("flat", -1.0)}),
+        "annotations.subsample_counts": fn(
+            {"counts": COUNTS, "n_votes": 2},
+            {"counts": ([["a", "b"]], -COUNTS), "n_votes": ("2", 0), "random_state": SEED}),
+        "annotations.subsample_annotations": fn(
+            {"annotations": WIDE, "n_votes": 2},
+            {"annotations": ([["a", "b"]], -WIDE), "n_votes": ("2", 0),
+             "random_state": SEED}),
         "annotations.majority_vote": fn(
             {"counts": COUNTS}, {"counts": ([["a", "b"]], np.full((2, 2), np.nan)),
                                  "tie_break": (1, "last"), "random_state": SEED}),
@@ -492,7 +499,11 @@ def _registry():
                  "extra": ("x", {"n_items": 0}), "n_bootstrap": (2.5, -1),
                  "confidence": ("high", 1.5), "bootstrap_seed": ("0", -1),
                  "regimes": (3, "huge"), "hidden": ("64", 0), "dropout": ("0.5", 1.0),
-                 "weight_decay": ("0", -1e-4), "threads_per_fit": ("2", 0)},
+                 "weight_decay": ("0", -1e-4), "threads_per_fit": ("2", 0),
+                 "calibrators": (3, ("platt",)), "calibrate_to": (3, ("crowd",)),
+                 "calibration_fraction": ("0.1", 0.9), "annotators": (3, (0,)),
+                 "human_fraction": (0.5, (1.5,)), "allocate": ("random", ("smart",)),
+                 "cost_benefit": BOOL},
             then=lambda cfg: cfg.resolved()),
         "study.own_data": fn(
             {"arrays": {"X": X, "y_gold": Y_HARD, "soft_labels": Y_SOFT}},

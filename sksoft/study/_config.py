@@ -8,13 +8,25 @@ from pathlib import Path
 
 from .._threads import available_cores
 from .._validation import MAX_BINS, Interval, Options, validate_params
-from ._vocabulary import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
+from ._vocabulary import (
+    ALLOCATIONS,
+    CALIBRATION_TARGETS,
+    CALIBRATORS,
+    MODELS,
+    REGIMES,
+    SOURCE_LABELS,
+    SOURCE_NAMES,
+)
 
-__all__ = ["StudyConfig"]
+__all__ = ["StudyConfig", "COST_BENEFIT"]
 
 BACKENDS = ("loky", "dask", "sequential")
 #: the regimes of a --quick run when none are given (both fit the 2-minute budget on 2 cores)
 QUICK_REGIMES = REGIMES
+#: the grid of ``cost_benefit=True`` (``sksoft study --cost-benefit``): the values of the
+#: fields left at their defaults
+COST_BENEFIT = {"annotators": (1, 3, 10, "all"), "calibrators": ("none", "temperature"),
+                "sources": ("gold", "human", "smoothing"), "seeds": 5, "folds": 3}
 
 
 @dataclass
@@ -47,6 +59,13 @@ class StudyConfig:
     n_bootstrap: int = 1000
     confidence: float = 0.95
     bootstrap_seed: int = 0
+    calibrators: tuple = ("none",)
+    calibrate_to: tuple = ("gold",)
+    calibration_fraction: float = 0.1
+    annotators: tuple = ("all",)
+    human_fraction: tuple = (1.0,)
+    allocate: tuple = ("random",)
+    cost_benefit: bool = False
     epochs: int = None
     hidden: tuple = None
     dropout: float = None
@@ -92,6 +111,12 @@ class StudyConfig:
             raise ValueError(f"extra: unknown settings {sorted(unknown)}; known: "
                              f"{sorted(_EXTRA)}.")
         validate_params(cfg.extra, _EXTRA, caller="StudyConfig.extra")
+        if cfg.cost_benefit:
+            defaults = {f.name: f.default for f in fields(StudyConfig)}
+            for name, value in COST_BENEFIT.items():
+                if getattr(cfg, name) == defaults[name]:
+                    setattr(cfg, name, value)
+        self._check_axes(cfg)
         if cfg.quick:
             cfg.seeds = min(cfg.seeds, 2)
             cfg.folds = min(cfg.folds, 3)
@@ -111,6 +136,48 @@ class StudyConfig:
             cfg.threads_per_fit = max(1, cores // parallel)
         cfg.sources = tuple(cfg.sources)
         return cfg
+
+    @staticmethod
+    def _check_axes(cfg):
+        """The recalibration and annotation-budget axes: known values, in a canonical order."""
+        def names(field, known):
+            given = getattr(cfg, field)
+            if not all(isinstance(x, str) for x in given):
+                raise TypeError(f"{field} must be a list or tuple of names; got {given!r}.")
+            bad = [x for x in given if x not in known]
+            if bad or not given:
+                raise ValueError(f"{field} must be some of {list(known)}; got {list(given)}.")
+            return tuple(x for x in known if x in given)
+
+        cfg.calibrators = ("none",) + names("calibrators", CALIBRATORS)[
+            1 if "none" in cfg.calibrators else 0:]
+        cfg.calibrate_to = names("calibrate_to", CALIBRATION_TARGETS)
+        cfg.allocate = names("allocate", ALLOCATIONS)
+        ks = []
+        for k in cfg.annotators:
+            if isinstance(k, str) and k.strip().isdigit():
+                k = int(k)
+            if isinstance(k, str) and k == "all":
+                ks.append("all")
+            elif isinstance(k, numbers.Integral) and not isinstance(k, bool) and k >= 1:
+                ks.append(int(k))
+            else:
+                raise ValueError(f"annotators must be integers >= 1 (votes kept per item) or "
+                                 f"'all'; got {list(cfg.annotators)}.")
+        if not ks:
+            raise ValueError("annotators: none given; use e.g. (1, 3, 'all').")
+        cfg.annotators = tuple(sorted(set(k for k in ks if k != "all"))) \
+            + (("all",) if "all" in ks else ())
+        fr = []
+        for f in cfg.human_fraction:
+            if not isinstance(f, numbers.Real) or isinstance(f, bool) or not 0 < f <= 1:
+                raise ValueError(f"human_fraction must be numbers in (0, 1] (the fraction of "
+                                 f"training items with human labels); got "
+                                 f"{list(cfg.human_fraction)}.")
+            fr.append(float(f))
+        if not fr:
+            raise ValueError("human_fraction: none given; use e.g. (0.25, 1.0).")
+        cfg.human_fraction = tuple(sorted(set(fr)))
 
     @staticmethod
     def _check_overrides(cfg):
@@ -165,6 +232,14 @@ _CONSTRAINTS = {
     "n_bootstrap": [Interval(numbers.Integral, 0, 100_000, closed="both")],
     "confidence": [Interval(numbers.Real, 0, 1, closed="neither")],
     "bootstrap_seed": [Interval(numbers.Integral, 0, None, closed="left")],
+    # the recalibration and annotation-budget axes (values checked in _check_axes)
+    "calibrators": [list, tuple],
+    "calibrate_to": [list, tuple],
+    "calibration_fraction": [Interval(numbers.Real, 0, 0.5, closed="right")],
+    "annotators": [list, tuple],
+    "human_fraction": [list, tuple],
+    "allocate": [list, tuple],
+    "cost_benefit": ["boolean"],
 }
 #: the settings ``extra`` may hold: the first N items only (CIFAR-10H), the data's name
 _EXTRA = {"n_items": [None, Interval(numbers.Integral, 1, None, closed="left")],

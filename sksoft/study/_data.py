@@ -2,7 +2,8 @@
 
 Every loader returns ``{"X": (n, d) float32 features, "images": (n, C, H, W) float32 or None,
 "y_gold": (n,) class codes, "human": (n, K) label distributions, "annotations": wide votes or
-None, "class_names", "name"}``.
+None, "counts": (n, K) vote counts or None, "class_names", "name"}`` (the annotation-budget
+axis subsamples the annotations, or else the counts).
 """
 
 from collections.abc import Mapping
@@ -63,6 +64,7 @@ def own_data(arrays, name="user data"):
     out = {"y_gold": gold.codes, "human": human, "name": str(name),
            "annotations": np.asarray(arrays["annotations"], dtype=np.float64)
            if "annotations" in keys else None,
+           "counts": _whole_counts(arrays["counts"], n, K) if "counts" in keys else None,
            "class_names": np.asarray(arrays["class_names"]) if "class_names" in keys
            else np.array([str(k) for k in range(K)])}
     for key in ("X", "images"):
@@ -77,11 +79,23 @@ def own_data(arrays, name="user data"):
     return out
 
 
+def _whole_counts(counts, n, K):
+    C = np.asarray(counts)
+    if C.shape != (n, K):
+        raise ValueError(f"counts must have shape ({n}, {K}) like the labels; got {C.shape}.")
+    if C.dtype.kind not in "iuf" or (C.dtype.kind == "f" and not np.all(np.isfinite(C))) \
+            or C.min(initial=0) < 0:
+        raise ValueError("counts must be non-negative whole numbers of votes.")
+    if C.dtype.kind == "f" and np.any(C != np.round(C)):
+        raise ValueError("counts must hold whole numbers of votes.")
+    return C.astype(np.int64)
+
+
 def _digits():
     d = make_ambiguous_digits(random_state=0)
     images = d.images[:, None, :, :].astype(np.float32)
     return {"X": d.X.astype(np.float32), "images": images, "y_gold": d.y_gold,
-            "human": d.soft_labels, "annotations": d.annotations,
+            "human": d.soft_labels, "annotations": d.annotations, "counts": None,
             "class_names": d.class_names, "name": "ambiguous digits (built-in, simulated "
             "annotators)"}
 
@@ -102,6 +116,7 @@ def _cifar10h(path, n_items=None):
     imgs = ((images.astype(np.float32) / 255.0 - CIFAR10_MEAN) / CIFAR10_STD).transpose(0, 3, 1, 2)
     return {"X": X, "images": np.ascontiguousarray(imgs), "y_gold": d.y_gold[:n_items],
             "human": d.soft_labels[:n_items], "annotations": None,
+            "counts": d.counts[:n_items],
             "class_names": d.class_names, "name": "CIFAR-10H (human labels, Peterson et al. 2019)"}
 
 

@@ -27,7 +27,13 @@ compared (all of them in a complete run).
 
 Grouping: the results of a study may carry key columns besides source, seed and fold (e.g. a
 training regime); :func:`fit_keys` reads them from a fit's tidy rows, and differences and
-levels are computed within each combination of those extra keys.
+levels are computed within each combination of those extra keys. Extra keys named in
+``compare_keys`` are compared instead of grouped by: each combination of the source and those
+keys is an *arm* (e.g. a source after a recalibrator, or with an annotation budget), and arms
+are paired with each other -- gold recalibrated against human soft labels raw -- within each
+combination of the remaining extra keys. Columns that describe a fit without identifying it
+(:data:`ATTRIBUTE_COLUMNS`, e.g. its annotation cost, 0 for gold and thousands for human
+labels) are never keys, so they cannot split a pair.
 
 The stability claims get intervals too: prediction churn (the fraction of items whose
 predicted class changes between two seeds) by the same bootstrap (pairs of distinct seeds
@@ -46,17 +52,20 @@ from ..metrics import CalibrationStats, difficulty_bins, difficulty_scores, entr
 from ..metrics._bootstrap import bootstrap_weights
 from ..metrics._formulas import metric_columns
 from ..metrics._intervals import percentile_interval
-from ._vocabulary import HIGHER_IS_BETTER, METRICS, SOURCE_LABELS
+from ._vocabulary import AXIS_COLUMNS, HIGHER_IS_BETTER, METRICS, SOURCE_LABELS, variant_name
 
-__all__ = ["CHURN", "DIFFERENCE_COLUMNS", "LEVEL_COLUMNS", "FIT_COLUMNS", "REFERENCES",
-           "STUDY_METRICS",
-           "copy_rank_correlation", "extra_keys", "fit_keys", "fit_replicates",
-           "paired_differences", "seed_std_intervals", "study_intervals"]
+__all__ = ["ATTRIBUTE_COLUMNS", "CHURN", "DIFFERENCE_COLUMNS", "LEVEL_COLUMNS", "FIT_COLUMNS",
+           "REFERENCES", "STUDY_METRICS",
+           "arm_name", "copy_rank_correlation", "extra_keys", "fit_keys", "fit_replicates",
+           "paired_differences", "seed_std_intervals", "study_intervals", "study_references"]
 
 #: the key columns of every fit
 FIT_COLUMNS = ("source", "seed", "fold")
 #: the columns of a tidy result row that vary within a fit
 _ROW_COLUMNS = ("bin", "metric", "value")
+#: columns that describe a fit but are not keys (a fit's annotation cost differs between the
+#: sources of a pair)
+ATTRIBUTE_COLUMNS = ("annotations_used",)
 #: the sources that other sources are compared with, when present
 REFERENCES = ("gold", "human")
 #: the metrics that are compared, in order (the per-item metrics of the study)
@@ -77,9 +86,9 @@ _SEED_STREAM = 7
 def fit_keys(rows):
     """The keys of one fit from its tidy result rows (a DataFrame).
 
-    ``source``, ``seed``, ``fold`` and every other column that is neither ``bin``, ``metric``
-    nor ``value`` and has a single value in all the fit's rows (e.g. ``regime``). Returns a
-    dict with plain Python values.
+    ``source``, ``seed``, ``fold`` and every other column that is neither ``bin``, ``metric``,
+    ``value`` nor one of :data:`ATTRIBUTE_COLUMNS` and has a single value in all the fit's rows
+    (e.g. ``regime``). Returns a dict with plain Python values.
 
     Examples
     --------
@@ -92,7 +101,7 @@ def fit_keys(rows):
     """
     keys = {}
     for col in rows.columns:
-        if col in _ROW_COLUMNS:
+        if col in _ROW_COLUMNS or col in ATTRIBUTE_COLUMNS:
             continue
         vals = rows[col].unique()
         if col in FIT_COLUMNS or len(vals) == 1:
@@ -315,9 +324,32 @@ def _source_order(sources, order):
     return known + sorted(s for s in sources if s not in known)
 
 
+def arm_name(keys, compare_keys):
+    """The default name of an arm: the source, then ``(key=value, ...)`` of ``compare_keys``.
+
+    >>> arm_name({"source": "gold", "calibrator": "temperature", "seed": 0}, ("calibrator",))
+    'gold (calibrator=temperature)'
+    >>> arm_name({"source": "gold"}, ("calibrator",))
+    'gold'
+    """
+    parts = [f"{k}={keys[k]}" for k in compare_keys if k in keys]
+    return keys["source"] + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _as_arms(fits, compare_keys, name):
+    """``fits`` with ``source`` naming each arm and the ``compare_keys`` removed."""
+    out = []
+    for f in fits:
+        keys = {k: v for k, v in f["keys"].items() if k not in compare_keys}
+        keys["source"] = name(f["keys"]) if name is not None else arm_name(f["keys"],
+                                                                           compare_keys)
+        out.append({**f, "keys": keys})
+    return out
+
+
 def paired_differences(fits, gold, human, *, n_difficulty_bins=3, n_bins=15, n_bootstrap=1000,
                        confidence=0.95, random_state=0, references=REFERENCES,
-                       order=tuple(SOURCE_LABELS)):
+                       order=tuple(SOURCE_LABELS), compare_keys=(), name=None):
     """Paired differences between label sources, and every source's values, with intervals.
 
     Parameters
@@ -335,7 +367,14 @@ def paired_differences(fits, gold, human, *, n_difficulty_bins=3, n_bins=15, n_b
     references : tuple of str
         The sources every other source is compared with (those present).
     order : tuple of str
-        The order of the sources in the tables.
+        The order of the sources (arms) in the tables.
+    compare_keys : tuple of str
+        Extra keys that are compared rather than grouped by (see the module docstring): the
+        fits of each combination of source and these keys form an arm, named by
+        ``name(keys)`` (default :func:`arm_name`), that ``references`` and ``order`` refer to
+        and the ``source`` column of the tables holds; the other extra keys still group.
+    name : callable, optional
+        keys (a dict) -> the arm's name.
 
     Returns
     -------
@@ -345,6 +384,8 @@ def paired_differences(fits, gold, human, *, n_difficulty_bins=3, n_bins=15, n_b
         :data:`STUDY_METRICS` per bin ("all", 0, 1, ...) and the prediction churn
         (:data:`CHURN`, bin "all"); ``extra_keys``, ``n_bootstrap``, ``confidence``.
     """
+    if compare_keys:
+        fits = _as_arms(fits, tuple(compare_keys), name)
     # the products are small: BLAS threads only add overhead (and spin on busy machines)
     with threadpool_limits(limits=1, user_api="blas"):
         return _paired_differences(fits, gold, human, n_difficulty_bins, n_bins, n_bootstrap,
@@ -529,23 +570,46 @@ def seed_std_intervals(seed_values, confidence=0.95, reference=None):
     return out
 
 
+def _variant_of(keys):
+    return variant_name(keys["source"], *(keys[c] for c in AXIS_COLUMNS))
+
+
+def study_references(results):
+    """The arms every other arm of a study run is compared with: gold and human soft labels
+    (raw, every vote) and, with the recalibration or budget axes, every variant that uses no
+    human annotation (the synthetic alternatives, recalibrated or not)."""
+    refs = list(REFERENCES)
+    if results.has_axes:
+        v = results.variants()
+        refs += [name for name, r in v.iterrows() if r["annotations_used"] == 0]
+    return tuple(dict.fromkeys(refs))
+
+
 def study_intervals(results):
     """The intervals of a study run (:class:`StudyResults`): :func:`paired_differences` of
     its fits, plus ``std``: a DataFrame of :func:`seed_std_intervals` of the main metrics
     (extra keys, source, metric, std, low, high, ratio, ratio_low, ratio_high, holds).
-    Returns None when the run has no fits or ``n_bootstrap`` is 0."""
+
+    With the recalibration or budget axes, the arms are the variants
+    (:func:`._vocabulary.variant_name`: a source raw or recalibrated, at a budget), all paired
+    within each regime, against :func:`study_references`; ``variants`` then holds
+    :meth:`StudyResults.variants`. Returns None when the run has no fits or ``n_bootstrap``
+    is 0."""
     import pandas as pd
 
     cfg = results.config
     if not results.fits or not cfg.n_bootstrap:
         return None
     data = results._data
+    axes = dict(compare_keys=AXIS_COLUMNS, name=_variant_of) if results.has_axes else {}
     out = paired_differences(results.fits, data["y_gold"], data["human"],
                              n_difficulty_bins=cfg.difficulty_bins, n_bins=cfg.n_bins,
                              n_bootstrap=cfg.n_bootstrap, confidence=cfg.confidence,
-                             random_state=cfg.bootstrap_seed, order=cfg.sources)
+                             random_state=cfg.bootstrap_seed, order=results.variant_order(),
+                             references=study_references(results), **axes)
+    out["variants"] = results.variants() if results.has_axes else None
     extra = out["extra_keys"]
-    df = results.results
+    df = results.variant_results()
     df = df[df["bin"].astype(str) == "all"]
     keys = extra + ["source", "seed", "metric"]
     per_seed = df.groupby(keys, sort=False, dropna=False)["value"].mean().reset_index()
@@ -561,7 +625,7 @@ def study_intervals(results):
                 continue
             res = seed_std_intervals(vals, cfg.confidence,
                                      reference="gold" if "gold" in vals else None)
-            for source in _source_order(list(vals), cfg.sources):
+            for source in _source_order(list(vals), results.variant_order()):
                 r = res[source]
                 rows.append(combo + [source, metric, r["std"], r["low"], r["high"], r["ratio"],
                                      r["ratio_low"], r["ratio_high"], r["holds"]])

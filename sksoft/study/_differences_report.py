@@ -4,7 +4,7 @@ the stability claims with theirs (markdown only; the numbers come from :mod:`._d
 import numpy as np
 
 from ._differences import CHURN
-from ._vocabulary import MAIN_METRICS, SOURCE_LABELS
+from ._vocabulary import MAIN_METRICS, source_label
 
 __all__ = ["BIN_METRICS", "HOLDS", "bin_table_markdown", "bins_markdown",
            "difference_sentences", "differences_markdown", "fmt_interval", "holding_marks",
@@ -26,7 +26,7 @@ def fmt_interval(value, low, high, digits=4):
 
 
 def _label(source):
-    return SOURCE_LABELS.get(source, source)
+    return source_label(source)
 
 
 def _combos(df, extra):

@@ -3,8 +3,9 @@
 import numpy as np
 
 from ..metrics import difficulty_scores, expected_calibration_error, reliability_curve
+from ._cost_benefit import cost_benefit_table, cost_metrics, metric_title
 from ._report import regime_tables
-from ._vocabulary import DYNAMICS_METRICS, SOURCE_LABELS
+from ._vocabulary import DYNAMICS_METRICS, source_label
 
 __all__ = ["make_figures"]
 
@@ -67,7 +68,7 @@ def reliability_figure(results, path, n_bins=15, confidence=0.95):
         ax.plot([0, 1], [0, 1], "k--", lw=0.8)
         ece = expected_calibration_error(y, P, n_bins=n_bins, n_bootstrap=200,
                                          confidence=confidence, random_state=0)
-        ax.set_title(f"{SOURCE_LABELS.get(source, source)}\nECE {ece:.3f} "
+        ax.set_title(f"{source_label(source)}\nECE {ece:.3f} "
                      f"[{ece.low:.3f}, {ece.high:.3f}]", fontsize=9)
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
@@ -118,7 +119,7 @@ def difficulty_figure(results, tables, path):
                 yerr = s["std"].fillna(0)
             x = s["bin"] + 0.06 * (i - (len(sources) - 1) / 2)
             ax.errorbar(x, s["mean"], yerr=np.nan_to_num(yerr), marker="o", capsize=2,
-                        label=SOURCE_LABELS.get(source, source))
+                        label=source_label(source))
         ax.set_xticks(sorted(sub["bin"].unique()))
         ax.set_xlabel("difficulty bin (human entropy, 0 = easiest)")
         ax.set_title(title)
@@ -173,7 +174,7 @@ def differences_figure(results, intervals, path):
         ax.axvline(0, color="k", lw=0.7)
         ax.xaxis.set_major_locator(plt.MaxNLocator(4))
         ax.set_yticks(range(len(sources)))
-        ax.set_yticklabels([SOURCE_LABELS.get(s, s) for s in sources], fontsize=7)
+        ax.set_yticklabels([source_label(s) for s in sources], fontsize=7)
         ax.invert_yaxis()
         ax.set_title(metric, fontsize=9)
         ax.tick_params(axis="x", labelsize=7)
@@ -182,7 +183,7 @@ def differences_figure(results, intervals, path):
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=colors[j % len(colors)], marker="o", ms=4,
-                      label=f"vs {SOURCE_LABELS.get(ref, ref)}"
+                      label=f"vs {source_label(ref)}"
                       + ("" if not extra else " (" + ", ".join(map(str, combo)) + ")"))
                for j, (ref, combo) in enumerate(series)]
     handles.append(Line2D([], [], color="0.4", marker="o", ms=4, markerfacecolor="white",
@@ -211,7 +212,7 @@ def data_map_figure(results, path):
         order = np.argsort(h)
         sc = ax.scatter(dyn["variability"][order], dyn["confidence"][order], c=h[order], s=3,
                         cmap="viridis", vmin=0, vmax=max(float(h.max()), 1e-6))
-        ax.set_title(SOURCE_LABELS.get(source, source), fontsize=9)
+        ax.set_title(source_label(source), fontsize=9)
         ax.set_xlabel("variability", fontsize=8)
         ax.set_ylabel("confidence (gold)", fontsize=8)
         ax.set_ylim(0, 1)
@@ -245,7 +246,7 @@ def seed_spread_figure(results, path):
             if len(vals):
                 ax.hlines(vals.mean(), i - 0.3, i + 0.3, color="k", lw=1)
         ax.set_xticks(range(len(sources)))
-        ax.set_xticklabels([SOURCE_LABELS.get(s, s) for s in sources], rotation=45, ha="right",
+        ax.set_xticklabels([source_label(s) for s in sources], rotation=45, ha="right",
                            fontsize=7)
         ax.set_title(title + " per seed")
     if has_curves:
@@ -253,7 +254,7 @@ def seed_spread_figure(results, path):
         c = results.curves
         for source, g in c.groupby("source", sort=False):
             m = g.groupby("epoch")["valid_loss"].agg(["mean", "std"])
-            line = ax.plot(m.index, m["mean"], label=SOURCE_LABELS.get(source, source))[0]
+            line = ax.plot(m.index, m["mean"], label=source_label(source))[0]
             ax.fill_between(m.index, m["mean"] - m["std"], m["mean"] + m["std"],
                             color=line.get_color(), alpha=0.15)
         ax.set_xlabel("epoch")
@@ -285,7 +286,7 @@ def dynamics_figure(results, checkpoints, path, regime):
             if s.empty:
                 continue
             line = axes[0, j].plot(s["epoch"], s["mean"], marker=".",
-                                   label=SOURCE_LABELS.get(source, source))[0]
+                                   label=source_label(source))[0]
             sd = s["std"].fillna(0).to_numpy()
             axes[0, j].fill_between(s["epoch"], s["mean"] - sd, s["mean"] + sd,
                                     color=line.get_color(), alpha=0.15)
@@ -303,6 +304,78 @@ def dynamics_figure(results, checkpoints, path, regime):
     plt.close(fig)
 
 
+def cost_benefit_figure(view, intervals, path, regime):
+    """Each cost-benefit metric against the annotations used per fit: a line (with interval
+    bars) per human-labelled variant family over its budgets, and a flat line (with its
+    interval as a band) per zero-cost alternative. Returns False when there is nothing to
+    draw."""
+    variants = view.variant_table
+    if intervals is None or variants is None or variants.empty:
+        return False
+    metrics = [(m, b) for m, b in cost_metrics(view.config.difficulty_bins)]
+    panels = []
+    for metric, b in metrics:
+        rows, best = cost_benefit_table(intervals, variants, metric, b)
+        if rows and best is not None and any(not r["synthetic"] for r in rows):
+            panels.append((metric, b, rows, best))
+    if not panels:
+        return False
+    plt = _plt()
+    cols = min(3, len(panels))
+    nrows = int(np.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.3 * cols, 3.5 * nrows), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    styles = ["--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 3))]
+    handles = {}
+    for ax, (metric, b, rows, best) in zip(axes.ravel(), panels):
+        costed = [r for r in rows if not r["synthetic"] and np.isfinite(r["cost"])]
+        lo_x = min(r["cost"] for r in costed) / 1.5
+        hi_x = max(r["cost"] for r in costed) * 1.5
+        free = [r for r in rows if r["synthetic"]]
+        for i, r in enumerate(free):
+            color = "0.25" if r["variant"] == best else colors[(i + 3) % len(colors)]
+            line = ax.hlines(r["value"], lo_x, hi_x, colors=color, linestyles=styles[i % 6],
+                             lw=1.1)
+            if np.isfinite(r["low"]) and np.isfinite(r["high"]):
+                ax.fill_between([lo_x, hi_x], r["low"], r["high"], color=color, alpha=0.07)
+            handles.setdefault(source_label(r["variant"]) + " (no annotations)", line)
+        families = list(dict.fromkeys(r["family"] for r in costed))
+        for j, fam in enumerate(families):
+            pts = sorted((r for r in costed if r["family"] == fam), key=lambda r: r["cost"])
+            x = np.array([r["cost"] for r in pts])
+            y = np.array([r["value"] for r in pts])
+            err = np.vstack([np.clip(y - [r["low"] for r in pts], 0, None),
+                             np.clip(np.array([r["high"] for r in pts]) - y, 0, None)])
+            eb = ax.errorbar(x, y, yerr=np.nan_to_num(err), marker="o", ms=4, capsize=2,
+                             color=colors[j % len(colors)], lw=1.3)
+            for r in pts:
+                if r.get("beats_all"):
+                    ax.plot([r["cost"]], [r["value"]], marker="*", ms=11, color="gold",
+                            markeredgecolor="k", zorder=5)
+            handles.setdefault(source_label(fam), eb)
+        ax.set_xscale("log")
+        ax.set_xlim(lo_x, hi_x)
+        ax.set_xlabel("human annotations used per fit", fontsize=8)
+        ax.set_title(metric_title(metric, b), fontsize=9)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    from matplotlib.lines import Line2D
+
+    items = list(handles.items()) + [("beats every zero-cost alternative", Line2D(
+        [], [], marker="*", ms=10, color="gold", markeredgecolor="k", lw=0))]
+    fig.legend([h for _, h in items], [k for k, _ in items], loc="lower center", ncol=3,
+               fontsize=7, frameon=False)
+    fig.suptitle(f"Cost-benefit ({regime}): human-labelled variants over the annotation budget "
+                 f"vs zero-cost alternatives; {100 * intervals['confidence']:g}% intervals "
+                 "(paired bootstrap)", fontsize=9)
+    n_leg = int(np.ceil(len(items) / 3))
+    fig.tight_layout(rect=(0, min(0.45, 0.035 * n_leg + 0.03) / nrows, 1, 0.95))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
 def _regime_figures(view, tables, folder, regime):
     """The figures of one regime (a single-regime view of the results) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -311,6 +384,7 @@ def _regime_figures(view, tables, folder, regime):
     difficulty_figure(view, tables, folder / "ece_by_difficulty.png")
     if tables.get("intervals") is not None:
         differences_figure(view, tables["intervals"], folder / "differences.png")
+        cost_benefit_figure(view, tables["intervals"], folder / "cost_benefit.png", regime)
     seed_spread_figure(view, folder / "seed_spread.png")
     if view.dynamics:
         data_map_figure(view, folder / "data_maps.png")

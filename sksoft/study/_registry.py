@@ -11,10 +11,17 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .. import label_sources as ls
+from ..calibration import (
+    DirichletCalibration,
+    IsotonicCalibration,
+    TemperatureScaling,
+    VectorScaling,
+)
 from ..linear_model import SoftLogisticRegression
 
-__all__ = ["make_source", "make_model", "make_teacher", "regime_settings", "SOURCE_FACTORIES",
-           "REGIME_PARAMS", "TRAINING"]
+__all__ = ["make_source", "make_model", "make_teacher", "make_calibrator", "regime_settings",
+           "SOURCE_FACTORIES", "CALIBRATOR_FACTORIES", "REGIME_PARAMS", "TRAINING",
+           "CALIBRATION_SELECTION"]
 
 #: hyper-parameters of the model trained on each source's targets, per model and regime.
 #: ``regularised`` is the study's original model. ``overparameterised`` removes every
@@ -162,3 +169,24 @@ def make_model(cfg, source, seed, regime="regularised", callbacks=()):
         return SoftNeuralNetClassifier(SmallCNN, **common, **settings["params"])
     return make_pipeline(StandardScaler(),
                          SoftNeuralNetClassifier(**common, **settings["params"]))
+
+
+#: calibrator name -> factory of the unfitted recalibrator, in passthrough mode (fitted on a
+#: fit's predicted probabilities of its calibration split); the library's defaults
+CALIBRATOR_FACTORIES = {
+    "temperature": lambda: TemperatureScaling("passthrough"),
+    "vector": lambda: VectorScaling("passthrough"),
+    "dirichlet": lambda: DirichletCalibration("passthrough"),
+    "isotonic": lambda: IsotonicCalibration("passthrough"),
+}
+#: how the ``selected`` calibrator of a fit is chosen, on its calibration split only: the
+#: candidate (``none`` and each recalibrator) with the lowest cross-entropy to the calibration
+#: target, each recalibrator scored out of fold over ``cv`` folds of the calibration split
+CALIBRATION_SELECTION = {"cv": 3}
+
+
+def make_calibrator(name, target="gold"):
+    """The unfitted recalibrator ``name`` (a key of ``CALIBRATOR_FACTORIES``), fitted to gold
+    labels (``y``) or to the human labels passed as ``soft_labels`` (``target="human"``)."""
+    cal = CALIBRATOR_FACTORIES[name]()
+    return cal.set_params(calibrate_to="human" if target == "human" else "y")

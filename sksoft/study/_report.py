@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 
+from ._cost_benefit import cost_benefit_markdown, recalibration_markdown
 from ._differences_report import (
     HOLDS,
     bins_markdown,
@@ -15,9 +16,9 @@ from ._vocabulary import (
     CARTOGRAPHY_METRICS,
     DYNAMICS_METRICS,
     MAIN_METRICS,
-    SOURCE_LABELS,
     TRAINING_METRICS,
     checkpoint_epochs,
+    source_label,
 )
 
 __all__ = ["summarize", "summary_markdown", "checkpoint_table", "regime_tables",
@@ -156,12 +157,14 @@ def summarize(results):
             df = pd.concat(frames, ignore_index=True)
             out[name] = df[["regime"] + [col for col in df.columns if col != "regime"]]
     present = [m for m in TRAINING_METRICS if m in out["mean"].columns]
-    out["training"] = pd.concat({"mean": out["mean"][present], "std": out["std"][present]},
-                                axis=1)
+    # recalibrated outputs have no training rows of their own (their model's are the raw one's)
+    fitted = out["mean"][present].notna().any(axis=1)
+    out["training"] = pd.concat({"mean": out["mean"][present][fitted],
+                                 "std": out["std"][present][fitted]}, axis=1)
     return out
 
 
-def _fmt_table(mean, std, metrics, label_map, marks=None):
+def _fmt_table(mean, std, metrics, marks=None):
     """Mean ± std per source and metric; ``marks`` {(source, metric): marker} (e.g. the
     differences against gold that hold up). No cell is marked for being the best mean."""
     present = [m for m in metrics if m in mean.columns]
@@ -176,7 +179,7 @@ def _fmt_table(mean, std, metrics, label_map, marks=None):
             v, s = mean.loc[src, m], std.loc[src, m] if m in std else np.nan
             txt = "n/a" if np.isnan(v) else (f"{v:.4f}" if np.isnan(s) else f"{v:.4f} ± {s:.4f}")
             cells.append(txt + (f" {marks[(src, m)]}" if (src, m) in marks else ""))
-        lines.append(f"| {label_map.get(src, src)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {source_label(src)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -268,7 +271,7 @@ def _interpolation_sentence(regime, tr):
         verdict = (" **All sources' models interpolate** their training targets" if k == n else
                    " **No source's models interpolate** their training targets" if k == 0 else
                    f" The models of {k} of {n} sources interpolate their training targets "
-                   f"({', '.join(SOURCE_LABELS.get(s, s) for s in fits.index[fits])})")
+                   f"({', '.join(source_label(s) for s in fits.index[fits])})")
         verdict += (f" (criterion: own-target accuracy >= {INTERPOLATION['accuracy']} and KL "
                     f"<= {INTERPOLATION['kl']} nats on the training rows).")
     return f"**{regime}**: " + "; ".join(parts) + "." + verdict
@@ -293,8 +296,8 @@ def training_markdown(results, tables):
         tr = {k: tr_all[k].loc[regime] for k in ("mean", "std")}
         cap = results.settings.get(regime, {}).get("max_epochs")
         parts += [_interpolation_sentence(regime, tr), ""]
-        df = results.results
-        sel = (df["regime"] == regime) & df["metric"].isin(["epochs", "converged"])
+        df = results.regime_view(regime).results
+        sel = df["metric"].isin(["epochs", "converged"])
         fits = df[sel].pivot_table(index=["source", "seed", "fold"], columns="metric",
                                    values="value", dropna=False)
         if "converged" in fits and fits["converged"].notna().any():
@@ -347,10 +350,12 @@ def _regime_markdown(view, tables):
     parts = [
         "### Accuracy, calibration and fit to human labels",
         "",
-        _fmt_table(tables["mean"], tables["std"], MAIN_METRICS, SOURCE_LABELS,
+        _fmt_table(tables["mean"], tables["std"], MAIN_METRICS,
                    holding_marks(intervals)),
         "",
     ]
+    parts += recalibration_markdown(view, intervals)
+    parts += cost_benefit_markdown(intervals, view.variant_table, cfg.difficulty_bins)
     if intervals is not None:
         parts += [differences_markdown(intervals, cfg.sources, heading="###"), ""]
     by_bin = tables["by_bin"]
@@ -389,7 +394,7 @@ def _regime_markdown(view, tables):
                   "the human entropy of the item. A model that mirrors human uncertainty is less "
                   "confident (negative first column) and more variable (positive second column) "
                   "on the items people disagree on.", "",
-                  _fmt_table(tables["mean"], tables["std"], carto, SOURCE_LABELS), ""]
+                  _fmt_table(tables["mean"], tables["std"], carto), ""]
     return parts
 
 
@@ -397,15 +402,17 @@ def summary_markdown(results, tables):
     """The text of summary.md from the tables of :func:`summarize`."""
     cfg = results.config
     regimes = [r for r in results.regimes if r in tables["mean"].index.get_level_values(0)]
-    n_fits = len(results.results[["regime", "source", "seed", "fold"]].drop_duplicates())
+    n_fits = results.n_model_fits()
+    n_outputs = len(results.fits)
     parts = [
         f"# sksoft study: {results.data_info['name']}",
         "",
         f"{results.data_info['n_items']} items, {results.data_info['n_classes']} classes; model "
         f"`{cfg.model}` in {len(regimes)} training regime{'s' if len(regimes) > 1 else ''} "
         f"({', '.join(regimes)}); {cfg.seeds} seeds x {cfg.folds}-fold stratified CV; "
-        f"{n_fits} fits" + ("" if results.complete else " (**interrupted: partial results**)")
-        + ".",
+        f"{n_fits} fits" + (f" ({n_outputs} evaluated outputs with the recalibrated ones)"
+                            if n_outputs > n_fits else "")
+        + ("" if results.complete else " (**interrupted: partial results**)") + ".",
         "Every metric is computed on held-out folds, averaged over folds within a seed, then "
         "reported as mean ± std over seeds, separately for each regime. `gold_*`: against "
         "the gold labels; `plurality_accuracy`: agreement with the human plurality; `human_*`: "
@@ -420,8 +427,13 @@ def summary_markdown(results, tables):
     for regime in regimes:
         parts += [f"## Regime: {regime}", ""]
         parts += _regime_markdown(results.regime_view(regime), regime_tables(tables, regime))
+    if results.has_axes:
+        parts[4:4] = ["", _axes_note(results)]
     parts += ["## Files", "",
-              "`results.csv` (tidy: regime, source, seed, fold, bin, metric, value), "
+              ("`results.csv` (tidy: regime, source, calibrator, annotators, human_fraction, "
+               "allocate, annotations_used, seed, fold, bin, metric, value), "
+               if results.has_axes else
+               "`results.csv` (tidy: regime, source, seed, fold, bin, metric, value), ")
               + ("`differences.csv` (the paired differences with their intervals), "
                  if tables.get("intervals") is not None else "")
               + "`dynamics.csv` (held-out metrics at the checkpoint epochs), `curves.csv`, "
@@ -429,6 +441,25 @@ def summary_markdown(results, tables):
               "`cartography/<regime>/<source>/training_dynamics/` (allenai/cartography jsonl).",
               ""]
     return "\n".join(parts)
+
+
+def _axes_note(results):
+    """How to read the variants of a run with the recalibration or budget axes."""
+    cfg = results.config
+    return (
+        "Rows are **variants**: a source, then `+ calibrator` when its predictions were "
+        "recalibrated (`(human)`: fitted to human labels; `selected`: the calibrator chosen on "
+        "the calibration split, see each regime's recalibration section), then `@ budget` when "
+        "it saw fewer human labels than all (`k=3`: 3 votes per item, drawn once per seed and "
+        "nested in k; `25% random` / `25% uncertain`: the fraction of training items with "
+        "human labels, the others gold one-hot, chosen at random or where a cross-fitted "
+        "gold-trained model is least sure). "
+        + (f"Recalibrators are fitted on a {100 * cfg.calibration_fraction:g}% calibration "
+           "split of each training fold (the model trains on the rest; with them every source's "
+           "model sees that much less data than in a study without recalibrators). "
+           if len(cfg.calibrators) > 1 else "")
+        + "Evaluation always uses every vote of the test items. Every variant of a (seed, "
+        "fold) shares its split, so all of them are paired in the differences.")
 
 
 def _fmt_table_generic(mean, std):
@@ -442,5 +473,5 @@ def _fmt_table_generic(mean, std):
             v = mean.loc[src, c]
             s = np.nan if std is None else std.loc[src, c]
             cells.append("n/a" if np.isnan(v) else (f"{v:.4f}" if np.isnan(s) else f"{v:.4f} ± {s:.4f}"))
-        lines.append(f"| {SOURCE_LABELS.get(src, src)} | " + " | ".join(cells) + " |")
+        lines.append(f"| {source_label(src)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -5,16 +5,41 @@ from pathlib import Path
 
 import numpy as np
 
+from ._budget import uses_axes
 from ._differences import fit_keys
+from ._vocabulary import AXIS_COLUMNS, CALIBRATORS, COST_COLUMN, variant_name
 
-__all__ = ["StudyResults", "RESULT_COLUMNS", "CURVE_COLUMNS", "CHECKPOINT_COLUMNS"]
+__all__ = ["StudyResults", "RESULT_COLUMNS", "AXIS_RESULT_COLUMNS", "CURVE_COLUMNS",
+           "CHECKPOINT_COLUMNS", "result_columns"]
 
 #: the tidy layout of results.csv
 RESULT_COLUMNS = ["regime", "source", "seed", "fold", "bin", "metric", "value"]
+#: the layout of results.csv with the recalibration or budget axes (see
+#: ``_vocabulary.AXIS_COLUMNS`` and ``COST_COLUMN``)
+AXIS_RESULT_COLUMNS = ["regime", "source", *AXIS_COLUMNS, COST_COLUMN, "seed", "fold", "bin",
+                       "metric", "value"]
 #: the layout of curves.csv
 CURVE_COLUMNS = ["regime", "source", "seed", "fold", "epoch", "train_loss", "valid_loss"]
 #: the tidy layout of dynamics.csv (held-out metrics at the checkpoint epochs)
 CHECKPOINT_COLUMNS = ["regime", "source", "seed", "fold", "epoch", "metric", "value"]
+
+
+def result_columns(cfg):
+    """The columns of results.csv of a run with the settings ``cfg``."""
+    return AXIS_RESULT_COLUMNS if uses_axes(cfg) else RESULT_COLUMNS
+
+
+def _annotator_key(k):
+    return -1.0 if str(k) == "0" else float("inf") if str(k) == "all" else float(k)
+
+
+def _calibrator_key(name, calibrators):
+    base, human = (name[:-len(" (human)")], 1) if name.endswith(" (human)") else (name, 0)
+    order = list(calibrators) + ["selected"]
+    return (human, order.index(base) if base in order else len(order), name)
+
+
+_ALLOCATE_ORDER = ("none", "all", "random", "uncertain")
 
 
 def _concat(frames, columns):
@@ -33,7 +58,9 @@ class StudyResults:
     ----------
     config : StudyConfig
     results : pandas.DataFrame
-        Tidy: regime, source, seed, fold, bin, metric, value.
+        Tidy: regime, source, seed, fold, bin, metric, value; with the recalibration or
+        budget axes also calibrator, annotators, human_fraction, allocate and
+        annotations_used (after source, see :data:`AXIS_RESULT_COLUMNS`).
     curves : pandas.DataFrame
         Network training curves: regime, source, seed, fold, epoch, train_loss, valid_loss.
     checkpoints : pandas.DataFrame
@@ -43,9 +70,13 @@ class StudyResults:
         (regime, source, seed) -> out-of-fold probabilities (n_items, K), NaN rows where
         unfinished.
     fits : list of dict
-        One per finished fit: ``keys`` (regime, source, seed, fold and any other key column
-        of its result rows, see :func:`._differences.fit_keys`), ``test`` (its evaluation
-        items) and ``proba`` (its predictions on them, as evaluated); what the intervals need.
+        One per evaluated output (a fit, and each of its recalibrated outputs): ``keys``
+        (regime, source, seed, fold and any other key column of its result rows, see
+        :func:`._differences.fit_keys`), ``test`` (its evaluation items) and ``proba`` (its
+        predictions on them, as evaluated); what the intervals need.
+    selections : list of dict
+        The calibrator that each fit's ``selected`` output chose on its calibration split:
+        regime, variant (the selected output's), seed, fold, chosen.
     dynamics : dict
         (regime, source) -> cartography data of seed 0, fold 0 (networks only).
     out : Path
@@ -63,11 +94,13 @@ class StudyResults:
 
         self.config = config
         self.out = Path(out)
-        self.results = pd.DataFrame(columns=RESULT_COLUMNS)
+        self.results = pd.DataFrame(columns=result_columns(config))
         self.curves = pd.DataFrame(columns=CURVE_COLUMNS)
         self.checkpoints = pd.DataFrame(columns=CHECKPOINT_COLUMNS)
         self.oof = {}
         self.fits = []
+        self.selections = []
+        self.variant_table = None
         self.dynamics = {}
         self.data_info = {"name": data["name"], "n_items": int(data["human"].shape[0]),
                           "n_classes": int(data["human"].shape[1])}
@@ -78,30 +111,116 @@ class StudyResults:
         self.settings = dict(settings or {})
 
     def add(self, res):
-        """Add the outcome of one fit (see ``fit_one``); return its tidy result rows."""
+        """Add the outcome of one fit (see ``fit_one``): its raw evaluation and each
+        recalibrated one; return their tidy result rows."""
         import pandas as pd
 
         regime, source, seed, fold = res["task"]
         self.n_fits += 1
-        new = pd.DataFrame([(regime, source, seed, fold, b, m, v) for b, m, v in res["rows"]],
-                           columns=RESULT_COLUMNS)
-        self.results = _concat([self.results, new], RESULT_COLUMNS)
-        key = (regime, source, seed)
-        if key not in self.oof:
-            self.oof[key] = np.full(self._data["human"].shape, np.nan, dtype=np.float32)
-        self.oof[key][res["test"]] = res["proba"]
-        self.fits.append({"keys": fit_keys(new), "test": res["test"], "proba": res["proba"]})
+        evaluations = [(res.get("axes"), res["proba"], res["rows"], None)] + [
+            (e["axes"], e["proba"], e["rows"], e.get("chosen"))
+            for e in res.get("recalibrated") or ()]
+        frames, raw = [], None
+        for axes, proba, rows, chosen in evaluations:
+            if axes is None:
+                new = pd.DataFrame([(regime, source, seed, fold, b, m, v) for b, m, v in rows],
+                                   columns=RESULT_COLUMNS)
+                variant = source
+            else:
+                head = (regime, source, *(axes[c] for c in AXIS_COLUMNS), axes[COST_COLUMN],
+                        seed, fold)
+                new = pd.DataFrame([head + (b, m, v) for b, m, v in rows],
+                                   columns=AXIS_RESULT_COLUMNS)
+                new["annotators"] = new["annotators"].astype(object)
+                variant = variant_name(source, *(axes[c] for c in AXIS_COLUMNS))
+            raw = variant if raw is None else raw
+            key = (regime, variant, seed)
+            if key not in self.oof:
+                self.oof[key] = np.full(self._data["human"].shape, np.nan, dtype=np.float32)
+            self.oof[key][res["test"]] = proba
+            self.fits.append({"keys": fit_keys(new), "test": res["test"], "proba": proba})
+            if chosen is not None:
+                self.selections.append({"regime": regime, "variant": variant, "seed": seed,
+                                        "fold": fold, "chosen": chosen})
+            frames.append(new)
+        new = _concat(frames, frames[0].columns)
+        self.results = _concat([self.results, new], new.columns)
         if res["curves"]:
-            c = pd.DataFrame([(regime, source, seed, fold, *row) for row in res["curves"]],
+            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in res["curves"]],
                              columns=CURVE_COLUMNS)
             self.curves = _concat([self.curves, c], CURVE_COLUMNS)
         if res.get("checkpoints"):
-            c = pd.DataFrame([(regime, source, seed, fold, *row) for row in res["checkpoints"]],
+            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in res["checkpoints"]],
                              columns=CHECKPOINT_COLUMNS)
             self.checkpoints = _concat([self.checkpoints, c], CHECKPOINT_COLUMNS)
         if res["dynamics"] is not None:
-            self.dynamics[(regime, source)] = res["dynamics"]
+            self.dynamics[(regime, raw)] = res["dynamics"]
         return new
+
+    @property
+    def has_axes(self):
+        """Whether the results carry the recalibration / budget axis columns."""
+        return "calibrator" in self.results.columns
+
+    def variant_results(self, df=None):
+        """``df`` (default: the results) with ``source`` naming each variant (see
+        :func:`._vocabulary.variant_name`: source, calibrator, budget) and without the axis
+        columns: the layout of a study without the axes, one "source" per variant."""
+        df = self.results if df is None else df
+        if "calibrator" not in df.columns:
+            return df
+        cols = ["source", *AXIS_COLUMNS]
+        combos = df[cols].drop_duplicates()
+        names = {tuple(r): variant_name(*r) for r in combos.itertuples(index=False)}
+        out = df.drop(columns=[*AXIS_COLUMNS, COST_COLUMN])
+        out["source"] = [names[tuple(r)] for r in df[cols].itertuples(index=False)]
+        return out
+
+    def variants(self, df=None):
+        """One row per variant of ``df`` (default: the results; index: the variant's name), in
+        the order of :meth:`variant_order`: source, the axis values and ``annotations_used``
+        (the mean over its fits); empty without the axes."""
+        import pandas as pd
+
+        df = self.results if df is None else df
+        if "calibrator" not in df.columns or df.empty:
+            return pd.DataFrame(columns=["source", *AXIS_COLUMNS, COST_COLUMN])
+        per_fit = df.drop_duplicates(["regime", "source", *AXIS_COLUMNS, "seed", "fold"])
+        out = per_fit.groupby(["source", *AXIS_COLUMNS], sort=False, dropna=False)[
+            COST_COLUMN].mean().reset_index()
+        out.index = [variant_name(*r) for r in out[["source", *AXIS_COLUMNS]].itertuples(
+            index=False)]
+        return out.loc[[v for v in self.variant_order() if v in out.index]]
+
+    def variant_order(self):
+        """The sources (variants with the axes) of the results, in report order: by source as
+        configured, then budget (votes per item, fraction, allocation), then calibrator (none,
+        the recalibrators as configured, selected; those fitted to human labels after)."""
+        df = self.results
+        sources = list(self.config.sources)
+        if "calibrator" not in df.columns:
+            return [s for s in sources if s in set(df["source"])]
+        combos = df[["source", *AXIS_COLUMNS]].drop_duplicates()
+        calibrators = [c for c in CALIBRATORS if c in self.config.calibrators]
+
+        def key(r):
+            src, cal, k, f, a = r
+            return (sources.index(src) if src in sources else len(sources), _annotator_key(k),
+                    float(f), _ALLOCATE_ORDER.index(a) if a in _ALLOCATE_ORDER else 9,
+                    _calibrator_key(str(cal), calibrators))
+
+        rows = sorted((tuple(r) for r in combos.itertuples(index=False)), key=key)
+        return list(dict.fromkeys(variant_name(*r) for r in rows))
+
+    def n_model_fits(self, df=None):
+        """The number of model fits (not counting recalibrated outputs) in ``df`` (default:
+        the results)."""
+        df = self.results if df is None else df
+        keys = ["regime", "source", "seed", "fold"]
+        if "calibrator" in df.columns:
+            df = df[df["calibrator"] == "none"]
+            keys += [c for c in AXIS_COLUMNS if c != "calibrator"]
+        return len(df[keys].drop_duplicates())
 
     @property
     def regimes(self):
@@ -118,15 +237,19 @@ class StudyResults:
         """
         view = StudyResults.__new__(StudyResults)
         view.__dict__.update(self.__dict__)
-        view.config = replace(self.config, regimes=(regime,))
-        view.results = self.results[self.results["regime"] == regime].reset_index(drop=True)
+        rows = self.results[self.results["regime"] == regime].reset_index(drop=True)
+        sources = tuple(self.variant_order()) if self.has_axes else self.config.sources
+        view.config = replace(self.config, regimes=(regime,), sources=sources)
+        view.variant_table = self.variants(rows)
+        view.results = self.variant_results(rows)
         view.curves = self.curves[self.curves["regime"] == regime].reset_index(drop=True)
         view.checkpoints = self.checkpoints[
             self.checkpoints["regime"] == regime].reset_index(drop=True)
         view.oof = {k[1:]: v for k, v in self.oof.items() if k[0] == regime}
         view.dynamics = {k[1]: v for k, v in self.dynamics.items() if k[0] == regime}
         view.fits = [f for f in self.fits if f["keys"].get("regime") == regime]
-        view.n_fits = len(view.results[["source", "seed", "fold"]].drop_duplicates())
+        view.n_fits = self.n_model_fits(rows)
+        view.selections = [x for x in self.selections if x["regime"] == regime]
         view.settings = {regime: self.settings[regime]} if regime in self.settings else {}
         view.summary = None
         return view

@@ -16,10 +16,20 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from .._label_source import LabelSource
+from .._targets import one_hot
 from .._threads import available_cores, thread_budget
+from ._budget import (
+    budget_grid,
+    is_human_source,
+    plan_fold,
+    recalibrates,
+    subsample_human,
+    uses_axes,
+)
 from ._config import StudyConfig
 from ._data import load_study_data
 from ._evaluate import cartography_correlations, checkpoint_metrics, evaluate, training_fit
+from ._recalibrate import recalibrate
 from ._output import StudyWriter
 from ._registry import make_model, make_source, regime_settings
 from ._results import StudyResults
@@ -34,10 +44,15 @@ def _net_of(model):
 
 class _RecordTargets(LabelSource):
     """Wraps a fit's label source and keeps the targets it built (``targets_``), so that the
-    fit can be scored against its own targets without building them twice."""
+    fit can be scored against its own targets without building them twice.
 
-    def __init__(self, source):
+    ``labelled`` (a boolean mask over the training rows, or None): the rows outside it get
+    gold one-hot targets whatever the source builds (the annotation budget's
+    ``human_fraction``)."""
+
+    def __init__(self, source, labelled=None):
         self.source = source
+        self.labelled = labelled
 
     @property
     def needs_human(self):
@@ -48,7 +63,14 @@ class _RecordTargets(LabelSource):
         return self.source.needs_annotations
 
     def make_targets(self, X, gold, **kwargs):
-        self.targets_ = self.source.make_targets(X, gold, **kwargs)
+        T = self.source.make_targets(X, gold, **kwargs)
+        if self.labelled is not None:
+            if self.labelled.shape[0] != gold.shape[0]:
+                raise ValueError(f"the budget's mask covers {self.labelled.shape[0]} rows but "
+                                 f"the source got {gold.shape[0]}.")
+            T = np.array(T, dtype=np.float64, copy=True)
+            T[~self.labelled] = one_hot(gold[~self.labelled], kwargs["n_classes"])
+        self.targets_ = T
         return self.targets_
 
 
@@ -61,20 +83,56 @@ def _stopping(net):
     return float(len(net.history_)), converged
 
 
-def fit_one(task, data, cfg):
-    """Fit one (regime, source, seed, fold) and evaluate it; runs in a worker process.
+def _axes(calibrator, budget, cost):
+    """The axis columns of one evaluation (see ``_vocabulary.AXIS_COLUMNS``)."""
+    if budget is None:  # a source that uses no human label (the calibrator may, see cost)
+        return {"calibrator": calibrator, "annotators": 0, "human_fraction": 0.0,
+                "allocate": "none", "annotations_used": cost}
+    return {"calibrator": calibrator, "annotators": budget.annotators,
+            "human_fraction": budget.fraction, "allocate": budget.allocate,
+            "annotations_used": cost}
 
-    ``task`` is ``(regime, source, seed, fold, train, test)``; the source and the model are
-    seeded with ``seed * 1000 + fold`` (the same in every regime). Fitting and evaluation run
-    under the thread budget ``cfg.threads_per_fit`` (torch, BLAS, OpenMP; restored after).
+
+def _votes_used(votes, rows, labelled=None):
+    v = votes[rows] if labelled is None else votes[rows][labelled]
+    return float(v.sum())
+
+
+def fit_one(task, data, cfg):
+    """Fit one (regime, source, seed, fold[, budget]) and evaluate it; runs in a worker.
+
+    ``task`` is ``(regime, source, seed, fold, train, test, plan)``; ``plan`` is None in a
+    study without the recalibration and budget axes, else the (seed, fold)'s
+    :func:`._budget.plan_fold` with the fit's ``budget`` (None for a source that uses no human
+    label) and ``cal_annotators`` (the votes per item of the human labels that recalibrators
+    fitted to humans use on the calibration rows of such a source). The source and the model
+    are seeded with ``seed * 1000 + fold`` (the same in every regime). Fitting and evaluation
+    run under the thread budget ``cfg.threads_per_fit`` (torch, BLAS, OpenMP; restored after).
     """
-    regime, source_name, seed, fold, train, test = task
+    regime, source_name, seed, fold, train, test = task[:6]
+    plan = task[6] if len(task) > 6 else None
     X = data["images"] if cfg.model == "cnn" else data["X"]
     if X is None:
         raise ValueError("the cnn model needs images (n, channels, height, width) in the data.")
     gold, human = data["y_gold"], data["human"]
+    K = human.shape[1]
     model_seed = seed * 1000 + fold
-    source = _RecordTargets(make_source(source_name, model_seed, cfg))
+    rows = train if plan is None else plan["fit_rows"]
+    budget = None if plan is None else plan["budget"]
+    H, A = human, data.get("annotations")
+    labelled, votes = None, None
+    if budget is not None:
+        H, A, votes = subsample_human(data, seed, budget.annotators)
+        labelled = plan["labelled"][budget]
+    H_fit = H[rows]
+    A_fit = None if A is None else A[rows]
+    if labelled is not None:  # the other training rows keep gold one-hot targets
+        H_fit = np.array(H_fit, copy=True)
+        H_fit[~labelled] = one_hot(gold[rows][~labelled], K)
+        if A_fit is not None:
+            A_fit = np.array(A_fit, dtype=np.float64, copy=True)
+            A_fit[~labelled] = np.nan
+    source = _RecordTargets(make_source(source_name, model_seed, cfg), labelled=labelled)
     watch = None
     if cfg.model != "logreg":
         from ._dynamics import HeldOutCheckpoints  # imports torch: networks only
@@ -85,33 +143,39 @@ def fit_one(task, data, cfg):
                        callbacks=[] if watch is None else [("checkpoints", watch)])
     if watch is not None and isinstance(model, Pipeline):
         watch.preprocess = model[:-1]
-    params = {"soft_labels": human[train]}
-    if data.get("annotations") is not None:
-        params["annotations"] = data["annotations"][train]
+    params = {"soft_labels": H_fit}
+    if A_fit is not None:
+        params["annotations"] = A_fit
     step = model.steps[-1][0] if hasattr(model, "steps") else None
     fit_kw = {f"{step}__{k}" if step else k: v for k, v in params.items()}
     with thread_budget(cfg.threads_per_fit):
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(X[train], gold[train], **fit_kw)
+            model.fit(X[rows], gold[rows], **fit_kw)
         fit_seconds = time.perf_counter() - t0
         P = model.predict_proba(X[test])
-        rows = evaluate(P, gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
-        rows.append(("all", "fit_seconds", fit_seconds))
+        rows_out = evaluate(P, gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
+        rows_out.append(("all", "fit_seconds", fit_seconds))
         net = _net_of(model)
         dyn = dict(net.callbacks_).get("dynamics") if hasattr(net, "callbacks_") else None
         # the rows the weights were fitted on (networks hold some out for their valid_loss)
-        fitted = (np.arange(len(train)) if dyn is None or dyn.indices_ is None
+        fitted = (np.arange(len(rows)) if dyn is None or dyn.indices_ is None
                   else dyn.indices_)
-        rows += training_fit(model.predict_proba(X[train[fitted]]), source.targets_[fitted],
-                             gold[train[fitted]])
+        rows_out += training_fit(model.predict_proba(X[rows[fitted]]), source.targets_[fitted],
+                                 gold[rows[fitted]])
         epochs, converged = _stopping(net)
-        rows += [("all", "epochs", epochs), ("all", "converged", converged)]
+        rows_out += [("all", "epochs", epochs), ("all", "converged", converged)]
         # the predictions as evaluated (float32 from networks), for the study's intervals
         out = {"task": (regime, source_name, seed, fold), "test": test,
-               "proba": P, "rows": rows, "curves": None, "dynamics": None,
-               "checkpoints": None}
+               "proba": P, "rows": rows_out, "curves": None, "dynamics": None,
+               "checkpoints": None, "axes": None, "recalibrated": []}
+        if plan is not None:
+            cost = 0.0 if budget is None else _votes_used(votes, rows, labelled)
+            out["axes"] = _axes("none", budget, cost)
+            if recalibrates(cfg):
+                out["recalibrated"] = _recalibrated(model, X, data, cfg, plan, seed, test, P,
+                                                    budget, cost, model_seed)
         if watch is not None:
             out["checkpoints"] = checkpoint_metrics(watch.proba_, watch.churn_, gold[test],
                                                     human[test], cfg.n_bins)
@@ -119,13 +183,40 @@ def fit_one(task, data, cfg):
             out["curves"] = [(int(h["epoch"]), float(h["train_loss"]),
                               float(h.get("valid_loss", np.nan))) for h in net.history_]
             if dyn is not None and dyn.logits_:
-                items = train[dyn.indices_]
+                items = rows[dyn.indices_]
                 dm, carto_rows = cartography_correlations(dyn.logits_, gold[items],
                                                           human[items])
-                rows += carto_rows
+                rows_out += carto_rows
                 if seed == 0 and fold == 0:
                     out["dynamics"] = {"items": items, "logits": dyn.logits_, **dm}
     return out
+
+
+def _recalibrated(model, X, data, cfg, plan, seed, test, P, budget, cost, model_seed):
+    """The recalibrated evaluations of one fit (see :func:`._recalibrate.recalibrate`)."""
+    gold, human = data["y_gold"], data["human"]
+    cal = plan["cal_rows"]
+    P_cal = model.predict_proba(X[cal])
+    ks = [budget.annotators] if budget is not None else list(plan["cal_annotators"])
+    human_cal, cal_votes = {}, {}
+    for k in ks:
+        H_k, _, votes_k = subsample_human(data, seed, k)
+        human_cal[k], cal_votes[k] = H_k[cal], float(votes_k[cal].sum())
+    outputs = recalibrate(P_cal, gold[cal], P, cfg.calibrators, cfg.calibrate_to, human_cal,
+                          random_state=model_seed)
+    evaluations = []
+    for o in outputs:
+        if o["label"] is None:  # fitted to gold: the fit's own budget and cost
+            axes = _axes(o["calibrator"], budget, cost)
+        elif budget is not None:  # a human source: its votes per item on the calibration rows
+            axes = _axes(o["calibrator"], budget, cost + cal_votes[o["label"]])
+        else:  # a source without human labels, recalibrated to k votes per calibration item
+            axes = _axes(o["calibrator"], None, cal_votes[o["label"]])
+            axes["annotators"] = o["label"]
+        rows = evaluate(o["proba"], gold[test], human[test], cfg.difficulty_bins, cfg.n_bins)
+        evaluations.append({"axes": axes, "proba": o["proba"], "rows": rows,
+                            "chosen": o.get("chosen")})
+    return evaluations
 
 
 def _versions():
@@ -141,14 +232,29 @@ def _versions():
 
 
 def _tasks(cfg, data):
+    """Every fit of the run: (regime, source, seed, fold, train, test, plan); ``plan`` is None
+    without the recalibration and budget axes. A source that uses human labels gets one fit
+    per budget; the others one fit, whatever the budgets."""
+    axes = uses_axes(cfg)
+    budgets = budget_grid(cfg)
+    human_source = {s: is_human_source(s) for s in cfg.sources}
     tasks = []
     for seed in range(cfg.seeds):
         splits = list(StratifiedKFold(cfg.folds, shuffle=True, random_state=seed).split(
             data["y_gold"], data["y_gold"]))
+        plans = [plan_fold(cfg, data, seed, fold, train) if axes else None
+                 for fold, (train, _) in enumerate(splits)]
         for regime in cfg.regimes:
             for source in cfg.sources:
-                for fold, (train, test) in enumerate(splits):
-                    tasks.append((regime, source, seed, fold, train, test))
+                for budget in (budgets if human_source[source] else [None]):
+                    for fold, (train, test) in enumerate(splits):
+                        plan = None
+                        if axes:
+                            plan = {**plans[fold], "budget": budget,
+                                    "cal_annotators": cfg.annotators}
+                            plan["labelled"] = {budget: plans[fold]["labelled"][budget]} \
+                                if budget is not None else {}
+                        tasks.append((regime, source, seed, fold, train, test, plan))
     return tasks
 
 
@@ -186,7 +292,13 @@ def _config_json(cfg, data):
             "n_items": int(data["human"].shape[0])}, "versions": _versions(),
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
             "seeds": {"cv_split": "StratifiedKFold(shuffle=True, random_state=seed)",
-                      "model": "seed * 1000 + fold"}}
+                      "model": "seed * 1000 + fold",
+                      "calibration_split": "train_test_split(train, stratify=gold, "
+                                           "random_state=seed * 1000 + fold)",
+                      "votes_subsample": "SeedSequence(seed, spawn_key=(11,)), nested in k",
+                      "random_allocation": "SeedSequence([seed, fold], spawn_key=(13,))",
+                      "calibrator_selection": "KFold(3, shuffle=True, "
+                                              "random_state=seed * 1000 + fold)"}}
 
 
 def run(config=None, **kwargs):
@@ -199,13 +311,18 @@ def run(config=None, **kwargs):
         Fields of :class:`StudyConfig` (``data``, ``model``, ``sources``, ``regimes``,
         ``seeds``, ``folds``, ``difficulty_bins``, ``epochs``, ``hidden``, ``dropout``,
         ``weight_decay``, ``device``, ``n_jobs``, ``threads_per_fit``, ``backend``,
-        ``scheduler``, ``out``, ``quick``, ...).
+        ``scheduler``, ``out``, ``quick``, the recalibration axis ``calibrators``,
+        ``calibrate_to``, ``calibration_fraction``, the annotation-budget axis
+        ``annotators``, ``human_fraction``, ``allocate``, and ``cost_benefit``, ...).
 
     Returns
     -------
     StudyResults
-        Also written to ``out``: results.csv, curves.csv, dynamics.csv (network models),
-        summary.md, config.json, figures/<regime>/*.png and
+        Also written to ``out``: results.csv (with the axes: one row set per variant, i.e.
+        source x calibrator x budget, with its ``annotations_used``), differences.csv,
+        curves.csv, dynamics.csv (network models), summary.md (with the axes: the headline
+        "gold + the best calibrator vs human soft labels" and the cost-benefit section),
+        config.json, figures/<regime>/*.png (with the axes: cost_benefit.png) and
         cartography/<regime>/<source>/training_dynamics/*.jsonl (network models).
     """
     if config is not None:
@@ -222,6 +339,11 @@ def run(config=None, **kwargs):
     if "dawid_skene" in cfg.sources and data.get("annotations") is None:
         raise ValueError(f"the dawid_skene source needs annotator-level votes, which {cfg.data} "
                          "does not provide (only vote counts).")
+    if any(k != "all" for k in cfg.annotators) and data.get("annotations") is None \
+            and data.get("counts") is None:
+        raise ValueError(f"annotators {list(cfg.annotators)}: subsampling votes needs "
+                         "annotations or counts, and this data has only label distributions; "
+                         "use annotators ('all',).")
     tasks = _tasks(cfg, data)
     writer.write_config(_config_json(cfg, data))
     results = StudyResults(cfg, data, writer.out,

@@ -6,7 +6,8 @@ here imports them), so that a source or metric is named in one place.
 
 __all__ = ["SOURCE_NAMES", "SOURCE_LABELS", "MODELS", "REGIMES", "METRICS", "MAIN_METRICS",
            "CARTOGRAPHY_METRICS", "TRAINING_METRICS", "DYNAMICS_METRICS", "HIGHER_IS_BETTER",
-           "checkpoint_epochs"]
+           "CALIBRATORS", "CALIBRATION_TARGETS", "ALLOCATIONS", "AXIS_COLUMNS", "COST_COLUMN",
+           "checkpoint_epochs", "calibrator_name", "variant_name", "source_label"]
 
 #: the label sources compared by default (``dawid_skene`` needs annotator-level votes)
 SOURCE_NAMES = ("gold", "human", "majority", "mode_aligned", "smoothing", "teacher", "ensemble")
@@ -81,3 +82,66 @@ def checkpoint_epochs(max_epochs):
         out += [e for e in (scale, 2 * scale, 5 * scale) if e <= max_epochs]
         scale *= 10
     return out
+
+
+#: the post-hoc recalibrators of the study (``none``: the raw model, always evaluated)
+CALIBRATORS = ("none", "temperature", "vector", "dirichlet", "isotonic")
+#: what a recalibrator is fitted to on the calibration split
+CALIBRATION_TARGETS = ("gold", "human")
+#: how the human-labelled fraction of the training items is chosen
+ALLOCATIONS = ("random", "uncertain")
+#: the key columns of results.csv that the recalibration and annotation-budget axes add
+#: (present when either axis is used): ``calibrator`` (see :func:`calibrator_name`),
+#: ``annotators`` (votes per item: an int or "all"; 0 when no human label is used),
+#: ``human_fraction`` (of the training items with human labels; 0 for synthetic sources) and
+#: ``allocate`` (random, uncertain; "all" at fraction 1, "none" for synthetic sources)
+AXIS_COLUMNS = ("calibrator", "annotators", "human_fraction", "allocate")
+#: the cost column: the human annotations a fit used (not a key: see
+#: ``_differences.ATTRIBUTE_COLUMNS``)
+COST_COLUMN = "annotations_used"
+
+
+def calibrator_name(calibrator, target="gold"):
+    """The ``calibrator`` value of a recalibrated output: the name, and ``(human)`` when it
+    was fitted to human labels.
+
+    >>> calibrator_name("temperature"), calibrator_name("temperature", "human")
+    ('temperature', 'temperature (human)')
+    """
+    return calibrator if calibrator == "none" or target == "gold" else f"{calibrator} (human)"
+
+
+def variant_name(source, calibrator="none", annotators="all", human_fraction=1.0,
+                 allocate="all"):
+    """The name of one arm of a study with the recalibration / budget axes: the source, then
+    ``+ calibrator`` (unless raw), then ``@ budget`` (unless every vote of every item).
+
+    >>> variant_name("gold", "temperature")
+    'gold + temperature'
+    >>> variant_name("human", "none", 3, 0.25, "uncertain")
+    'human @ k=3, 25% uncertain'
+    >>> variant_name("gold", "temperature (human)", 1, 0.0, "none")
+    'gold + temperature (human) @ k=1'
+    """
+    name = str(source)
+    if calibrator not in (None, "none"):
+        name += f" + {calibrator}"
+    budget = []
+    if str(annotators) not in ("all", "0", "None", "nan"):
+        budget.append(f"k={annotators}")
+    fraction = float(human_fraction) if human_fraction is not None else 1.0
+    if 0 < fraction < 1:
+        budget.append(f"{100 * fraction:g}% {allocate}")
+    return name + (" @ " + ", ".join(budget) if budget else "")
+
+
+def source_label(name):
+    """The label of a source or variant in tables and figures (:data:`SOURCE_LABELS` of its
+    source, then the variant's suffix).
+
+    >>> source_label("human"), source_label("gold + temperature @ k=3")
+    ('human soft', 'gold (one-hot) + temperature @ k=3')
+    """
+    name = str(name)
+    base = name.split(" + ")[0].split(" @ ")[0]
+    return SOURCE_LABELS.get(base, base) + name[len(base):]
