@@ -79,6 +79,50 @@ def test_subsample_annotations_keeps_observed_votes_only():
     assert (c1 <= c).all() and (c1.sum(axis=1) == 1).all()
 
 
+def test_subsample_hostile_input():
+    counts = np.array([[3, 1, 0], [0, 2, 2], [1, 0, 0], [0, 0, 0]])
+    ref = subsample_counts(counts, 2, random_state=5)
+    # read-only and non-contiguous inputs work, give the same draw and are left unchanged
+    ro = counts.copy()
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(subsample_counts(ro, 2, random_state=5), ref)
+    nc = np.asfortranarray(np.repeat(counts, 2, axis=1))[:, ::2]
+    assert not nc.flags.c_contiguous
+    np.testing.assert_array_equal(subsample_counts(nc, 2, random_state=5), ref)
+    before = counts.copy()
+    subsample_counts(counts, 1, random_state=np.random.RandomState(0))
+    np.testing.assert_array_equal(counts, before)
+    assert subsample_counts(np.zeros((0, 3)), 2).shape == (0, 3)
+    for bad_k, err in ((0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError),
+                       (None, TypeError)):
+        with pytest.raises(err, match="n_votes"):
+            subsample_counts(counts, bad_k)
+    with pytest.raises(ValueError, match="NaN"):
+        subsample_counts([[np.nan, 1.0]], 1)
+    with pytest.raises(TypeError, match="random_state"):
+        subsample_counts(counts, 1, random_state="seed")
+    # counts beyond exact float64 integers: a clear error, not an int64 wrap-around
+    with pytest.raises(ValueError, match="counts must be at most"):
+        subsample_counts(np.array([[1e20, 1.0]]), 1)
+    # wide annotations: read-only and non-contiguous work; a long DataFrame is refused (it
+    # would be read as a wide matrix of task ids, worker ids and labels)
+    wide = np.array([[0, 1, 1, np.nan], [2, np.nan, np.nan, np.nan]])
+    got = subsample_annotations(wide, 1, random_state=2)
+    wro = wide.copy()
+    wro.flags.writeable = False
+    np.testing.assert_array_equal(subsample_annotations(wro, 1, random_state=2), got)
+    wnc = np.asfortranarray(np.repeat(wide, 2, axis=1))[:, ::2]
+    np.testing.assert_array_equal(subsample_annotations(wnc, 1, random_state=2), got)
+    assert subsample_annotations(np.zeros((0, 3)), 1).shape == (0, 3)
+    long = pd.DataFrame({"task": [0, 0, 1], "worker": [0, 1, 0], "label": [1, 0, 2]})
+    with pytest.raises(TypeError, match="long_to_wide"):
+        subsample_annotations(long, 1)
+    with pytest.raises(ValueError, match="integer class codes"):
+        subsample_annotations([[0.5, 1.0]], 1)
+    with pytest.raises(TypeError, match="n_votes"):
+        subsample_annotations(wide, 1.5)
+
+
 def test_subsample_human_k1_is_one_hot_and_all_is_the_data():
     d = make_ambiguous_digits(random_state=0)
     data = {"human": d.soft_labels, "annotations": d.annotations, "counts": None}
