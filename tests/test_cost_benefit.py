@@ -452,7 +452,7 @@ def test_cost_benefit_sections_and_figure(tmp_path, digits_small):
 
 
 # --------------------------------------------------------------------------- validation
-def test_axis_options_are_validated(tmp_path, capsys):
+def test_axis_options_are_validated(tmp_path, capsys, monkeypatch):
     for bad, match in (({"calibrators": ("platt",)}, "calibrators"),
                        ({"calibrate_to": ("crowd",)}, "calibrate_to"),
                        ({"annotators": (0,)}, "annotators"),
@@ -475,5 +475,29 @@ def test_axis_options_are_validated(tmp_path, capsys):
     cfg = StudyConfig(cost_benefit=True, seeds=2).resolved()
     assert cfg.annotators == (1, 3, 10, "all") and cfg.calibrators == ("none", "temperature")
     assert cfg.sources == ("gold", "human", "smoothing") and cfg.seeds == 2
+    # under cost_benefit, values given explicitly win even when they equal the defaults
+    cfg = StudyConfig(cost_benefit=True, folds=5, annotators=("all",), calibrators=("none",),
+                      sources=StudyConfig().resolved().sources).resolved()
+    assert cfg.folds == 5 and cfg.annotators == ("all",) and cfg.calibrators == ("none",)
+    assert len(cfg.sources) == 7
+    assert StudyConfig().resolved().folds == 5  # and unset fields keep their defaults
+    seen = {}
+
+    def spy_run(**kw):
+        seen["cfg"] = StudyConfig(**kw).resolved()
+        raise SystemExit(0)
+
+    monkeypatch.setattr("sksoft.study.run", spy_run)
+    with pytest.raises(SystemExit):
+        main(["study", "--cost-benefit", "--folds", "5", "--annotators", "all", "--out",
+              str(tmp_path / "z"), "--no-progress"])
+    assert seen["cfg"].folds == 5 and seen["cfg"].annotators == ("all",)
+    assert seen["cfg"].seeds == 5 and seen["cfg"].calibrators == ("none", "temperature")
+    for bad in ("+3", "1_0", "²"):
+        with pytest.raises(SystemExit):
+            main(["study", "--annotators", bad, "--out", str(tmp_path / "y"), "--no-progress"])
+        assert "--annotators" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="annotators"):
+        StudyConfig(annotators=("²",)).resolved()
     assert StudyConfig(annotators=("all", 3, "3"), calibrators=("isotonic", "none",
                        "temperature")).resolved().annotators == (3, "all")
