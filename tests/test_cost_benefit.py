@@ -12,7 +12,7 @@ from sksoft.cli import main
 from sksoft.datasets import make_ambiguous_digits
 from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
-from sksoft.study import StudyConfig, run
+from sksoft.study import StudyConfig, own_data, run
 from sksoft.study import _budget, _registry, _runner
 from sksoft.study._differences import fit_keys, paired_differences
 
@@ -465,6 +465,16 @@ def test_axis_options_are_validated(tmp_path, capsys, monkeypatch):
     with pytest.raises(TypeError, match="annotators"):
         StudyConfig(annotators=3).resolved()
     d = make_ambiguous_digits(random_state=0)
+    # own data's wide votes are checked against the labels (they were an IndexError deep in
+    # the budget axis when they had fewer rows)
+    arrays = {"X": d.X[:60], "y_gold": d.y_gold[:60], "soft_labels": d.soft_labels[:60]}
+    with pytest.raises(ValueError, match="annotations have 50 rows"):
+        own_data({**arrays, "annotations": d.annotations[:50]})
+    with pytest.raises(ValueError, match="class code"):
+        own_data({**arrays, "annotations": d.annotations[:60] + 10})
+    with pytest.raises(TypeError, match="annotations"):
+        own_data({**arrays, "annotations": np.full((60, 3), "a")})
+    assert own_data({**arrays, "annotations": d.annotations[:60]})["annotations"].shape == (60, 50)
     with pytest.raises(ValueError, match="annotators"):
         run(data={"X": d.X, "y_gold": d.y_gold, "soft_labels": d.soft_labels},
             annotators=(3,), out=str(tmp_path / "x"), progress=False)
