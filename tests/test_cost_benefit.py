@@ -511,3 +511,46 @@ def test_axis_options_are_validated(tmp_path, capsys, monkeypatch):
         StudyConfig(annotators=("²",)).resolved()
     assert StudyConfig(annotators=("all", 3, "3"), calibrators=("isotonic", "none",
                        "temperature")).resolved().annotators == (3, "all")
+
+
+def test_cost_benefit_sentences_name_the_smallest_winning_budget():
+    """A table built by hand: k=1 beats gold but not smoothing (so not every zero-cost
+    alternative), k=3 beats both, every vote beats gold only."""
+    from sksoft.study._cost_benefit import cost_benefit_markdown, cost_benefit_table
+
+    names = ["gold", "smoothing", "human @ k=1", "human @ k=3", "human"]
+    variants = pd.DataFrame({"source": ["gold", "smoothing", "human", "human", "human"],
+                             "calibrator": ["none"] * 5, "annotators": [0, 0, 1, 3, "all"],
+                             "human_fraction": [0.0, 0.0, 1.0, 1.0, 1.0],
+                             "allocate": ["none", "none", "all", "all", "all"],
+                             "annotations_used": [0.0, 0.0, 100.0, 300.0, 5000.0]}, index=names)
+    vals = dict(zip(names, (0.5, 0.45, 0.47, 0.40, 0.41)))
+    levels = pd.DataFrame([{"source": v, "metric": "gold_nll", "bin": "all", "value": x,
+                            "low": x - 0.01, "high": x + 0.01} for v, x in vals.items()])
+    holds = {("human @ k=1", "gold"): True, ("human @ k=1", "smoothing"): False,
+             ("human @ k=3", "gold"): True, ("human @ k=3", "smoothing"): True,
+             ("human", "gold"): True, ("human", "smoothing"): False}
+    diffs = []
+    for (s, r), h in holds.items():
+        d = vals[s] - vals[r]
+        diffs.append({"source": s, "reference": r, "metric": "gold_nll", "bin": "all",
+                      "difference": d, "low": d - 0.01, "high": d + 0.01, "holds": h,
+                      "better": ("better" if d < 0 else "worse") if h else ""})
+    intervals = {"levels": levels, "differences": pd.DataFrame(diffs), "confidence": 0.95}
+    rows, best = cost_benefit_table(intervals, variants, "gold_nll", "all")
+    assert best == "smoothing"
+    assert [r.get("beats_all") for r in rows] == [None, None, False, True, False]
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert ("beats every zero-cost alternative on `gold_nll` first at k=3 (300 annotations "
+            "per fit)") in text
+    assert "but not at every vote" in text and "from k=3 on" not in text
+    # when every larger budget wins too, the sentence says "from ... on"
+    intervals["differences"].loc[intervals["differences"]["source"] == "human",
+                                 ["holds", "better"]] = (True, "better")
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert "from k=3 on (300 annotations per fit)" in text and "but not at" not in text
+    # and never, at the largest budget's cost
+    intervals["differences"]["holds"] = False
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert ("never beats every zero-cost alternative on `gold_nll` within the budgets tried; "
+            "at its largest (every vote, 5,000 annotations per fit)") in text
