@@ -370,7 +370,7 @@ def test_same_subsample_on_every_backend(tmp_path, digits_small):
 # --------------------------------------------------------------------------- differences
 def test_compare_keys_pair_arms_across_calibrators(digits_small):
     rng = np.random.default_rng(0)
-    n, K = 400, 10
+    K = 10
     human = to_counts(digits_small["annotations"], n_classes=K) / 50.0
     gold = digits_small["y_gold"]
     fits = []
