@@ -256,7 +256,7 @@ def _annotators(values):
     for v in values:
         if v == "all":
             out.append(v)
-        elif v.strip().isdecimal():  # the strings StudyConfig reads as integers (not '+3', '1_0')
+        elif v.strip().isdecimal():  # as StudyConfig reads them (not '+3', '1_0')
             out.append(int(v))
         else:
             raise ValueError(f"--annotators takes integers >= 1 and/or 'all'; got {v!r}.")
