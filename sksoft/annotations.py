@@ -242,6 +242,10 @@ def counts_to_soft(counts, *, prior=0.0):
     return C / totals
 
 
+#: the largest vote count :func:`subsample_counts` takes (integers are exact in float64 up to it)
+_MAX_VOTES = 2.0**53
+
+
 def _check_n_votes(n_votes):
     return check_scalar(n_votes, "n_votes", Interval(numbers.Integral, 1, None, closed="left"))
 
@@ -262,6 +266,9 @@ def subsample_counts(counts, n_votes, *, random_state=None):
     n_votes : int
         Votes kept per item, >= 1.
     random_state : int, RandomState, Generator or None, default=None
+        Seed of the random order of the votes. A Generator is used (and advanced) as it is;
+        a RandomState gives one draw to seed a Generator; an int gives the same subsample
+        every time.
 
     Returns
     -------
@@ -288,6 +295,11 @@ def subsample_counts(counts, n_votes, *, random_state=None):
     C = _check_counts(counts)
     if np.any(C != np.round(C)):
         raise ValueError("counts must hold whole numbers of votes.")
+    if C.size and C.max() > _MAX_VOTES:
+        # (each vote is drawn individually; beyond this the float64 counts are not exact and
+        # the int64 cast would wrap around)
+        raise ValueError(f"counts must be at most {_MAX_VOTES:.0f} votes per cell; got "
+                         f"{C.max():g}.")
     C = C.astype(np.int64)
     n, K = C.shape
     flat = C.ravel()
@@ -316,11 +328,17 @@ def subsample_annotations(annotations, n_votes, *, random_state=None):
     n_votes : int
         Annotators kept per item, >= 1.
     random_state : int, RandomState, Generator or None, default=None
+        Seed of the random order of each item's annotators, as in :func:`subsample_counts`.
 
     Returns
     -------
     ndarray of float64, shape (n_items, n_annotators)
         A copy with the unchosen votes set to NaN.
+
+    See Also
+    --------
+    subsample_counts : the same for vote counts.
+    long_to_wide : long (task, worker, label) annotations to this wide format.
 
     Examples
     --------
@@ -334,6 +352,11 @@ def subsample_annotations(annotations, n_votes, *, random_state=None):
     """
     n_votes = _check_n_votes(n_votes)
     check_scalar(random_state, "random_state", "random_state")
+    if {"task", "worker", "label"} <= set(getattr(annotations, "columns", ())):
+        # a long DataFrame would otherwise be read as a wide matrix of ids and labels
+        raise TypeError("annotations must be wide (n_items, n_annotators) votes; got a long "
+                        "DataFrame with task, worker and label columns (convert it with "
+                        "long_to_wide).")
     items, workers, labels = _triplets_from_wide(annotations, None, "annotations")
     shape = np.shape(annotations)
     observed = np.zeros(shape, dtype=bool)

@@ -27,7 +27,7 @@ def _study_parser(sub):
                    help="CIFAR-10H: an .npz, or a folder with cifar10h-counts.npy and "
                    "cifar-10-binary.tar.gz (default: download and cache)")
     p.add_argument("--model", choices=list(MODELS), default="mlp")
-    p.add_argument("--sources", nargs="+", default=list(SOURCE_NAMES),
+    p.add_argument("--sources", nargs="+", default=None,
                    choices=sorted(SOURCE_LABELS), metavar="SOURCE",
                    help=f"label sources to compare (default: {' '.join(SOURCE_NAMES)}; also "
                    "dawid_skene on data with annotations)")
@@ -36,8 +36,10 @@ def _study_parser(sub):
                    help="training regimes: regularised (a small model with dropout and weight "
                    "decay, fixed epochs) and/or overparameterised (a wider model without "
                    "them, trained until its training loss stops falling); default: both")
-    p.add_argument("--seeds", type=int, default=5)
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=None,
+                   help="seeds (default: 5, also under --cost-benefit)")
+    p.add_argument("--folds", type=int, default=None,
+                   help="cross-validation folds (default: 5; 3 under --cost-benefit)")
     p.add_argument("--difficulty-bins", type=int, default=3)
     p.add_argument("--n-bootstrap", type=int, default=1000,
                    help="replicates of the hierarchical paired bootstrap behind the intervals "
@@ -254,12 +256,10 @@ def _annotators(values):
     for v in values:
         if v == "all":
             out.append(v)
-            continue
-        try:
+        elif v.strip().isdecimal():  # as StudyConfig reads them (not '+3', '1_0')
             out.append(int(v))
-        except ValueError:
-            raise ValueError(f"--annotators takes integers >= 1 and/or 'all'; got {v!r}.") \
-                from None
+        else:
+            raise ValueError(f"--annotators takes integers >= 1 and/or 'all'; got {v!r}.")
     return tuple(out)
 
 
@@ -272,10 +272,9 @@ def _run(run, args):
         axes["annotators"] = _annotators(args.annotators)
     if args.calibration_fraction is not None:
         axes["calibration_fraction"] = args.calibration_fraction
-    for name, default in (("sources", list(SOURCE_NAMES)), ("seeds", 5), ("folds", 5)):
-        # under --cost-benefit the grid's own values stand in for the defaults
-        if not (args.cost_benefit and getattr(args, name) == default):
-            axes[name] = tuple(args.sources) if name == "sources" else getattr(args, name)
+    # options left out are None: the defaults, or the --cost-benefit grid's values
+    axes["sources"] = None if args.sources is None else tuple(args.sources)
+    axes["seeds"], axes["folds"] = args.seeds, args.folds
     return run(
         data=args.data, data_path=args.data_path, model=args.model,
         regimes=None if args.regimes is None else tuple(args.regimes),

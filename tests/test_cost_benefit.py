@@ -12,7 +12,7 @@ from sksoft.cli import main
 from sksoft.datasets import make_ambiguous_digits
 from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
-from sksoft.study import StudyConfig, run
+from sksoft.study import StudyConfig, own_data, run
 from sksoft.study import _budget, _registry, _runner
 from sksoft.study._differences import fit_keys, paired_differences
 
@@ -77,6 +77,50 @@ def test_subsample_annotations_keeps_observed_votes_only():
     assert (~np.isnan(kept1) <= ~np.isnan(kept3)).all()  # nested
     c1, c = to_counts(kept1, n_classes=10), to_counts(A, n_classes=10)
     assert (c1 <= c).all() and (c1.sum(axis=1) == 1).all()
+
+
+def test_subsample_hostile_input():
+    counts = np.array([[3, 1, 0], [0, 2, 2], [1, 0, 0], [0, 0, 0]])
+    ref = subsample_counts(counts, 2, random_state=5)
+    # read-only and non-contiguous inputs work, give the same draw and are left unchanged
+    ro = counts.copy()
+    ro.flags.writeable = False
+    np.testing.assert_array_equal(subsample_counts(ro, 2, random_state=5), ref)
+    nc = np.asfortranarray(np.repeat(counts, 2, axis=1))[:, ::2]
+    assert not nc.flags.c_contiguous
+    np.testing.assert_array_equal(subsample_counts(nc, 2, random_state=5), ref)
+    before = counts.copy()
+    subsample_counts(counts, 1, random_state=np.random.RandomState(0))
+    np.testing.assert_array_equal(counts, before)
+    assert subsample_counts(np.zeros((0, 3)), 2).shape == (0, 3)
+    for bad_k, err in ((0, ValueError), (-1, ValueError), (2.0, TypeError), (True, TypeError),
+                       (None, TypeError)):
+        with pytest.raises(err, match="n_votes"):
+            subsample_counts(counts, bad_k)
+    with pytest.raises(ValueError, match="NaN"):
+        subsample_counts([[np.nan, 1.0]], 1)
+    with pytest.raises(TypeError, match="random_state"):
+        subsample_counts(counts, 1, random_state="seed")
+    # counts beyond exact float64 integers: a clear error, not an int64 wrap-around
+    with pytest.raises(ValueError, match="counts must be at most"):
+        subsample_counts(np.array([[1e20, 1.0]]), 1)
+    # wide annotations: read-only and non-contiguous work; a long DataFrame is refused (it
+    # would be read as a wide matrix of task ids, worker ids and labels)
+    wide = np.array([[0, 1, 1, np.nan], [2, np.nan, np.nan, np.nan]])
+    got = subsample_annotations(wide, 1, random_state=2)
+    wro = wide.copy()
+    wro.flags.writeable = False
+    np.testing.assert_array_equal(subsample_annotations(wro, 1, random_state=2), got)
+    wnc = np.asfortranarray(np.repeat(wide, 2, axis=1))[:, ::2]
+    np.testing.assert_array_equal(subsample_annotations(wnc, 1, random_state=2), got)
+    assert subsample_annotations(np.zeros((0, 3)), 1).shape == (0, 3)
+    long = pd.DataFrame({"task": [0, 0, 1], "worker": [0, 1, 0], "label": [1, 0, 2]})
+    with pytest.raises(TypeError, match="long_to_wide"):
+        subsample_annotations(long, 1)
+    with pytest.raises(ValueError, match="integer class codes"):
+        subsample_annotations([[0.5, 1.0]], 1)
+    with pytest.raises(TypeError, match="n_votes"):
+        subsample_annotations(wide, 1.5)
 
 
 def test_subsample_human_k1_is_one_hot_and_all_is_the_data():
@@ -326,7 +370,7 @@ def test_same_subsample_on_every_backend(tmp_path, digits_small):
 # --------------------------------------------------------------------------- differences
 def test_compare_keys_pair_arms_across_calibrators(digits_small):
     rng = np.random.default_rng(0)
-    n, K = 400, 10
+    K = 10
     human = to_counts(digits_small["annotations"], n_classes=K) / 50.0
     gold = digits_small["y_gold"]
     fits = []
@@ -408,7 +452,7 @@ def test_cost_benefit_sections_and_figure(tmp_path, digits_small):
 
 
 # --------------------------------------------------------------------------- validation
-def test_axis_options_are_validated(tmp_path, capsys):
+def test_axis_options_are_validated(tmp_path, capsys, monkeypatch):
     for bad, match in (({"calibrators": ("platt",)}, "calibrators"),
                        ({"calibrate_to": ("crowd",)}, "calibrate_to"),
                        ({"annotators": (0,)}, "annotators"),
@@ -421,6 +465,16 @@ def test_axis_options_are_validated(tmp_path, capsys):
     with pytest.raises(TypeError, match="annotators"):
         StudyConfig(annotators=3).resolved()
     d = make_ambiguous_digits(random_state=0)
+    # own data's wide votes are checked against the labels (they were an IndexError deep in
+    # the budget axis when they had fewer rows)
+    arrays = {"X": d.X[:60], "y_gold": d.y_gold[:60], "soft_labels": d.soft_labels[:60]}
+    with pytest.raises(ValueError, match="annotations have 50 rows"):
+        own_data({**arrays, "annotations": d.annotations[:50]})
+    with pytest.raises(ValueError, match="class code"):
+        own_data({**arrays, "annotations": d.annotations[:60] + 10})
+    with pytest.raises(TypeError, match="annotations"):
+        own_data({**arrays, "annotations": np.full((60, 3), "a")})
+    assert own_data({**arrays, "annotations": d.annotations[:60]})["annotations"].shape == (60, 50)
     with pytest.raises(ValueError, match="annotators"):
         run(data={"X": d.X, "y_gold": d.y_gold, "soft_labels": d.soft_labels},
             annotators=(3,), out=str(tmp_path / "x"), progress=False)
@@ -431,5 +485,72 @@ def test_axis_options_are_validated(tmp_path, capsys):
     cfg = StudyConfig(cost_benefit=True, seeds=2).resolved()
     assert cfg.annotators == (1, 3, 10, "all") and cfg.calibrators == ("none", "temperature")
     assert cfg.sources == ("gold", "human", "smoothing") and cfg.seeds == 2
+    # under cost_benefit, values given explicitly win even when they equal the defaults
+    cfg = StudyConfig(cost_benefit=True, folds=5, annotators=("all",), calibrators=("none",),
+                      sources=StudyConfig().resolved().sources).resolved()
+    assert cfg.folds == 5 and cfg.annotators == ("all",) and cfg.calibrators == ("none",)
+    assert len(cfg.sources) == 7
+    assert StudyConfig().resolved().folds == 5  # and unset fields keep their defaults
+    seen = {}
+
+    def spy_run(**kw):
+        seen["cfg"] = StudyConfig(**kw).resolved()
+        raise SystemExit(0)
+
+    monkeypatch.setattr("sksoft.study.run", spy_run)
+    with pytest.raises(SystemExit):
+        main(["study", "--cost-benefit", "--folds", "5", "--annotators", "all", "--out",
+              str(tmp_path / "z"), "--no-progress"])
+    assert seen["cfg"].folds == 5 and seen["cfg"].annotators == ("all",)
+    assert seen["cfg"].seeds == 5 and seen["cfg"].calibrators == ("none", "temperature")
+    for bad in ("+3", "1_0", "²"):
+        with pytest.raises(SystemExit):
+            main(["study", "--annotators", bad, "--out", str(tmp_path / "y"), "--no-progress"])
+        assert "--annotators" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="annotators"):
+        StudyConfig(annotators=("²",)).resolved()
     assert StudyConfig(annotators=("all", 3, "3"), calibrators=("isotonic", "none",
                        "temperature")).resolved().annotators == (3, "all")
+
+
+def test_cost_benefit_sentences_name_the_smallest_winning_budget():
+    """A table built by hand: k=1 beats gold but not smoothing (so not every zero-cost
+    alternative), k=3 beats both, every vote beats gold only."""
+    from sksoft.study._cost_benefit import cost_benefit_markdown, cost_benefit_table
+
+    names = ["gold", "smoothing", "human @ k=1", "human @ k=3", "human"]
+    variants = pd.DataFrame({"source": ["gold", "smoothing", "human", "human", "human"],
+                             "calibrator": ["none"] * 5, "annotators": [0, 0, 1, 3, "all"],
+                             "human_fraction": [0.0, 0.0, 1.0, 1.0, 1.0],
+                             "allocate": ["none", "none", "all", "all", "all"],
+                             "annotations_used": [0.0, 0.0, 100.0, 300.0, 5000.0]}, index=names)
+    vals = dict(zip(names, (0.5, 0.45, 0.47, 0.40, 0.41)))
+    levels = pd.DataFrame([{"source": v, "metric": "gold_nll", "bin": "all", "value": x,
+                            "low": x - 0.01, "high": x + 0.01} for v, x in vals.items()])
+    holds = {("human @ k=1", "gold"): True, ("human @ k=1", "smoothing"): False,
+             ("human @ k=3", "gold"): True, ("human @ k=3", "smoothing"): True,
+             ("human", "gold"): True, ("human", "smoothing"): False}
+    diffs = []
+    for (s, r), h in holds.items():
+        d = vals[s] - vals[r]
+        diffs.append({"source": s, "reference": r, "metric": "gold_nll", "bin": "all",
+                      "difference": d, "low": d - 0.01, "high": d + 0.01, "holds": h,
+                      "better": ("better" if d < 0 else "worse") if h else ""})
+    intervals = {"levels": levels, "differences": pd.DataFrame(diffs), "confidence": 0.95}
+    rows, best = cost_benefit_table(intervals, variants, "gold_nll", "all")
+    assert best == "smoothing"
+    assert [r.get("beats_all") for r in rows] == [None, None, False, True, False]
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert ("beats every zero-cost alternative on `gold_nll` first at k=3 (300 annotations "
+            "per fit)") in text
+    assert "but not at every vote" in text and "from k=3 on" not in text
+    # when every larger budget wins too, the sentence says "from ... on"
+    intervals["differences"].loc[intervals["differences"]["source"] == "human",
+                                 ["holds", "better"]] = (True, "better")
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert "from k=3 on (300 annotations per fit)" in text and "but not at" not in text
+    # and never, at the largest budget's cost
+    intervals["differences"]["holds"] = False
+    text = "\n".join(cost_benefit_markdown(intervals, variants, 3))
+    assert ("never beats every zero-cost alternative on `gold_nll` within the budgets tried; "
+            "at its largest (every vote, 5,000 annotations per fit)") in text

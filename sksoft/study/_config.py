@@ -18,15 +18,19 @@ from ._vocabulary import (
     SOURCE_NAMES,
 )
 
-__all__ = ["StudyConfig", "COST_BENEFIT"]
+__all__ = ["StudyConfig", "COST_BENEFIT", "DEFAULTS"]
 
 BACKENDS = ("loky", "dask", "sequential")
 #: the regimes of a --quick run when none are given (both fit the 2-minute budget on 2 cores)
 QUICK_REGIMES = REGIMES
 #: the grid of ``cost_benefit=True`` (``sksoft study --cost-benefit``): the values of the
-#: fields left at their defaults
+#: fields left unset (None)
 COST_BENEFIT = {"annotators": (1, 3, 10, "all"), "calibrators": ("none", "temperature"),
                 "sources": ("gold", "human", "smoothing"), "seeds": 5, "folds": 3}
+#: the values of those fields when unset (None) without ``cost_benefit``; a value given
+#: explicitly, even one equal to these, is kept under ``cost_benefit``
+DEFAULTS = {"annotators": ("all",), "calibrators": ("none",), "sources": SOURCE_NAMES,
+            "seeds": 5, "folds": 5}
 
 
 @dataclass
@@ -45,24 +49,29 @@ class StudyConfig:
     per core, negative as in joblib) each get ``threads_per_fit`` threads for torch, BLAS and
     OpenMP (None: ``floor(cores / n_jobs)``, at least 1). ``n_bootstrap``, ``confidence`` and
     ``bootstrap_seed`` set the paired bootstrap of the differences between sources.
+
+    ``sources``, ``seeds``, ``folds``, ``calibrators`` and ``annotators`` None mean their
+    defaults (:data:`DEFAULTS`: every source, 5 seeds, 5 folds, no recalibrator, every vote)
+    or, with ``cost_benefit=True``, the cost-benefit grid's values (:data:`COST_BENEFIT`);
+    values given explicitly are kept either way.
     """
 
     data: str = "digits"
     data_path: str = None
     model: str = "mlp"
-    sources: tuple = SOURCE_NAMES
+    sources: tuple = None
     regimes: tuple = None
-    seeds: int = 5
-    folds: int = 5
+    seeds: int = None
+    folds: int = None
     difficulty_bins: int = 3
     n_bins: int = 15
     n_bootstrap: int = 1000
     confidence: float = 0.95
     bootstrap_seed: int = 0
-    calibrators: tuple = ("none",)
+    calibrators: tuple = None
     calibrate_to: tuple = ("gold",)
     calibration_fraction: float = 0.1
-    annotators: tuple = ("all",)
+    annotators: tuple = None
     human_fraction: tuple = (1.0,)
     allocate: tuple = ("random",)
     cost_benefit: bool = False
@@ -84,8 +93,12 @@ class StudyConfig:
     def resolved(self):
         """Check every setting (``TypeError`` / ``ValueError`` naming it), apply --quick and
         resolve the defaults that depend on the run."""
-        validate_params({f.name: getattr(self, f.name) for f in fields(self)}, _CONSTRAINTS)
         cfg = replace(self)  # shallow: user arrays given as data are not copied
+        grid = COST_BENEFIT if cfg.cost_benefit is True else {}
+        for name, default in DEFAULTS.items():
+            if getattr(cfg, name) is None:
+                setattr(cfg, name, grid.get(name, default))
+        validate_params({f.name: getattr(cfg, f.name) for f in fields(cfg)}, _CONSTRAINTS)
         if isinstance(cfg.data, os.PathLike):
             cfg.data = os.fspath(cfg.data)
         if isinstance(cfg.data, str) and cfg.data not in ("digits", "cifar10h") \
@@ -111,11 +124,6 @@ class StudyConfig:
             raise ValueError(f"extra: unknown settings {sorted(unknown)}; known: "
                              f"{sorted(_EXTRA)}.")
         validate_params(cfg.extra, _EXTRA, caller="StudyConfig.extra")
-        if cfg.cost_benefit:
-            defaults = {f.name: f.default for f in fields(StudyConfig)}
-            for name, value in COST_BENEFIT.items():
-                if getattr(cfg, name) == defaults[name]:
-                    setattr(cfg, name, value)
         self._check_axes(cfg)
         if cfg.quick:
             cfg.seeds = min(cfg.seeds, 2)
@@ -155,7 +163,7 @@ class StudyConfig:
         cfg.allocate = names("allocate", ALLOCATIONS)
         ks = []
         for k in cfg.annotators:
-            if isinstance(k, str) and k.strip().isdigit():
+            if isinstance(k, str) and k.strip().isdecimal():  # ('²'.isdigit() but not int)
                 k = int(k)
             if isinstance(k, str) and k == "all":
                 ks.append("all")

@@ -124,7 +124,10 @@ def _family_sentence(family, rows, best, metric):
         more = [r["budget"] for r in wins[1:]]
         lost = [r["budget"] for r in rows if not r.get("beats_all")
                 and r["cost"] > first["cost"]]
+        # "from ... on" only when every larger budget wins too; else the smallest winning
+        # budget is named as the first (and the larger losing ones follow)
         where = (f"only at its largest budget, {first['budget']}" if first is rows[-1]
+                 else f"first at {first['budget']}" if lost
                  else f"from {first['budget']} on")
         diff = fmt_interval(first.get("diff", np.nan), first.get("diff_low", np.nan),
                             first.get("diff_high", np.nan))

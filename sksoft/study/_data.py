@@ -14,7 +14,7 @@ import numpy as np
 from .._io import load_npz
 from .._targets import check_targets
 from .._validation import check_scalar
-from ..annotations import counts_to_soft
+from ..annotations import counts_to_soft, to_counts
 from ..datasets import fetch_cifar10h, image_features, load_cifar10h, make_ambiguous_digits
 
 __all__ = ["own_data", "load_study_data", "CIFAR10_MEAN", "CIFAR10_STD"]
@@ -62,7 +62,7 @@ def own_data(arrays, name="user data"):
     if gold.soft or gold.n_samples != n:
         raise ValueError(f"y_gold must be {n} integer class codes in [0, {K}).")
     out = {"y_gold": gold.codes, "human": human, "name": str(name),
-           "annotations": np.asarray(arrays["annotations"], dtype=np.float64)
+           "annotations": _wide_votes(arrays["annotations"], n, K)
            if "annotations" in keys else None,
            "counts": _whole_counts(arrays["counts"], n, K) if "counts" in keys else None,
            "class_names": np.asarray(arrays["class_names"]) if "class_names" in keys
@@ -77,6 +77,16 @@ def own_data(arrays, name="user data"):
         out["X"] = out["images"].reshape(n, -1)
     out.setdefault("images", None)
     return out
+
+
+def _wide_votes(annotations, n, K):
+    """The wide votes as float64 (NaN: missing), checked: one row per item, codes in [0, K)
+    (the annotation-budget axis and dawid_skene index them like the labels)."""
+    to_counts(annotations, n_classes=K)  # 2-D, real, whole non-negative codes below K
+    A = np.asarray(annotations, dtype=np.float64)
+    if A.shape[0] != n:
+        raise ValueError(f"annotations have {A.shape[0]} rows but the labels have {n}.")
+    return A
 
 
 def _whole_counts(counts, n, K):
