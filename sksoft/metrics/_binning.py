@@ -21,8 +21,9 @@ __all__ = [
 _BUCKET_MIN_ROWS = 50_000
 
 
+@functools.lru_cache(maxsize=64)
 def uniform_edges(n_bins, binning="standard"):
-    """Edges of ``n_bins`` equal-width bins on [0, 1].
+    """Edges of ``n_bins`` equal-width bins on [0, 1] (cached, hence read-only).
 
     ``binning="standard"``: ``linspace(0, 1, n_bins + 1)`` in float64. ``"torchmetrics"``: the
     float32 edges of ``torch.linspace(0, 1, n_bins + 1)``, which computes the first half as
@@ -35,8 +36,11 @@ def uniform_edges(n_bins, binning="standard"):
         i = np.arange(n_bins + 1)
         low = (step * i).astype(np.float32)
         high = (1.0 - step * (n_bins - i)).astype(np.float32)
-        return np.where(i < (n_bins + 1) // 2, low, high).astype(np.float64)
-    return np.linspace(0.0, 1.0, n_bins + 1)
+        edges = np.where(i < (n_bins + 1) // 2, low, high).astype(np.float64)
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    edges.flags.writeable = False
+    return edges
 
 
 @functools.lru_cache(maxsize=256)

@@ -53,9 +53,9 @@ _CONFIDENCE = Interval(numbers.Real, 0, 1, closed="neither")
 def check_bootstrap(n_bootstrap, confidence, random_state):
     """Check the bootstrap options; returns (n_bootstrap, confidence, keys): the (key,
     entropy) of :func:`_keys`, or None without a bootstrap."""
-    if n_bootstrap == 0 and confidence == 0.95 and random_state is None \
-            and type(n_bootstrap) is int:
-        return 0, 0.95, None  # (the defaults: the common case, checked without overhead)
+    if type(n_bootstrap) is int and n_bootstrap == 0 and random_state is None \
+            and type(confidence) is float and 0.0 < confidence < 1.0:
+        return 0, confidence, None  # (no bootstrap: the common case, checked without overhead)
     n_bootstrap = check_scalar(n_bootstrap, "n_bootstrap", _N_BOOTSTRAP)
     confidence = float(check_scalar(confidence, "confidence", _CONFIDENCE))
     check_scalar(random_state, "random_state", "random_state")
