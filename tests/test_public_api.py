@@ -486,6 +486,7 @@ def _registry():
         "study.METRICS": unchecked("a constant"),
         "study.MODELS": unchecked("a constant"),
         "study.REGIMES": unchecked("a constant"),
+        "study.EXTENDED_METRICS": unchecked("a constant"),
         "study.SOURCE_LABELS": unchecked("a constant"),
         "study.SOURCE_NAMES": unchecked("a constant"),
         "study.StudyResults": unchecked("a result container that run builds"),

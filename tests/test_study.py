@@ -6,7 +6,7 @@ import pytest
 
 from sksoft._threads import available_cores, thread_budget
 from sksoft.cli import main
-from sksoft.study import METRICS, REGIMES, run
+from sksoft.study import EXTENDED_METRICS, METRICS, REGIMES, run
 from sksoft.study._vocabulary import DYNAMICS_METRICS, TRAINING_METRICS
 
 pytest.importorskip("torch")
@@ -31,8 +31,9 @@ def test_study_end_to_end_mlp(tmp_path):
     assert set(df["bin"].astype(str)) == {"all", "0", "1"}
     per_fit = {"fit_seconds", "carto_confidence_vs_entropy", "carto_variability_vs_entropy",
                *TRAINING_METRICS}
-    assert set(METRICS) | per_fit == set(df["metric"])
-    assert len(df) == 2 * 2 * 2 * 2 * (3 * len(METRICS) + len(per_fit))
+    assert set(METRICS) | set(EXTENDED_METRICS) | per_fit == set(df["metric"])
+    assert len(df) == 2 * 2 * 2 * 2 * (3 * (len(METRICS) + len(EXTENDED_METRICS))
+                                       + len(per_fit))
     finite = ~df["metric"].isin(["entropy_correlation", "converged"])
     assert np.isfinite(df[finite]["value"]).all()
     conv = df[df["metric"] == "converged"].groupby("regime")["value"]

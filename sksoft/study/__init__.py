@@ -17,15 +17,23 @@ headline and cost-benefit sections).
 import importlib
 
 from ._config import StudyConfig
-from ._vocabulary import HIGHER_IS_BETTER, METRICS, MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
+from ._vocabulary import (
+    EXTENDED_METRICS,
+    HIGHER_IS_BETTER,
+    METRICS,
+    MODELS,
+    REGIMES,
+    SOURCE_LABELS,
+    SOURCE_NAMES,
+)
 
 # The vocabulary is imported at once (the command line's choices need it); the runner, which
 # imports scikit-learn, the datasets and the estimators, on first use, so that `sksoft --help`
 # and `sksoft report` start fast.
 _LAZY = {"run": "._runner", "StudyResults": "._results", "own_data": "._data"}
 
-__all__ = ["HIGHER_IS_BETTER", "METRICS", "MODELS", "REGIMES", "SOURCE_LABELS", "SOURCE_NAMES",
-           "StudyConfig", "StudyResults", "own_data", "run"]
+__all__ = ["EXTENDED_METRICS", "HIGHER_IS_BETTER", "METRICS", "MODELS", "REGIMES",
+           "SOURCE_LABELS", "SOURCE_NAMES", "StudyConfig", "StudyResults", "own_data", "run"]
 
 
 def __getattr__(name):

@@ -185,12 +185,18 @@ def _copy_ranks(x, W):
 
 
 def _row_tables(y, P, n_bins):
-    """Every row's own statistics (one group per row): top (m, nb, 3), cls (m, K, nb, 3) and
-    sums (m, S), from sksoft's pass."""
+    """Every row's own statistics (one group per row): top (m, nb, 3), cls (m, K, nb, 3), sums
+    (m, S) and the top-label bins' variance terms (m, nb, 4), from sksoft's pass.
+
+    A replicate weight ``w`` of a row counts it ``w`` times, as a plain bootstrap does, so
+    the weighted sum of the rows' variance terms (rows, ``w^2``, ``w^2 a``, ``w^2 a^2`` of
+    unit-weight rows) is that of the resampled data: the debiased error of a replicate is
+    the one of its resample."""
     m, K = P.shape
-    stats = CalibrationStats(K, n_bins=n_bins, classwise=True, n_groups=max(m, 1))
+    stats = CalibrationStats(K, n_bins=n_bins, classwise=True, n_groups=max(m, 1),
+                             variance=True)
     stats.update(y, P, groups=np.arange(m), n_threads=1)
-    return stats.top, stats.cls, stats.sums
+    return stats.top, stats.cls, stats.sums, stats.top_var
 
 
 def _weighted_tables(rows, WaT, member, n_groups):
@@ -258,8 +264,8 @@ def fit_replicates(proba, test, gold, human, item_weights, *, n_difficulty_bins,
     WaT[:, 1:] = item_weights[test]
     cols = {}
     for ref, y in (("gold", gold[test]), ("human", h)):
-        top, cls, sums = _weighted_tables(_row_tables(y, P, n_bins), WaT, ids, G)
-        cols[ref] = metric_columns(top, cls, sums)
+        top, cls, sums, top_var = _weighted_tables(_row_tables(y, P, n_bins), WaT, ids, G)
+        cols[ref] = metric_columns(top, cls, sums, top_var=top_var)
     member = np.zeros((test.shape[0], 1 + G))
     member[:, 0] = 1.0
     member[np.arange(test.shape[0]), 1 + ids] = 1.0

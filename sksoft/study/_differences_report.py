@@ -11,7 +11,7 @@ __all__ = ["BIN_METRICS", "HOLDS", "bin_table_markdown", "bins_markdown",
            "holding_marks_by_bin", "stability_markdown"]
 
 #: the metrics of the per-bin tables
-BIN_METRICS = ("gold_ece", "human_kl", "gold_accuracy", "gold_nll")
+BIN_METRICS = ("gold_ece", "gold_debiased_ece", "human_kl", "gold_accuracy", "gold_nll")
 #: the marker of a difference whose interval excludes 0
 HOLDS = "*"
 

@@ -14,7 +14,7 @@ from ..metrics import (
     spearman_correlation,
 )
 from ._cartography import data_map
-from ._vocabulary import CARTOGRAPHY_METRICS, METRICS
+from ._vocabulary import CARTOGRAPHY_METRICS, EXTENDED_METRICS, METRICS
 
 __all__ = ["evaluate", "cartography_correlations", "training_fit", "checkpoint_metrics"]
 
@@ -30,18 +30,19 @@ def evaluate(P, gold, human, n_difficulty_bins, n_bins=15):
 
     ``plurality_accuracy`` compares the predicted class with the human plurality under the
     label sources' tie rule (:func:`sksoft._label_source.human_mode`: the gold class when it is
-    tied for the plurality). Returns a list of (bin, metric, value) with bin "all" or an
-    integer (0 = easiest).
+    tied for the plurality). Besides ``METRICS``, the ``EXTENDED_METRICS`` (smooth ECE and the
+    CORP decompositions against gold). Returns a list of (bin, metric, value) with bin "all"
+    or an integer (0 = easiest).
     """
     ids, _ = difficulty_bins(difficulty_scores(human), n_bins=n_difficulty_bins)
     rep = {
-        "gold": calibration_report(gold, P, groups=ids, n_bins=n_bins),
+        "gold": calibration_report(gold, P, groups=ids, n_bins=n_bins, extended=True),
         "human": calibration_report(human, P, groups=ids, n_bins=n_bins),
     }
     agree = (P.argmax(axis=1) == human_mode(human, gold)).astype(float)
     rows = []
     for b in ["all"] + sorted(rep["gold"].groups):
-        for metric, (ref, key) in METRICS.items():
+        for metric, (ref, key) in {**METRICS, **EXTENDED_METRICS}.items():
             if ref == "plurality":
                 val = agree.mean() if b == "all" else agree[ids == b].mean()
             else:

@@ -13,6 +13,7 @@ from ._differences_report import (
     stability_markdown,
 )
 from ._vocabulary import (
+    CALIBRATION_METRICS,
     CARTOGRAPHY_METRICS,
     DYNAMICS_METRICS,
     MAIN_METRICS,
@@ -376,6 +377,7 @@ def _regime_markdown(view, tables):
             m.columns = [f"bin {c}" for c in m.columns]
             s.columns = m.columns
             parts += [f"**{metric}**", "", _fmt_table_generic(m, s), ""]
+    parts += calibration_markdown(tables, intervals, cfg.sources)
     st = tables["stability"]
     parts += ["### Convergence stability across seeds", "",
               "`prediction_churn`: mean fraction of items whose predicted class changes between "
@@ -395,6 +397,40 @@ def _regime_markdown(view, tables):
                   "confident (negative first column) and more variable (positive second column) "
                   "on the items people disagree on.", "",
                   _fmt_table(tables["mean"], tables["std"], carto), ""]
+    return parts
+
+
+def calibration_markdown(tables, intervals, order):
+    """The section "Calibration beyond binned ECE": binned, debiased and smooth ECE and the
+    CORP decompositions against gold, overall and in the hardest difficulty bin."""
+    mean, std = tables["mean"], tables["std"]
+    present = [m for m in CALIBRATION_METRICS if m in mean.columns]
+    if len(present) <= 1:
+        return []
+    parts = ["### Calibration beyond binned ECE", "",
+             "Against gold. `gold_debiased_ece`: the debiased L2 calibration error (Kumar, "
+             "Liang & Ma 2019; per bin the squared gap less the variance of the bin's mean "
+             "accuracy; not inflated by small bins, so it is the one to compare, with the "
+             "study's intervals -- `*`: the difference against gold holds). "
+             "`gold_smooth_ece`: the kernel-smoothed ECE without bins (Błasiok & Nakkiran "
+             "2024). `*_mcb` / `*_dsc`: miscalibration and discrimination of the CORP "
+             "decomposition of the Brier and log scores (Dimitriadis, Gneiting & Jordan "
+             "2021; score = MCB - DSC + UNC; MCB is what an isotonic recalibration would "
+             "remove). The smooth ECE and the decompositions refit a bandwidth or an isotonic "
+             "map, which does not merge across a bootstrap's resamples: they are mean ± std "
+             "over seeds only.", "",
+             _fmt_table(mean, std, present, holding_marks(intervals)), ""]
+    by_bin = tables.get("by_bin")
+    if by_bin is not None and not by_bin.empty:
+        hardest = by_bin["bin"].max()
+        sub = by_bin[(by_bin["bin"] == hardest) & by_bin["metric"].isin(present)]
+        if not sub.empty:
+            m = sub.pivot(index="source", columns="metric", values="mean")
+            sd = sub.pivot(index="source", columns="metric", values="std")
+            idx = [x for x in order if x in m.index] + [x for x in m.index if x not in order]
+            cols = [c for c in present if c in m.columns]
+            m, sd = m.reindex(idx)[cols], sd.reindex(idx)[cols]
+            parts += [f"Hardest difficulty bin ({hardest}):", "", _fmt_table(m, sd, cols), ""]
     return parts
 
 

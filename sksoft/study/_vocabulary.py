@@ -5,6 +5,7 @@ here imports them), so that a source or metric is named in one place.
 """
 
 __all__ = ["SOURCE_NAMES", "SOURCE_LABELS", "MODELS", "REGIMES", "METRICS", "MAIN_METRICS",
+           "EXTENDED_METRICS", "CALIBRATION_METRICS",
            "CARTOGRAPHY_METRICS", "TRAINING_METRICS", "DYNAMICS_METRICS", "HIGHER_IS_BETTER",
            "CALIBRATORS", "CALIBRATION_TARGETS", "ALLOCATIONS", "AXIS_COLUMNS", "COST_COLUMN",
            "checkpoint_epochs", "calibrator_name", "variant_name", "source_label"]
@@ -36,6 +37,7 @@ METRICS = {
     "gold_nll": ("gold", "cross_entropy"),
     "gold_brier": ("gold", "brier"),
     "gold_ece": ("gold", "ece"),
+    "gold_debiased_ece": ("gold", "rmsce_debiased"),
     "gold_classwise_ece": ("gold", "classwise_ece"),
     "human_cross_entropy": ("human", "cross_entropy"),
     "human_kl": ("human", "kl_divergence"),
@@ -44,10 +46,24 @@ METRICS = {
     "human_classwise_ece": ("human", "classwise_ece"),
     "entropy_correlation": ("human", "entropy_correlation"),
 }
+#: calibration estimators beyond binned ECE (``calibration_report(extended=True)``) that are
+#: not mergeable statistics -- the smooth ECE's bandwidth search and the isotonic fit of the
+#: CORP decompositions -- so they are reported per fit (mean and std over seeds), without
+#: the study's bootstrap; ``gold_debiased_ece`` (the debiased L2 error, in ``METRICS``) is
+#: the one with intervals
+EXTENDED_METRICS = {
+    "gold_smooth_ece": ("gold", "smooth_ece"),
+    "gold_brier_mcb": ("gold", "brier_mcb"),
+    "gold_brier_dsc": ("gold", "brier_dsc"),
+    "gold_log_mcb": ("gold", "log_mcb"),
+    "gold_log_dsc": ("gold", "log_dsc"),
+}
 #: the columns of the summary's main table, in order
 MAIN_METRICS = ["gold_accuracy", "plurality_accuracy", "gold_nll", "gold_brier", "gold_ece",
-                "gold_classwise_ece", "human_cross_entropy", "human_kl", "human_js", "human_ece",
-                "entropy_correlation"]
+                "gold_debiased_ece", "gold_classwise_ece", "human_cross_entropy", "human_kl",
+                "human_js", "human_ece", "entropy_correlation"]
+#: the columns of the summary's "calibration beyond binned ECE" tables
+CALIBRATION_METRICS = ["gold_ece", "gold_debiased_ece", *EXTENDED_METRICS]
 #: Spearman correlations, over a network's training items, of its confidence in the gold label
 #: and of its variability (over epochs) with the items' human entropy
 CARTOGRAPHY_METRICS = {"confidence": "carto_confidence_vs_entropy",
@@ -69,6 +85,7 @@ HIGHER_IS_BETTER = {"gold_accuracy", "plurality_accuracy", "entropy_correlation"
                     "carto_variability_vs_entropy"}
 
 assert set(MAIN_METRICS) <= set(METRICS)
+assert not set(EXTENDED_METRICS) & set(METRICS)
 
 
 def checkpoint_epochs(max_epochs):
