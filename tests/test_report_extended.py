@@ -29,6 +29,26 @@ def test_extended_report_equals_the_functions_overall_and_per_group():
     assert "smooth_ece" not in M.calibration_report(y, p)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_extended_log_decomposition_clips_like_the_cross_entropy(dtype):
+    # a wrong prediction made with confidence exactly 1 (an over-fitted network's softmax
+    # rounds to it): the NLL is large and finite, and so is the log score's MCB
+    p = np.array([[1.0, 0.0], [0.0, 1.0], [0.7, 0.3], [0.2, 0.8], [0.4, 0.6]], dtype=dtype)
+    y = np.array([1, 1, 0, 1, 0])
+    eps = float(np.finfo(dtype).eps)
+    rep = M.calibration_report(y, p, extended=True)
+    assert np.isfinite(rep["log_mcb"]) and np.isfinite(rep["cross_entropy"])
+    d = M.score_decomposition(y, p, score="log", mode="top-label", eps=eps)
+    assert (rep["log_mcb"], rep["log_dsc"], rep["log_unc"]) == pytest.approx(
+        (d.mcb, d.dsc, d.unc), rel=1e-12)
+    # unclipped (the function's default, as model-diagnostics) it is infinite
+    assert np.isinf(M.score_decomposition(y, p, score="log", mode="top-label").mcb)
+    # a report's own eps is the one used
+    rep2 = M.calibration_report(y, p, extended=True, eps=1e-3)
+    d2 = M.score_decomposition(y, p, score="log", mode="top-label", eps=1e-3)
+    assert rep2["log_mcb"] == pytest.approx(d2.mcb, rel=1e-12)
+
+
 def test_extended_report_intervals_and_out_of_core_refusal():
     import dask.array as da
 

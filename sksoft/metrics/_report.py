@@ -158,7 +158,9 @@ def calibration_report(
         from the rows themselves (in memory only): the smooth calibration error
         (``smooth_ece``, :func:`smooth_calibration_error`) and the CORP decompositions of the
         Brier and log scores (``brier_mcb``, ``brier_dsc``, ``brier_unc``, ``log_mcb``, ...,
-        :func:`score_decomposition`). They cost a sort and an FFT per group: at 10^6 rows
+        :func:`score_decomposition`; the log score's confidences clipped to ``[eps, 1 -
+        eps]`` as in the cross-entropy, so that a confident mistake is a large, finite loss).
+        They cost a sort and an FFT per group: at 10^6 rows
         about 3 to 10 times the rest of the report; their bootstrap recomputes them on every
         reweighted replicate (``B`` times that).
 
@@ -270,9 +272,16 @@ class _Extended:
         y, p = self.y_true[rows], self.y_prob[rows]
         out = {"smooth_ece": smooth_calibration_error(y, p, labels=self.labels,
                                                       sample_weight=w, mode="top-label")}
+        # the log score clips like cross_entropy (eps: the report's, by default the machine
+        # epsilon of y_prob's dtype), so that a confidence of exactly 1 on a wrong prediction
+        # is a large finite loss as in the NLL, not an infinite MCB
+        eps = self.stats.eps
+        if eps is None:
+            eps = float(np.finfo(np.result_type(p.dtype, np.float32)).eps)
         for score in ("brier", "log"):
             d = score_decomposition(y, p, score=score, labels=self.labels, sample_weight=w,
-                                    mode="top-label")
+                                    mode="top-label",
+                                    eps=eps if score == "log" and eps > 0 else None)
             out[f"{score}_mcb"], out[f"{score}_dsc"], out[f"{score}_unc"] = d.mcb, d.dsc, d.unc
         return out
 
