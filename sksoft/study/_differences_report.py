@@ -61,8 +61,10 @@ def holding_marks(intervals, reference="gold", bin_="all", extra_values=()):
 _ECE_BIAS = ("Binned ECE is biased upward (the noise of each bin's accuracy adds to its gap) "
              "and a resample adds more noise, so the interval of an ECE, or of a difference "
              "of ECEs, can lie beside the value instead of around it -- most for small, "
-             "well-calibrated ECEs on few items; the debiased and smooth errors of "
-             "`sksoft.metrics` do not have this bias.")
+             "well-calibrated ECEs on few items. The debiased L2 error removes most of this "
+             "bias (each bin's squared gap less the variance of its mean accuracy), but its "
+             "clipping at 0 and square root leave some near 0, where its interval can still "
+             "sit to one side.")
 
 
 def _method(intervals):

@@ -410,7 +410,7 @@ def calibration_markdown(tables, intervals, order):
     parts = ["### Calibration beyond binned ECE", "",
              "Against gold. `gold_debiased_ece`: the debiased L2 calibration error (Kumar, "
              "Liang & Ma 2019; per bin the squared gap less the variance of the bin's mean "
-             "accuracy; not inflated by small bins, so it is the one to compare, with the "
+             "accuracy; far less inflated by small bins, so the one to compare, with the "
              "study's intervals -- `*`: the difference against gold holds). "
              "`gold_smooth_ece`: the kernel-smoothed ECE without bins (Błasiok & Nakkiran "
              "2024). `*_mcb` / `*_dsc`: miscalibration and discrimination of the CORP "
