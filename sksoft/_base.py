@@ -20,10 +20,10 @@ class SoftClassifierMixin:
 
     # Route the human labels and raw annotations to fit by default under scikit-learn's
     # metadata routing (sample_weight keeps scikit-learn's opt-in default).
-    __metadata_request__fit = {"soft_labels": True, "annotations": True}
+    __metadata_request__fit = {"soft_labels": True, "annotations": True, "item_index": True}
 
     def _fit_targets(self, X, y, *, soft_labels=None, annotations=None, sample_weight=None,
-                     classes=None):
+                     classes=None, item_index=None):
         """Training targets (n, K) for this fit; sets ``classes_``.
 
         Without a ``label_source`` the targets are ``y`` itself (one-hot for hard labels).
@@ -43,7 +43,7 @@ class SoftClassifierMixin:
         else:
             Y, classes_ = make_training_targets(
                 source, X, y, soft_labels=soft_labels, annotations=annotations,
-                classes=classes, sample_weight=sample_weight,
+                classes=classes, sample_weight=sample_weight, item_index=item_index,
             )
         n = num_samples(X)
         if Y.shape[0] != n:

@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator
 from ._targets import check_probability_matrix, prepare_targets, validate_rows
 from ._validation import ValidatedParamsMixin, check_sample_weight
 
-__all__ = ["LabelSource", "make_training_targets", "human_mode"]
+__all__ = ["LabelSource", "make_training_targets", "human_mode", "check_item_index"]
 
 # human probabilities this close to the row maximum tie with it (vote fractions that are equal
 # in exact arithmetic may differ in their last bits)
@@ -43,6 +43,9 @@ class LabelSource(ValidatedParamsMixin, BaseEstimator):
     needs_human = False
     #: whether the source needs the raw annotations
     needs_annotations = False
+    #: whether :meth:`make_targets` takes ``item_index`` (the training rows' positions in a
+    #: table of the source's own, e.g. :class:`~sksoft.label_sources.ExternalSoftLabels`)
+    uses_item_index = False
 
     _parameter_constraints: dict = {}
 
@@ -62,6 +65,10 @@ class LabelSource(ValidatedParamsMixin, BaseEstimator):
         n_classes : int
         sample_weight : ndarray of float64, shape (n,), or None
             Weights of the training rows (validated: finite, non-negative, not all zero).
+
+        Sources with ``uses_item_index = True`` also take ``item_index``: the integer
+        position of every training row in the items of the whole data set (routed metadata,
+        sliced per fold with the other rows), or None.
         """
         raise NotImplementedError
 
@@ -102,9 +109,39 @@ def human_mode(human, gold=None):
     return np.where(gold_tied, gold, mode)
 
 
+def check_item_index(item_index, n):
+    """``item_index`` as a 1-D intp array of ``n`` non-negative positions.
+
+    Examples
+    --------
+    >>> check_item_index([3, 0], 2).tolist()
+    [3, 0]
+    >>> check_item_index([0.5, 1], 2)
+    Traceback (most recent call last):
+    ...
+    TypeError: item_index must hold integer positions (of the rows among the items); got dtype float64.
+    """
+    if hasattr(item_index, "toarray") and not isinstance(item_index, np.ndarray):
+        raise TypeError(f"item_index must be a dense 1-D array; got a sparse "
+                        f"{type(item_index).__name__}.")
+    idx = np.asarray(item_index)
+    if idx.dtype.kind not in "iu" and not (idx.dtype.kind == "f" and idx.size == 0):
+        raise TypeError(f"item_index must hold integer positions (of the rows among the items); "
+                        f"got dtype {idx.dtype}.")
+    if idx.shape != (n,):
+        raise ValueError(f"item_index must have shape ({n},), one position per row; got "
+                         f"{idx.shape}.")
+    if idx.size and idx.min() < 0:
+        raise ValueError("item_index holds negative positions.")
+    return idx.astype(np.intp, copy=False)
+
+
 def make_training_targets(source, X, y, *, soft_labels=None, annotations=None, classes=None,
-                          sample_weight=None):
+                          sample_weight=None, item_index=None):
     """Resolve gold labels and human labels from ``y`` and metadata, and apply ``source``.
+
+    ``item_index`` (routed metadata: the position of every row among the items of the whole
+    data set) is checked here and passed on to sources that use it (``uses_item_index``).
 
     * Hard ``y``: gold labels; ``soft_labels`` (routed metadata) are the human distributions.
     * Soft ``y``: the gold label is its argmax (first class on ties), and without routed
@@ -140,8 +177,13 @@ def make_training_targets(source, X, y, *, soft_labels=None, annotations=None, c
     if source.needs_annotations and annotations is None:
         raise ValueError(f"{type(source).__name__} needs annotations=... (wide votes) in fit.")
     sample_weight = check_sample_weight(sample_weight, n)
+    extra = {}
+    if item_index is not None:
+        item_index = check_item_index(item_index, n)
+    if source.uses_item_index:
+        extra["item_index"] = item_index
     Y = source.make_targets(X, codes, human=human, annotations=annotations, n_classes=K,
-                            sample_weight=sample_weight)
+                            sample_weight=sample_weight, **extra)
     Y = np.asarray(Y, dtype=np.float64)
     if Y.shape != (n, K):
         raise ValueError(f"{type(source).__name__} returned targets of shape {Y.shape}, "

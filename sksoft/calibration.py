@@ -44,6 +44,7 @@ from sklearn.utils.metadata_routing import (
     MethodMapping,
     process_routing,
 )
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _calibration_maps as _maps
@@ -423,7 +424,8 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
 
     # soft_labels is consumed (calibrate_to="human") and routed on; annotations is only
     # routed on to the wrapped estimator, which requests it itself if it uses it.
-    __metadata_request__fit = {"soft_labels": True, "annotations": UNUSED}
+    __metadata_request__fit = {"soft_labels": True, "annotations": UNUSED,
+                               "item_index": UNUSED}
 
     _shared_constraints = {
         "estimator": [None, Options({"passthrough"}), HasMethods(("fit", "predict_proba"))],
@@ -458,9 +460,10 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
                        method_mapping=MethodMapping().add(caller="fit", callee="fit"))
         return router
 
-    def _inner_fit_params(self, sample_weight, soft_labels, annotations):
+    def _inner_fit_params(self, sample_weight, soft_labels, annotations, item_index=None):
         given = {k: v for k, v in (("sample_weight", sample_weight), ("soft_labels", soft_labels),
-                                   ("annotations", annotations)) if v is not None}
+                                   ("annotations", annotations), ("item_index", item_index))
+                 if v is not None}
         if get_config().get("enable_metadata_routing", False):
             return dict(process_routing(self, "fit", **given).estimator.fit)
         accepted = _accepted_fit_params(self._get_estimator())
@@ -472,8 +475,8 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
                 warnings.warn(
                     f"{type(self._get_estimator()).__name__}.fit does not accept sample_weight: "
                     "the weights only fit the calibration map.", UserWarning, stacklevel=3)
-            elif key == "annotations":
-                raise TypeError(f"annotations was passed to {type(self).__name__}.fit but "
+            elif key in ("annotations", "item_index"):
+                raise TypeError(f"{key} was passed to {type(self).__name__}.fit but "
                                 f"{type(self._get_estimator()).__name__}.fit does not accept it.")
         return out
 
@@ -489,7 +492,8 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
                              "n_classes) matrix of predicted probabilities.") from None
         return np.asarray(X, dtype=np.float64)
 
-    def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None):
+    def fit(self, X, y, sample_weight=None, soft_labels=None, annotations=None,
+            item_index=None):
         """Fit the estimator (unless prefit or passthrough) and the calibration map.
 
         Parameters
@@ -507,6 +511,9 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
             and passed to the estimator's ``fit`` (for its ``label_source``).
         annotations : array-like of shape (n_samples, n_annotators), optional
             Raw votes, passed to the estimator's ``fit`` only.
+        item_index : array-like of int, shape (n_samples,), optional
+            Positions of the rows among all the items, passed to the estimator's ``fit`` only
+            (for :class:`~sksoft.label_sources.ExternalSoftLabels`).
 
         Returns
         -------
@@ -520,11 +527,12 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
         # validated once, before any fit (the estimator and the folds get the checked copy)
         sample_weight = check_sample_weight(sample_weight, y.shape[0] if y.ndim else 0)
         if self._passthrough or self.cv == "prefit":
-            if annotations is not None:
-                raise TypeError(
-                    "annotations is only passed on to the estimator's fit, which "
-                    f"{'estimator=' if self._passthrough else 'cv='}"
-                    f"{'passthrough' if self._passthrough else 'prefit'!r} does not call.")
+            for key, value in (("annotations", annotations), ("item_index", item_index)):
+                if value is not None:
+                    raise TypeError(
+                        f"{key} is only passed on to the estimator's fit, which "
+                        f"{'estimator=' if self._passthrough else 'cv='}"
+                        f"{'passthrough' if self._passthrough else 'prefit'!r} does not call.")
         if self._passthrough:
             P = self._check_X_proba(X, reset=True)
             K = P.shape[1]
@@ -549,7 +557,8 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
                 proba = est.predict_proba(X)
             else:
                 base = self._get_estimator()
-                params = self._inner_fit_params(sample_weight, soft_labels, annotations)
+                params = self._inner_fit_params(sample_weight, soft_labels, annotations,
+                                                item_index)
                 # fitted first so that the out-of-fold columns follow its classes_
                 est = clone(base).fit(X, y, **params)
                 proba = cross_val_predict_proba(base, X, y, cv=self.cv, params=params,
@@ -612,6 +621,20 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
         else:
             P = np.asarray(self.estimator_.predict_proba(X), dtype=np.float64)
         return self._apply_map(P)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # X goes to the estimator as it is (sliced per fold by sksoft._indexing.take_rows,
+        # which keeps a sparse X sparse): sparse when the estimator takes it; with
+        # "passthrough" X is the dense probability matrix
+        sparse = False
+        if not self._passthrough:
+            try:
+                sparse = bool(get_tags(self._get_estimator()).input_tags.sparse)
+            except (AttributeError, TypeError):  # an invalid estimator (rejected in fit)
+                sparse = False
+        tags.input_tags.sparse = sparse
+        return tags
 
 
 _SHARED_PARAMS_DOC = """estimator : classifier, "passthrough" or None, default=None

@@ -371,7 +371,8 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         return super().get_split_datasets(X, y, **fit_params)
 
     # ------------------------------------------------------------------ sklearn API
-    def fit(self, X, y=None, soft_labels=None, annotations=None, **fit_params):
+    def fit(self, X, y=None, soft_labels=None, annotations=None, item_index=None,
+            **fit_params):
         """Fit on hard labels or a soft-label matrix.
 
         Parameters
@@ -383,14 +384,17 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
             Human label distributions for a ``label_source`` (metadata routing).
         annotations : array-like of shape (n_samples, n_annotators), optional
             Raw wide votes for :class:`~sksoft.label_sources.CrowdAggregate`.
+        item_index : array-like of int, shape (n_samples,), optional
+            Position of every row among all the items, for
+            :class:`~sksoft.label_sources.ExternalSoftLabels` (metadata routing).
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
         self._check_own_params()
         with thread_budget(self.n_threads):
             X = self._validate_X(X, reset=True)
-            Y = self._fit_targets(X, y, soft_labels=soft_labels,
-                                  annotations=annotations).astype(np.float32)
+            Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
+                                  item_index=item_index).astype(np.float32)
             if self.random_state is not None:
                 torch.manual_seed(int(self.random_state))
             with self._device_ctx():
@@ -400,7 +404,7 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         return self
 
     def partial_fit(self, X, y=None, classes=None, soft_labels=None, annotations=None,
-                    **fit_params):
+                    item_index=None, **fit_params):
         """Train for one more round of ``max_epochs`` (initialising on the first call).
 
         Every call builds its targets the way ``fit`` does, through the ``label_source`` when
@@ -414,7 +418,8 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         with thread_budget(self.n_threads):
             X = self._validate_X(X, reset=first)
             Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
-                                  classes=classes if first else self.classes_).astype(np.float32)
+                                  classes=classes if first else self.classes_,
+                                  item_index=item_index).astype(np.float32)
             with self._device_ctx():
                 if first:
                     self.initialize()

@@ -11,7 +11,8 @@ test fold is seen at all.
 Where things live: the protocol (:class:`LabelSource`, :func:`make_training_targets`, the
 human-mode tie rule) is :mod:`sksoft._label_source`, below the estimators that call it;
 ``_simple.py`` holds the sources computed row by row, ``_crowd.py`` the aggregation of raw
-annotations, ``_models.py`` the cross-fitted teacher and ensemble, which sit above the
+annotations, ``_external.py`` the precomputed distributions of every item (picked by the routed
+``item_index``), ``_models.py`` the cross-fitted teacher and ensemble, which sit above the
 estimators they clone.
 
 Together they make the controlled comparison of the human-vs-model uncertainty study:
@@ -26,11 +27,13 @@ source                      mode                       uncertainty
 :class:`LabelSmoothing`     gold                       uniform, synthetic
 :class:`TeacherDistillation`  teacher                  model, synthetic
 :class:`EnsembleDisagreement`  ensemble                model, synthetic
+:class:`ExternalSoftLabels`  external (LLM, crowd)   external
 ==========================  =========================  ============================
 """
 
 from .._label_source import LabelSource, make_training_targets
 from ._crowd import CrowdAggregate
+from ._external import ExternalSoftLabels
 from ._models import EnsembleDisagreement, TeacherDistillation
 from ._simple import (
     GoldLabels,
@@ -52,5 +55,6 @@ __all__ = [
     "EnsembleDisagreement",
     "MixtureOfSources",
     "CrowdAggregate",
+    "ExternalSoftLabels",
     "make_training_targets",
 ]

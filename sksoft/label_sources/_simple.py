@@ -200,6 +200,10 @@ class MixtureOfSources(LabelSource):
     def needs_annotations(self):
         return any(s.needs_annotations for _, s in self._named())
 
+    @property
+    def uses_item_index(self):
+        return any(getattr(s, "uses_item_index", False) for _, s in self._named())
+
     def get_params(self, deep=True):
         params = super().get_params(deep=False)
         if deep:
@@ -225,7 +229,7 @@ class MixtureOfSources(LabelSource):
         return self
 
     def make_targets(self, X, gold, *, human=None, annotations=None, n_classes,
-                     sample_weight=None):
+                     sample_weight=None, item_index=None):
         self._validate_params()
         named = self._named()
         for name, src in named:
@@ -238,6 +242,9 @@ class MixtureOfSources(LabelSource):
         if w.shape != (len(named),) or np.any(w < 0) or w.sum() <= 0:
             raise ValueError("weights must be non-negative, one per source, not all zero.")
         w = w / w.sum()
-        return sum(wi * s.make_targets(X, gold, human=human, annotations=annotations,
-                                       n_classes=n_classes, sample_weight=sample_weight)
-                   for wi, (_, s) in zip(w, named))
+        def targets(s):
+            extra = {"item_index": item_index} if getattr(s, "uses_item_index", False) else {}
+            return s.make_targets(X, gold, human=human, annotations=annotations,
+                                  n_classes=n_classes, sample_weight=sample_weight, **extra)
+
+        return sum(wi * targets(s) for wi, (_, s) in zip(w, named))

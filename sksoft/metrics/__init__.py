@@ -28,6 +28,13 @@ from ._divergence import (
     spearman_correlation,
     total_variation,
 )
+from ._lewidi import (
+    annotator_absolute_distance,
+    annotator_error_rate,
+    manhattan_distance,
+    multilabel_manhattan_distance,
+    wasserstein_ordinal,
+)
 from ._binning import equal_mass_edges
 from ._bootstrap import bootstrap_weights
 from ._kernels import openmp_enabled
@@ -47,6 +54,8 @@ __all__ = [
     "ScoreDecomposition",
     "SmoothReliabilityCurve",
     "accuracy",
+    "annotator_absolute_distance",
+    "annotator_error_rate",
     "bootstrap_weights",
     "brier_score",
     "calibration_report",
@@ -64,6 +73,8 @@ __all__ = [
     "jensen_shannon_divergence",
     "kl_divergence",
     "make_proba_scorer",
+    "manhattan_distance",
+    "multilabel_manhattan_distance",
     "openmp_enabled",
     "reliability_curve",
     "score_decomposition",
@@ -71,4 +82,5 @@ __all__ = [
     "smooth_reliability_curve",
     "spearman_correlation",
     "total_variation",
+    "wasserstein_ordinal",
 ]

@@ -19,7 +19,7 @@ __all__ = ["METRIC_NAMES", "bin_means", "calibration_errors", "metric_columns",
 METRIC_NAMES = ("accuracy", "ece", "mce", "rmsce", "rmsce_debiased", "signed_ece", "ece_over",
                 "ece_under", "classwise_ece", "classwise_rmsce_debiased", "brier",
                 "cross_entropy", "kl_divergence", "jensen_shannon", "total_variation",
-                "entropy_true", "entropy_pred", "entropy_pearson")
+                "manhattan_distance", "entropy_true", "entropy_pred", "entropy_pearson")
 _NORM_NAMES = {"l1": "ece", "l2": "rmsce", "max": "mce", "l2_debiased": "rmsce_debiased",
                "signed": "signed_ece", "over": "ece_over", "under": "ece_under"}
 
@@ -117,6 +117,9 @@ def metric_columns(top, cls, sums, *, top_var=None, cls_var=None):
     for name in ("accuracy", "brier", "cross_entropy", "jensen_shannon", "total_variation",
                  "entropy_true", "entropy_pred"):
         cols[name] = mean[..., FIELD[name]]
+    # LeWiDi's average Manhattan distance (its rounding of every item is not a function of
+    # sums: sksoft.metrics.manhattan_distance(round_items=5) has it)
+    cols["manhattan_distance"] = 2.0 * cols["total_variation"]
     cols["kl_divergence"] = np.maximum(
         mean[..., FIELD["cross_entropy"]] - mean[..., FIELD["entropy_true"]], 0.0)
     ht, hp = mean[..., FIELD["entropy_true"]], mean[..., FIELD["entropy_pred"]]

@@ -32,6 +32,7 @@ from .._validation import Interval, Options, check_scalar
 from ._calibration import classwise_calibration_error, expected_calibration_error
 from ._corp import score_decomposition
 from ._difficulty import difficulty_bins, difficulty_scores
+from ._lewidi import manhattan_distance, wasserstein_ordinal
 from ._smooth import smooth_calibration_error
 from ._validation import check_n_bins
 from ._divergence import (
@@ -261,6 +262,9 @@ _BASE = {
     "neg_kl_divergence": (kl_divergence, False, {}),
     "neg_jensen_shannon_divergence": (jensen_shannon_divergence, False, {}),
     "neg_total_variation": (total_variation, False, {}),
+    # LeWiDi 2025's soft-label metrics (wasserstein_ordinal: columns are ordered scale points)
+    "neg_manhattan_distance": (manhattan_distance, False, {}),
+    "neg_wasserstein_ordinal": (wasserstein_ordinal, False, {}),
     "entropy_correlation": (entropy_correlation, True, {}),
     "neg_debiased_calibration_error": (expected_calibration_error, False,
                                        {"norm": "l2", "debias": True}),
@@ -275,6 +279,7 @@ _GOLD = ("soft_accuracy", "neg_expected_calibration_error", "neg_classwise_calib
     + _CALIBRATION
 _HUMAN = ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
           "neg_kl_divergence", "neg_jensen_shannon_divergence", "neg_total_variation",
+          "neg_manhattan_distance", "neg_wasserstein_ordinal",
           "entropy_correlation") + _CALIBRATION
 _BINNED = {
     "gold": ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
