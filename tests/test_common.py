@@ -52,6 +52,9 @@ SOURCES = [
     ls.CrowdAggregate("dawid_skene", max_iter=20),
     ls.CrowdAggregate("soft", prior=0.5),
     ls.CrowdAggregate("majority"),
+    # the distributions of the 150 items of the crowd fixture below
+    ls.ExternalSoftLabels(name="llm",
+                          soft_labels=np.random.default_rng(5).dirichlet(np.ones(10), size=150)),
 ]
 
 

@@ -308,3 +308,135 @@ def test_crowd_aggregate_weights_its_dawid_skene_fit():
                                      sample_weight=w)
         b, _ = make_training_targets(CrowdAggregate(method), X, gold, annotations=A)
         np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- external labels
+from sksoft._base import SoftClassifierMixin  # noqa: E402
+from sksoft.label_sources import ExternalSoftLabels  # noqa: E402
+
+FIT_TARGETS = []
+
+
+class SpyClassifier(SoftClassifierMixin, ClassifierMixin, BaseEstimator):
+    """Records the training targets its label source builds in every fit."""
+
+    def __init__(self, label_source=None, classes=None):
+        self.label_source = label_source
+        self.classes = classes
+
+    def fit(self, X, y, soft_labels=None, item_index=None):
+        Y = self._fit_targets(X, y, soft_labels=soft_labels, item_index=item_index)
+        FIT_TARGETS.append((np.asarray(X)[:, 0].astype(int), Y))
+        self.prior_ = Y.mean(axis=0)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior_, (len(X), 1))
+
+
+def _external_table(n, K=3):
+    """Distributions that name their item: row i puts i / (2 n) on class 0."""
+    a = np.arange(n) / (2.0 * n)
+    return np.column_stack([a, 1 - a - 0.1, np.full(n, 0.1)])[:, :K]
+
+
+def test_external_labels_use_only_the_training_rows(routing):
+    n = 90
+    X, gold, human = data(n=n)
+    X = np.column_stack([np.arange(n), X])  # column 0: the item
+    table = _external_table(n)
+    FIT_TARGETS.clear()
+    src = ExternalSoftLabels(name="llm", soft_labels=table)
+    res = cross_validate(SpyClassifier(label_source=src), X, gold,
+                         cv=KFold(3, shuffle=True, random_state=0),
+                         params={"soft_labels": human, "item_index": np.arange(n)},
+                         return_indices=True)
+    assert len(FIT_TARGETS) == 3
+    for (items, Y), train, test in zip(FIT_TARGETS, res["indices"]["train"],
+                                       res["indices"]["test"]):
+        np.testing.assert_array_equal(items, train)
+        np.testing.assert_array_equal(Y, table[train])  # each row gets its own item's labels
+        seen = set(np.round(Y[:, 0] * 2 * n).astype(int).tolist())
+        assert seen == set(train.tolist()) and not seen & set(test.tolist())
+
+
+def test_external_labels_in_a_grid_search_against_human_labels(routing, tmp_path):
+    X, gold, human = data()
+    n = len(gold)
+    rng = np.random.default_rng(3)
+    llm = 0.5 * human + 0.5 * rng.dirichlet(np.ones(3), size=n)  # a noisier "LLM" crowd
+    path = tmp_path / "llm.npy"
+    np.save(path, llm)
+    shuffled = human[rng.permutation(n)]  # distributions of other items
+    sources = [GoldLabels(), HumanSoftLabels(), ExternalSoftLabels(name="llm", soft_labels=path),
+               ExternalSoftLabels(name="human-copy", soft_labels=human),
+               ExternalSoftLabels(name="shuffled", soft_labels=shuffled)]
+    gs = GridSearchCV(SoftLogisticRegression(), {"label_source": sources},
+                      scoring=get_scorer("human_neg_kl_divergence"), cv=StratifiedKFold(3))
+    gs.fit(X, gold, soft_labels=human, item_index=np.arange(n))
+    kl = gs.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(kl))
+    assert kl[3] == pytest.approx(kl[1], abs=1e-12)  # the same distributions, the same fits
+    assert kl[4] < kl[3] - 0.05  # each row must get its own item's distribution
+    assert gs.best_index_ in (1, 3)
+    # MixtureOfSources passes item_index on to its external part
+    mix = MixtureOfSources([("h", HumanSoftLabels()), ("x", ExternalSoftLabels(
+        soft_labels=llm))], [0.5, 0.5])
+    Y, _ = make_training_targets(mix, X[:5], gold[:5], soft_labels=human[:5],
+                                 item_index=np.arange(5, 10), classes=np.arange(3))
+    np.testing.assert_allclose(Y, 0.5 * human[:5] + 0.5 * llm[5:10])
+
+
+def test_external_labels_from_files(tmp_path):
+    table = np.random.default_rng(0).dirichlet(np.ones(3), size=6)
+    gold = np.zeros(6, dtype=int)
+    np.savez(tmp_path / "one.npz", anything=table)
+    np.savez(tmp_path / "named.npz", soft_labels=table, other=np.ones(2))
+    np.savez(tmp_path / "two.npz", a=table, b=table)
+    with open(tmp_path / "t.csv", "w") as fh:
+        fh.write("p_e,p_n,p_c\n" + "\n".join(",".join(repr(float(v)) for v in r) for r in table) + "\n")
+    np.savetxt(tmp_path / "bare.csv", table, delimiter=",", fmt="%.17g")
+    for name in ("one.npz", "named.npz", "t.csv", "bare.csv"):
+        got = ExternalSoftLabels(soft_labels=str(tmp_path / name)).make_targets(
+            None, gold, n_classes=3)
+        np.testing.assert_allclose(got, table, rtol=0, atol=1e-15)
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}] * 2, dtype=object),
+            allow_pickle=True)
+    (tmp_path / "bad.csv").write_text("0.5,0.5\n0.2,x\n")
+    (tmp_path / "ragged.csv").write_text("0.5,0.5\n1.0\n")
+    (tmp_path / "t.txt").write_text("0.5,0.5\n")
+    bad = [("two.npz", "name the array"), ("objects.npy", "Python objects"),
+           ("bad.csv", "line 2"), ("ragged.csv", "different numbers"), ("t.txt", "not one of"),
+           ("missing.npy", "does not exist")]
+    for name, match in bad:
+        with pytest.raises(ValueError, match=match):
+            ExternalSoftLabels(soft_labels=str(tmp_path / name)).make_targets(
+                None, gold[:2], n_classes=2)
+
+
+def test_external_labels_errors():
+    table = np.array([[0.5, 0.5], [0.1, 0.9], [1.0, 0.0]])
+    gold = np.array([0, 1])
+    src = ExternalSoftLabels(name="llm", soft_labels=table)
+    with pytest.raises(ValueError, match="item_index"):
+        src.make_targets(None, gold, n_classes=2)  # 2 training rows, 3 items, no positions
+    with pytest.raises(ValueError, match="position 3"):
+        src.make_targets(None, gold, n_classes=2, item_index=np.array([0, 3]))
+    with pytest.raises(ValueError, match="3 classes"):
+        src.make_targets(None, gold, n_classes=3, item_index=np.array([0, 1]))
+    with pytest.raises(ValueError, match="sum to 1"):
+        ExternalSoftLabels(soft_labels=table * 2).make_targets(None, gold, n_classes=2,
+                                                              item_index=np.array([0, 1]))
+    with pytest.raises(TypeError, match="soft_labels"):
+        ExternalSoftLabels().make_targets(None, gold, n_classes=2)  # soft_labels is required
+    with pytest.raises(TypeError, match="item_index"):
+        make_training_targets(src, np.zeros((2, 1)), gold, item_index=[0.0, 1.0])
+    with pytest.raises(ValueError, match="item_index"):
+        make_training_targets(src, np.zeros((2, 1)), gold, item_index=[0, 1, 2])
+    with pytest.raises(TypeError):
+        ExternalSoftLabels("llm", table)  # keyword-only
+    before = table.copy()
+    table.flags.writeable = False
+    out = src.make_targets(None, gold, n_classes=2, item_index=np.array([1, 0]))
+    out[:] = 0  # a copy: the caller's table is untouched
+    np.testing.assert_array_equal(table, before)

@@ -231,6 +231,25 @@ def _registry():
                                                        "sample_weight": WEIGHT}, ARRAYS),
         "metrics.total_variation": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT},
                                       ARRAYS),
+        # LeWiDi-2025 metrics (tests/test_lewidi_metrics.py has their hostile arrays)
+        "metrics.manhattan_distance": fn(
+            HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT, "round_items": (2.5, -1)},
+            ARRAYS),
+        "metrics.wasserstein_ordinal": fn(
+            HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT, "round_items": (2.5, -1)},
+            ARRAYS),
+        "metrics.multilabel_manhattan_distance": fn(
+            {"y_true": Y_SOFT, "y_prob": P},
+            {**BOOT, "sample_weight": WEIGHT, "round_items": (2.5, -1)}, ARRAYS),
+        "metrics.annotator_error_rate": fn(
+            {"y_true": WIDE, "y_pred": np.zeros_like(WIDE)},
+            {**BOOT, "sample_weight": WEIGHT, "round_items": (2.5, -1)},
+            {"y_true": ARRAY, "y_pred": ARRAY}),
+        "metrics.annotator_absolute_distance": fn(
+            {"y_true": WIDE, "y_pred": np.zeros_like(WIDE), "n_scale_points": K},
+            {**BOOT, "sample_weight": WEIGHT, "round_items": (2.5, -1),
+             "n_scale_points": ("3", 1)},
+            {"y_true": ARRAY, "y_pred": ARRAY}),
         "metrics.expected_calibration_error": fn(
             HARD, {**BINS, **norm, **binning, **LABELS, **BOOT, **THREADS,
                    "sample_weight": WEIGHT}, ARRAYS),
@@ -386,11 +405,15 @@ def _registry():
             {"sources": ("gold", []), "weights": ("equal", [-1.0, 2.0])}),
         "label_sources.CrowdAggregate": source(
             {}, {"method": (1, "vote"), "prior": ("flat", -1.0), "max_iter": ("10", 0)}),
+        "label_sources.ExternalSoftLabels": source(
+            {"name": "llm", "soft_labels": Y_SOFT},
+            {"name": (5, NO_RANGE("any string names the source")),
+             "soft_labels": (5, -Y_SOFT)}),
         "label_sources.make_training_targets": fn(
             {"source": GoldLabels(), "X": X, "y": Y_HARD},
             {"source": ("gold", NO_RANGE("any LabelSource is a label source")),
              "soft_labels": ([["a"] * K] * N, -Y_SOFT), "classes": (5, [0, 0, 1]),
-             "sample_weight": WEIGHT},
+             "sample_weight": WEIGHT, "item_index": ("positions", -np.arange(N) - 1)},
             {"X": "passed to the label source, which may ignore it",
              "y": ARRAY, "annotations": "passed to the label source (CrowdAggregate checks "
                                         "them; tests/test_hypothesis_suite.py)"}),
