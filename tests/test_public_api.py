@@ -176,6 +176,18 @@ def _chaosnli_csv(tmp):
     return {"path": path}
 
 
+def _lewidi_csvs(tmp):
+    import pandas as pd
+
+    ann, items = tmp / "ann.csv", tmp / "items.csv"
+    pd.DataFrame({"dataset": ["ArMIS"] * 3, "split": ["dev"] * 3, "item_id": [1, 1, 2],
+                  "annotator": ["a", "b", "a"], "label": [1, 0, 1],
+                  "label_bin": [1, 0, 1]}).to_csv(ann, index=False)
+    pd.DataFrame({"dataset": ["ArMIS"] * 2, "split": ["dev"] * 2, "item_id": [1, 2],
+                  "text": ["x", "y"], "hard_label": [1, 1]}).to_csv(items, index=False)
+    return {"annotations_path": ann, "items_path": items, "dataset": "ArMIS"}
+
+
 def _cifar10h_npz(tmp):
     path = tmp / "cifar10h.npz"
     np.savez(path, counts=RNG.multinomial(50, np.ones(10) / 10, size=4),
@@ -479,6 +491,14 @@ def _registry():
                  "slope": ("steep", (25.0, 10.0)), "threshold_sd": ("wide", -0.1),
                  "lapse": ("rare", (0.0, 1.5)), "mislabel_fraction": ("few", 1.5),
                  "random_state": SEED}),
+        "datasets.load_lewidi2023": fn(
+            _lewidi_csvs, {"annotations_path": (3, MISSING), "items_path": (3, MISSING),
+                           "dataset": (1, "SemEval"), "split": (1, "val"),
+                           "label": (1, "ternary")}),
+        "datasets.TextPairFeatures": init(
+            {}, {"method": (1, "bert"), "max_features": ("100", 0), "ngram_max": ("2", 0),
+                 "min_df": ("1", 0), "batch_size": ("64", 0)},
+            then=lambda f: f.fit([("ab bc", "bc cd"), ("cd de", "de ef")]).transform([("ab", "bc")])),
         "datasets.read_cifar10_binary": fn({"source": bytes(3073)},
                                            {"source": (3, bytes(100))}),
         # ---------------------------------------------------------------- neural_network, nn
