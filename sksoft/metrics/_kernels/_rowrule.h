@@ -22,7 +22,8 @@
 /* Nonzero when a row sum s is off 1 by more than tol (or NaN / infinite). */
 static inline int sksoft_row_sum_off(double s, double tol) { return !(fabs(s - 1.0) <= tol); }
 
-/* Nonzero when a row with sum s (and with a negative value when neg) breaks the rule. */
+/* Nonzero when a row with sum s (and with a negative value when neg) breaks the rule, without
+ * a branch (the SIMD row checks); the scalar scans below test neg first instead. */
 static inline int sksoft_row_bad(double s, int neg, double tol) {
     return sksoft_row_sum_off(s, tol) | (neg != 0);
 }
@@ -56,7 +57,7 @@ static inline int sksoft_row_bad(double s, int neg, double tol) {
             s0 += row[k];                                                                      \
             neg |= row[k] < 0;                                                                 \
         }                                                                                      \
-        return sksoft_row_bad(s0 + s1, neg, tol);                                              \
+        return neg || sksoft_row_sum_off(s0 + s1, tol);                                        \
     }
 
 /* The rule and the first argmax (as numpy's) in one pass, on four independent lanes of sums
@@ -94,7 +95,7 @@ static inline int sksoft_row_bad(double s, int neg, double tol) {
         for (k = K - 1; k >= 0; k--)                                                           \
             a = row[k] == b0 ? k : a;                                                          \
         *arg = a;                                                                              \
-        return sksoft_row_bad((s0 + s1) + (s2 + s3), neg, tol);                                \
+        return neg || sksoft_row_sum_off((s0 + s1) + (s2 + s3), tol);                          \
     }
 
 SKSOFT_DEFINE_BAD_ROW(sksoft_bad_row_f, float)
