@@ -48,10 +48,8 @@ def _event_rows(inputs, k, first, eps=None):
     n = inputs.n_samples
     p = np.empty(n, dtype=inputs.prob.dtype)
     t = np.empty(n, dtype=np.float64)
-    lo, hi = _clip_bounds(eps)
-    bad, what = _ek.events(inputs.prob, inputs.soft, inputs.codes, 0 if k is None else 1,
-                           0 if k is None else k, inputs.tol, inputs.tol_true,
-                           inputs.check(first), lo, hi, p, t, inputs.n_threads)
+    bad, what = _ek.events(inputs.prob, inputs.soft, inputs.codes,
+                           inputs.event(k, first, _clip_bounds(eps)), p, t, inputs.n_threads)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     return p, t
@@ -67,10 +65,9 @@ def _sorted_keys(inputs, k, first, eps=None):
     """The sorted keys of :func:`_kernels.events.event_keys` of one event."""
     keys = np.empty(inputs.n_samples,
                     dtype=np.uint32 if inputs.prob.dtype == np.float32 else np.uint64)
-    lo, hi = _clip_bounds(eps)
-    bad, what = _ek.event_keys(inputs.prob, inputs.codes, 0 if k is None else 1,
-                               0 if k is None else k, inputs.tol, inputs.check(first), lo,
-                               hi, keys, inputs.n_threads)
+    bad, what = _ek.event_keys(inputs.prob, inputs.codes,
+                               inputs.event(k, first, _clip_bounds(eps)), keys,
+                               inputs.n_threads)
     if bad >= 0:
         inputs.raise_bad_row(bad, what)
     keys.sort()

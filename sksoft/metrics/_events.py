@@ -74,6 +74,15 @@ class EventInputs:
         data, and not for rows checked already (stacked 1-D probabilities, hard labels)."""
         return first and (not self.prob_checked or not self.hard)
 
+    def event(self, k, first, bounds=(0.0, 1.0)):
+        """The kernels' settings of one event (``event_t`` in ``_kernels/events.pyx``): the
+        top label (``k`` None) or class ``k`` one-vs-rest (for ``smooth_masses`` the first of
+        a block of classes), the row checks of pass ``first``, predictions clipped to
+        ``bounds``."""
+        return {"mode": 0 if k is None else 1, "k": 0 if k is None else k, "tol": self.tol,
+                "tol_t": self.tol_true, "check": self.check(first), "lo": bounds[0],
+                "hi": bounds[1]}
+
     def event_classes(self):
         """The classes whose one-vs-rest events ``mode`` asks for (None for top-label)."""
         if self.mode == "top-label":

@@ -183,8 +183,7 @@ def _event_masses(inputs, M, curve):
         pm = np.zeros((C, M + 1) if curve else (C, 0))
         bad, what = _ek.smooth_masses(
             inputs.prob, inputs.soft, inputs.codes, inputs.weight,
-            0 if classes is None else 1, k0, inputs.tol, inputs.tol_true, inputs.check(first),
-            res, wm, pm, inputs.n_threads)
+            inputs.event(None if classes is None else k0, first), res, wm, pm, inputs.n_threads)
         if bad >= 0:
             inputs.raise_bad_row(bad, what)
         first = False

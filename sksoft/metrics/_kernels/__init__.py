@@ -1,7 +1,8 @@
 """The compiled kernels behind :mod:`sksoft.metrics` (private).
 
 * ``calibration_pass`` -- the one pass over the probability matrix (``calibration_pass.pyx``,
-  with its C helpers: ``_rowstats.h`` row checks, ``_vecmath.h`` logarithms and score
+  with its C helpers: ``_rowstats.h`` row checks (deciding with the one row rule of
+  ``_rowrule.h``, shared by every kernel that checks rows), ``_vecmath.h`` logarithms and score
   formulas, ``_classwise.h`` sparse classwise binning, ``_report512.h`` the AVX-512 report
   pass; structures in ``_pass.h``, the layout of sums and error bits in ``_layout.h``);
 * ``equal_mass`` -- equal-mass bins in O(n) and binning of 1-D values with arbitrary edges;
@@ -9,7 +10,7 @@
 * ``moments`` -- second moments of cells (debiased calibration error) and the item
   bootstrap's Poisson weights and exact/moment split;
 * ``events`` -- the smooth calibration error's grid masses and the events and pool-adjacent-
-  violators of the CORP decomposition;
+  violators of the CORP decomposition (one event's settings in an ``event_t`` struct);
 * ``floor`` -- the benchmarks' read-once and memory floors.
 
 Nothing here validates its arguments: the Python modules of :mod:`sksoft.metrics` do.

@@ -183,35 +183,30 @@ static Py_ssize_t sk_sparse_hits_d_avx2_narrow(const double *SK_RESTRICT P, Py_s
 #endif
 
 /* slots: 16 doubles of zeroed scratch per group (used by the AVX2 path with groups); Y and
- * lab: see SK_BODY_SPARSE_HITS (NULL without hard labels). */
-static inline Py_ssize_t sksoft_sparse_hits_f(const float *P, Py_ssize_t m, Py_ssize_t K,
-                                              const Py_ssize_t *G, const Py_ssize_t *Y,
-                                              double e1, double *col, int *off, int *cell,
-                                              Py_ssize_t n_groups, double *slots,
-                                              long long *lab) {
+ * lab: see SK_BODY_SPARSE_HITS (NULL without hard labels). The explicit AVX2 listing takes rows
+ * of KMIN..16 values (8 for float32, 4 for float64). */
 #ifdef SKSOFT_HAVE_AVX2_CLONE
-    if (sksoft_vec_level_ > 0 && K >= 8 && K <= 16)
-        return sk_sparse_hits_f_avx2_narrow(P, m, K, G, Y, e1, col, off, cell, n_groups, slots,
-                                            lab);
+#define SK_SPARSE_NARROW(NARROW, KMIN)                                                         \
+    if (sksoft_vec_level_ > 0 && K >= KMIN && K <= 16)                                         \
+        return NARROW(P, m, K, G, Y, e1, col, off, cell, n_groups, slots, lab);
+#else
+#define SK_SPARSE_NARROW(NARROW, KMIN)
 #endif
-    (void)n_groups;
-    (void)slots;
-    return SK_DISPATCH_RET(sk_sparse_hits_f, (P, m, K, G, Y, e1, col, off, cell, lab));
-}
-static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_ssize_t K,
-                                              const Py_ssize_t *G, const Py_ssize_t *Y,
-                                              double e1, double *col, int *off, int *cell,
-                                              Py_ssize_t n_groups, double *slots,
-                                              long long *lab) {
-#ifdef SKSOFT_HAVE_AVX2_CLONE
-    if (sksoft_vec_level_ > 0 && K >= 4 && K <= 16)
-        return sk_sparse_hits_d_avx2_narrow(P, m, K, G, Y, e1, col, off, cell, n_groups, slots,
-                                            lab);
-#endif
-    (void)n_groups;
-    (void)slots;
-    return SK_DISPATCH_RET(sk_sparse_hits_d, (P, m, K, G, Y, e1, col, off, cell, lab));
-}
+#define SK_DEFINE_SPARSE_HITS_DISPATCH(NAME, T, IMPL, NARROW, KMIN)                            \
+    static inline Py_ssize_t NAME(const T *P, Py_ssize_t m, Py_ssize_t K, const Py_ssize_t *G,  \
+                                  const Py_ssize_t *Y, double e1, double *col, int *off,        \
+                                  int *cell, Py_ssize_t n_groups, double *slots,                \
+                                  long long *lab) {                                             \
+        SK_SPARSE_NARROW(NARROW, KMIN)                                                         \
+        (void)n_groups;                                                                        \
+        (void)slots;                                                                           \
+        return SK_DISPATCH_RET(IMPL, (P, m, K, G, Y, e1, col, off, cell, lab));                \
+    }
+
+SK_DEFINE_SPARSE_HITS_DISPATCH(sksoft_sparse_hits_f, float, sk_sparse_hits_f,
+                               sk_sparse_hits_f_avx2_narrow, 8)
+SK_DEFINE_SPARSE_HITS_DISPATCH(sksoft_sparse_hits_d, double, sk_sparse_hits_d,
+                               sk_sparse_hits_d_avx2_narrow, 4)
 
 /* Bin the listed values (see sksoft_sparse_hits_*) into their class histograms: cls holds
  * N_SUB = 4 interleaved copies, `sub` doubles apart, of (count, value sum, target sum) per
@@ -234,19 +229,16 @@ static inline Py_ssize_t sksoft_sparse_hits_d(const double *P, Py_ssize_t m, Py_
         c[1] += v;                                                                             \
     }
 
-static inline void sksoft_bin_hits_f(const float *SK_RESTRICT P,
-                                     const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
-                                     Py_ssize_t nh, const double *e, Py_ssize_t ncb, int trunc,
-                                     double *SK_RESTRICT cls, Py_ssize_t sub) {
-    SK_BODY_BIN_HITS
-}
+#define SK_DEFINE_BIN_HITS(NAME, T)                                                            \
+    static inline void NAME(const T *SK_RESTRICT P, const int *SK_RESTRICT off,                \
+                            const int *SK_RESTRICT cell, Py_ssize_t nh, const double *e,       \
+                            Py_ssize_t ncb, int trunc, double *SK_RESTRICT cls,                \
+                            Py_ssize_t sub) {                                                  \
+        SK_BODY_BIN_HITS                                                                       \
+    }
 
-static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
-                                     const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
-                                     Py_ssize_t nh, const double *e, Py_ssize_t ncb, int trunc,
-                                     double *SK_RESTRICT cls, Py_ssize_t sub) {
-    SK_BODY_BIN_HITS
-}
+SK_DEFINE_BIN_HITS(sksoft_bin_hits_f, float)
+SK_DEFINE_BIN_HITS(sksoft_bin_hits_d, double)
 
 /* Bin the hits of hard-label rows (cells with the label bit, see SK_BODY_SPARSE_HITS): tab
  * holds per (group * K + class, bin) an int64, rows + (label rows << 32), and a double, the sum
@@ -268,19 +260,15 @@ static inline void sksoft_bin_hits_d(const double *SK_RESTRICT P,
         ((double *)tab)[at + 1] += v;                                                          \
     }
 
-static inline void sksoft_bin_label_hits_f(const float *SK_RESTRICT P,
-                                           const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
-                                           Py_ssize_t nh, const double *e, Py_ssize_t ncb,
-                                           int trunc, long long *SK_RESTRICT tab) {
-    SK_BODY_BIN_LABEL_HITS
-}
+#define SK_DEFINE_BIN_LABEL_HITS(NAME, T)                                                      \
+    static inline void NAME(const T *SK_RESTRICT P, const int *SK_RESTRICT off,                \
+                            const int *SK_RESTRICT cell, Py_ssize_t nh, const double *e,       \
+                            Py_ssize_t ncb, int trunc, long long *SK_RESTRICT tab) {           \
+        SK_BODY_BIN_LABEL_HITS                                                                 \
+    }
 
-static inline void sksoft_bin_label_hits_d(const double *SK_RESTRICT P,
-                                           const int *SK_RESTRICT off, const int *SK_RESTRICT cell,
-                                           Py_ssize_t nh, const double *e, Py_ssize_t ncb,
-                                           int trunc, long long *SK_RESTRICT tab) {
-    SK_BODY_BIN_LABEL_HITS
-}
+SK_DEFINE_BIN_LABEL_HITS(sksoft_bin_label_hits_f, float)
+SK_DEFINE_BIN_LABEL_HITS(sksoft_bin_label_hits_d, double)
 
 /* Fill the tables above (once, at import). */
 static void sksoft_classwise_init(void) {

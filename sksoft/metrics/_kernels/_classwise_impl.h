@@ -34,21 +34,15 @@
     }                                                                                          \
     return nh;
 
-SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_f)(const float *SK_RESTRICT P, Py_ssize_t m,
-                                                  Py_ssize_t K, const Py_ssize_t *G,
-                                                  const Py_ssize_t *Y, double e1,
-                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
-                                                  int *SK_RESTRICT cell,
-                                                  long long *SK_RESTRICT lab) {
-    SK_BODY_SPARSE_HITS(float)
-}
+/* One definition for float and double: SK_DEFINE_SPARSE_HITS(name, T). */
+#define SK_DEFINE_SPARSE_HITS(NAME, T)                                                         \
+    SK_ATTR static Py_ssize_t SK_FN(NAME)(const T *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,   \
+                                          const Py_ssize_t *G, const Py_ssize_t *Y, double e1,  \
+                                          double *SK_RESTRICT col, int *SK_RESTRICT off,        \
+                                          int *SK_RESTRICT cell, long long *SK_RESTRICT lab) {  \
+        SK_BODY_SPARSE_HITS(T)                                                                 \
+    }
 
-SK_ATTR static Py_ssize_t SK_FN(sk_sparse_hits_d)(const double *SK_RESTRICT P, Py_ssize_t m,
-                                                  Py_ssize_t K, const Py_ssize_t *G,
-                                                  const Py_ssize_t *Y, double e1,
-                                                  double *SK_RESTRICT col, int *SK_RESTRICT off,
-                                                  int *SK_RESTRICT cell,
-                                                  long long *SK_RESTRICT lab) {
-    SK_BODY_SPARSE_HITS(double)
-}
-
+SK_DEFINE_SPARSE_HITS(sk_sparse_hits_f, float)
+SK_DEFINE_SPARSE_HITS(sk_sparse_hits_d, double)
+#undef SK_DEFINE_SPARSE_HITS

@@ -29,6 +29,7 @@
 
 #include "_vecmath.h"
 #include "_pass.h"
+#include "_rowrule.h"
 
 #ifdef SKSOFT_HAVE_AVX2_CLONE
 
@@ -199,11 +200,9 @@ SK512 static int sksoft_report512_f(const float *SK_RESTRICT P, Py_ssize_t m,
             __m512d s_lo = _mm512_cvtps_pd(_mm512_castps512_ps256(sum_v));
             __m512d s_hi = _mm512_cvtps_pd(
                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sum_v), 1)));
-            __m512d vt = _mm512_set1_pd(tol), o = _mm512_set1_pd(1.0);
-            __mmask8 ok_lo = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(s_lo, o)), vt,
-                                                _CMP_LE_OQ);
-            __mmask8 ok_hi = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(s_hi, o)), vt,
-                                                _CMP_LE_OQ);
+            __m512d vt = _mm512_set1_pd(tol);
+            __mmask8 ok_lo = SKSOFT_ROW_SUM_OK_512(s_lo, vt);
+            __mmask8 ok_hi = SKSOFT_ROW_SUM_OK_512(s_hi, vt);
             unsigned okm = (unsigned)ok_lo | ((unsigned)ok_hi << 8);
             unsigned need = 0;
             for (int r = 0; r < r16; r++) need |= 1u << sk512_tree_lane_[r];

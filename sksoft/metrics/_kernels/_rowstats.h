@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <math.h>
 
+#include "_rowrule.h"  /* the row rule: every row check below decides with it */
+
 #if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
 #include <emmintrin.h>
 #define SKSOFT_HAVE_SSE2 1
@@ -43,34 +45,26 @@ static inline int sksoft_ctz64(uint64_t x) { return __builtin_ctzll(x); }
 #define SKSOFT_ALWAYS_INLINE inline
 #endif
 
-static inline void sksoft_rowstats_scalar_f(const float *p, Py_ssize_t K, double *best,
-                                            Py_ssize_t *arg, double *sum, double *mn) {
-    float b = p[0], m = p[0];
-    double s = 0.0;
-    Py_ssize_t k, a = 0;
-    for (k = 0; k < K; k++) {
-        float v = p[k];
-        b = v > b ? v : b;
-        m = v < m ? v : m;
-        s += v;
+/* Max, first argmax, sum and min of one row, one column at a time (the max and min in the
+ * row's own type, the sum in double), generated for float and double. */
+#define SKSOFT_DEFINE_ROWSTATS_SCALAR(NAME, T)                                                 \
+    static inline void NAME(const T *p, Py_ssize_t K, double *best, Py_ssize_t *arg,           \
+                            double *sum, double *mn) {                                         \
+        T b = p[0], m = p[0];                                                                  \
+        double s = 0.0;                                                                        \
+        Py_ssize_t k, a = 0;                                                                   \
+        for (k = 0; k < K; k++) {                                                              \
+            T v = p[k];                                                                        \
+            b = v > b ? v : b;                                                                 \
+            m = v < m ? v : m;                                                                 \
+            s += v;                                                                            \
+        }                                                                                      \
+        for (k = K - 1; k >= 0; k--) a = p[k] == b ? k : a;                                    \
+        *best = b; *arg = a; *sum = s; *mn = m;                                                \
     }
-    for (k = K - 1; k >= 0; k--) a = p[k] == b ? k : a;
-    *best = b; *arg = a; *sum = s; *mn = m;
-}
 
-static inline void sksoft_rowstats_scalar_d(const double *p, Py_ssize_t K, double *best,
-                                            Py_ssize_t *arg, double *sum, double *mn) {
-    double b = p[0], m = p[0], s = 0.0;
-    Py_ssize_t k, a = 0;
-    for (k = 0; k < K; k++) {
-        double v = p[k];
-        b = v > b ? v : b;
-        m = v < m ? v : m;
-        s += v;
-    }
-    for (k = K - 1; k >= 0; k--) a = p[k] == b ? k : a;
-    *best = b; *arg = a; *sum = s; *mn = m;
-}
+SKSOFT_DEFINE_ROWSTATS_SCALAR(sksoft_rowstats_scalar_f, float)
+SKSOFT_DEFINE_ROWSTATS_SCALAR(sksoft_rowstats_scalar_d, double)
 
 #ifdef SKSOFT_HAVE_SSE2
 
@@ -192,7 +186,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, 
             sksoft_rowstats_scalar_f(p, K, best, arg, &s, &mn);
         else
             sksoft_rowstats_wide_f(p, K, best, arg, &s, &mn);
-        return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+        return sksoft_row_bad(s, !(mn >= 0), tol);
     }
     Py_ssize_t k, full = K & ~(Py_ssize_t)3;
     __m128 vmax = _mm_loadu_ps(p), vmin = vmax, vsum = vmax;
@@ -223,7 +217,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, 
     *best = _mm_cvtss_f32(t);
     *arg = mask ? sksoft_ctz64(mask) : 0;
     double s = _mm_cvtss_f32(u);
-    return !(fabs(s - 1.0) <= tol) | (neg != 0);
+    return sksoft_row_bad(s, neg, tol);
 }
 
 static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K, double tol,
@@ -234,7 +228,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K,
             sksoft_rowstats_scalar_d(p, K, best, arg, &s, &mn);
         else
             sksoft_rowstats_wide_d(p, K, best, arg, &s, &mn);
-        return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
+        return sksoft_row_bad(s, !(mn >= 0), tol);
     }
     Py_ssize_t k, full = K & ~(Py_ssize_t)1;
     __m128d vmax = _mm_loadu_pd(p), vmin = vmax, vsum = vmax;
@@ -261,7 +255,7 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K,
     *best = _mm_cvtsd_f64(t);
     *arg = mask ? sksoft_ctz64(mask) : 0;
     double s = _mm_cvtsd_f64(u);
-    return !(fabs(s - 1.0) <= tol) | (neg != 0);
+    return sksoft_row_bad(s, neg, tol);
 }
 
 
@@ -327,12 +321,10 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K,
     __m128 S = sksoft_reduce4_add(s0, s1, s2, s3);
     __m128 N = _mm_min_ps(_mm_min_ps(n0, n1), _mm_min_ps(n2, n3));
     int bad = _mm_movemask_ps(_mm_cmplt_ps(N, _mm_setzero_ps()));
-    /* |sum - 1| <= tol for the four rows, in double (NaN fails it) */
-    __m128d one = _mm_set1_pd(1.0), vtol = _mm_set1_pd(tol);
-    __m128d absmask = _mm_castsi128_pd(_mm_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
-    __m128d dlo = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(S), one), absmask);
-    __m128d dhi = _mm_and_pd(_mm_sub_pd(_mm_cvtps_pd(_mm_movehl_ps(S, S)), one), absmask);
-    bad |= _mm_movemask_pd(_mm_cmpnle_pd(dlo, vtol)) | _mm_movemask_pd(_mm_cmpnle_pd(dhi, vtol));
+    /* the sum test of the row rule for the four rows, in double */
+    __m128d vtol = _mm_set1_pd(tol);
+    bad |= SKSOFT_ROW_SUM_OFF_SSE2(_mm_cvtps_pd(S), vtol)
+         | SKSOFT_ROW_SUM_OFF_SSE2(_mm_cvtps_pd(_mm_movehl_ps(S, S)), vtol);
     __m128d clo = _mm_cvtps_pd(M), chi = _mm_cvtps_pd(_mm_movehl_ps(M, M));
     _mm_storeu_pd(best, clo);
     _mm_storeu_pd(best + 2, chi);
@@ -356,19 +348,17 @@ static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck4_f(const float *P, Py_ssize_t K,
 
 #else
 
-static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_f(const float *p, Py_ssize_t K, double tol,
-                                                 double *best, Py_ssize_t *arg) {
-    double s, mn;
-    sksoft_rowstats_scalar_f(p, K, best, arg, &s, &mn);
-    return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
-}
+/* Without SSE2: the scalar row statistics and the row rule. */
+#define SKSOFT_DEFINE_ROWCHECK_SCALAR(NAME, T, STATS)                                          \
+    static SKSOFT_ALWAYS_INLINE int NAME(const T *p, Py_ssize_t K, double tol, double *best,   \
+                                         Py_ssize_t *arg) {                                    \
+        double s, mn;                                                                          \
+        STATS(p, K, best, arg, &s, &mn);                                                       \
+        return sksoft_row_bad(s, !(mn >= 0), tol);                                             \
+    }
 
-static SKSOFT_ALWAYS_INLINE int sksoft_rowcheck_d(const double *p, Py_ssize_t K, double tol,
-                                                 double *best, Py_ssize_t *arg) {
-    double s, mn;
-    sksoft_rowstats_scalar_d(p, K, best, arg, &s, &mn);
-    return !(fabs(s - 1.0) <= tol) | !(mn >= 0);
-}
+SKSOFT_DEFINE_ROWCHECK_SCALAR(sksoft_rowcheck_f, float, sksoft_rowstats_scalar_f)
+SKSOFT_DEFINE_ROWCHECK_SCALAR(sksoft_rowcheck_d, double, sksoft_rowstats_scalar_d)
 
 #endif
 /* Row checks of m consecutive rows (see sksoft_rowcheck_*): the number of columns is a

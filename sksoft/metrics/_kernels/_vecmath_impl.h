@@ -223,19 +223,18 @@ SK_ATTR static void SK_FN(sk_row_sums)(const double *SK_RESTRICT x, Py_ssize_t m
         }                                                                                      \
     }
 
-SK_ATTR static void SK_FN(sk_hard_block_f)(const float *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,
-                                           const Py_ssize_t *SK_RESTRICT y,
-                                           double *SK_RESTRICT tmp, double *SK_RESTRICT v,
-                                           double *SK_RESTRICT q, double *SK_RESTRICT h) {
-    SK_BODY_HARD_BLOCK(float, sk_xlogx_f)
-}
+/* One definition for float and double: SK_DEFINE_HARD_BLOCK(name, T, x log x of T). */
+#define SK_DEFINE_HARD_BLOCK(NAME, T, XLOGX)                                                   \
+    SK_ATTR static void SK_FN(NAME)(const T *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,         \
+                                    const Py_ssize_t *SK_RESTRICT y, double *SK_RESTRICT tmp,   \
+                                    double *SK_RESTRICT v, double *SK_RESTRICT q,               \
+                                    double *SK_RESTRICT h) {                                    \
+        SK_BODY_HARD_BLOCK(T, XLOGX)                                                           \
+    }
 
-SK_ATTR static void SK_FN(sk_hard_block_d)(const double *SK_RESTRICT P, Py_ssize_t m, Py_ssize_t K,
-                                           const Py_ssize_t *SK_RESTRICT y,
-                                           double *SK_RESTRICT tmp, double *SK_RESTRICT v,
-                                           double *SK_RESTRICT q, double *SK_RESTRICT h) {
-    SK_BODY_HARD_BLOCK(double, sk_xlogx_d)
-}
+SK_DEFINE_HARD_BLOCK(sk_hard_block_f, float, sk_xlogx_f)
+SK_DEFINE_HARD_BLOCK(sk_hard_block_d, double, sk_xlogx_d)
+#undef SK_DEFINE_HARD_BLOCK
 
 /* Soft targets: the per-value terms of SK_SOFT_TERMS (_vecmath.h) for n values of P and T, into
  * six arrays SK_SOFT_CHUNK apart: brier, |p - t|, ce, js, ht, hp (summed per row by the

@@ -11,7 +11,7 @@
 import numpy as np
 
 from cython.parallel cimport prange, threadid
-from libc.math cimport fabs, nextafterf, INFINITY
+from libc.math cimport nextafterf, INFINITY
 from libc.string cimport memset
 from libc.stdlib cimport malloc, free
 
@@ -99,6 +99,11 @@ cdef extern from "_pass.h" nogil:
         double* v
         double* q
         double* h
+
+cdef extern from "_rowrule.h" nogil:
+    # the row rule (finite, non-negative, sum within tol of 1) on a row's sum, see _rowrule.h
+    int sksoft_row_sum_off(double s, double tol)
+    int sksoft_row_bad(double s, int neg, double tol)
 
 cdef extern from "_rowstats.h" nogil:
     # per row: max and first argmax; returns nonzero if a row is bad (sum off 1 beyond tol,
@@ -255,7 +260,7 @@ cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y
                 break
             if v < 0 and code == 0:
                 code = E_PROB_NEGATIVE
-        if code == 0 and not (fabs(s - 1.0) <= tol):
+        if code == 0 and sksoft_row_sum_off(s, tol):
             code = E_PROB_SUM
         if T != NULL:
             s = 0.0
@@ -266,7 +271,7 @@ cdef void _first_error(const floating* P, const target_t* T, const Py_ssize_t* Y
                     code |= E_TRUE_NONFINITE
                 elif v < 0:
                     code |= E_TRUE_NEGATIVE
-            if not (fabs(s - 1.0) <= tol):
+            if sksoft_row_sum_off(s, tol):
                 code |= E_TRUE_SUM
         elif <size_t>Y[b0 + j] >= <size_t>K:
             code |= E_LABEL
@@ -423,7 +428,7 @@ cdef void _rows(const floating* P, const target_t* T, const sk_config* c,
                     tv = t[k]
                     s += tv
                     mn = tv if tv < mn else mn
-                bad = bad | (not (fabs(s - 1.0) <= tol)) | (not (mn >= 0))
+                bad = bad | sksoft_row_bad(s, not (mn >= 0), tol)
         if not soft and not packed:
             # hard labels are used as column indices: check the range here, not in numpy (the
             # packed fast path checks them in its own loop, which never uses them as indices)

@@ -31,71 +31,43 @@ cdef enum:
     DEPOSIT_BLOCK = 256
 
 
+cdef struct event_t:
+    # One binary event of every row and how its rows are checked; the Python side passes it
+    # as a dict (sksoft.metrics._events.EventInputs.event), converted by Cython.
+    int mode            # MODE_TOP: the top label; MODE_CLASSES: class k one-vs-rest
+    Py_ssize_t k        # (smooth_masses: the first of the classes k, k + 1, ...)
+    double tol          # row-sum tolerances of P and of soft T (_targets.row_sum_tolerance)
+    double tol_t
+    bint check          # check the rows' values (only the first pass over the data)
+    double lo           # events, event_keys: predictions clipped to [lo, hi]
+    double hi
+
+
+cdef struct _grids_t:
+    # one thread's grids of smooth_masses: C rows of M + 1 nodes each (wm, pm NULL when only
+    # the residual masses are asked for)
+    double* res
+    double* wm
+    double* pm
+    Py_ssize_t C
+    Py_ssize_t M
+
+
+cdef extern from "_rowrule.h" nogil:
+    # the row rule (finite, non-negative, sum within tol of 1), see _rowrule.h; the scan also
+    # gives the first argmax
+    bint sksoft_bad_row_f(const float* row, Py_ssize_t K, double tol)
+    bint sksoft_bad_row_d(const double* row, Py_ssize_t K, double tol)
+    bint sksoft_scan_row_f(const float* row, Py_ssize_t K, double tol, Py_ssize_t* arg)
+    bint sksoft_scan_row_d(const double* row, Py_ssize_t K, double tol, Py_ssize_t* arg)
+
+
 cdef inline bint _bad_row(const floating* row, Py_ssize_t K, double tol) noexcept nogil:
-    # The checks of sksoft._targets.validate_rows: finite, non-negative, sum within tol of 1.
-    # NaN and infinity make the sum NaN or infinite, which fails the last test; two partial
-    # sums keep the loop off the add latency.
-    cdef double s0 = 0.0, s1 = 0.0
-    cdef bint neg = False
-    cdef Py_ssize_t k = 0
-    while k + 1 < K:
-        s0 += row[k]
-        s1 += row[k + 1]
-        neg |= (row[k] < 0) | (row[k + 1] < 0)
-        k += 2
-    if k < K:
-        s0 += row[k]
-        neg |= row[k] < 0
-    return neg or not (fabs(s0 + s1 - 1.0) <= tol)
-
-
-cdef extern from *:
-    """
-    /* The row checks of _bad_row and the first argmax in one pass, on four independent
-       lanes of sums and maxima (a single chain would wait on the add / max latency at every
-       column). NaN and infinity need no test of their own: they make the sum NaN or infinite,
-       which fails the test against 1. The first column equal to the maximum is then found
-       backwards with conditional moves: a branch on which column is largest would be
-       mispredicted on most rows of real probability matrices. */
-    #define SKSOFT_SCAN_ROW(NAME, T)                                                     \
-    static inline int NAME(const T* row, Py_ssize_t K, double tol, Py_ssize_t* arg) {   \
-        double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;                                   \
-        T b0 = row[0], b1 = row[0], b2 = row[0], b3 = row[0];                            \
-        int neg = 0;                                                                     \
-        Py_ssize_t k = 0, a = K - 1;                                                     \
-        for (; k + 3 < K; k += 4) {                                                      \
-            T u0 = row[k], u1 = row[k + 1], u2 = row[k + 2], u3 = row[k + 3];            \
-            s0 += u0;                                                                    \
-            s1 += u1;                                                                    \
-            s2 += u2;                                                                    \
-            s3 += u3;                                                                    \
-            neg |= (u0 < 0) | (u1 < 0) | (u2 < 0) | (u3 < 0);                            \
-            b0 = u0 > b0 ? u0 : b0;                                                      \
-            b1 = u1 > b1 ? u1 : b1;                                                      \
-            b2 = u2 > b2 ? u2 : b2;                                                      \
-            b3 = u3 > b3 ? u3 : b3;                                                      \
-        }                                                                                \
-        for (; k < K; k++) {                                                             \
-            T u = row[k];                                                                \
-            s0 += u;                                                                     \
-            neg |= u < 0;                                                                \
-            b0 = u > b0 ? u : b0;                                                        \
-        }                                                                                \
-        b0 = b1 > b0 ? b1 : b0;                                                          \
-        b2 = b3 > b2 ? b3 : b2;                                                          \
-        b0 = b2 > b0 ? b2 : b0;                                                          \
-        for (k = K - 1; k >= 0; k--)                                                     \
-            a = row[k] == b0 ? k : a;                                                    \
-        *arg = a;                                                                        \
-        return neg || !(fabs((s0 + s1) + (s2 + s3) - 1.0) <= tol);                       \
-    }
-    SKSOFT_SCAN_ROW(sksoft_scan_row_f, float)
-    SKSOFT_SCAN_ROW(sksoft_scan_row_d, double)
-    """
-    bint sksoft_scan_row_f(const float* row, Py_ssize_t K, double tol,
-                           Py_ssize_t* arg) noexcept nogil
-    bint sksoft_scan_row_d(const double* row, Py_ssize_t K, double tol,
-                           Py_ssize_t* arg) noexcept nogil
+    # whether a row breaks the row rule (the checks of sksoft._targets.validate_rows)
+    if floating is float:
+        return sksoft_bad_row_f(row, K, tol)
+    else:
+        return sksoft_bad_row_d(row, K, tol)
 
 
 cdef inline bint _scan_row(const floating* row, Py_ssize_t K, double tol,
@@ -139,13 +111,21 @@ cdef inline void _deposit(double* res, double* wm, double* pm, double p, double 
 
 
 cdef Py_ssize_t _masses_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
-                             const Py_ssize_t[::1] Y, const double[::1] w, int mode,
-                             Py_ssize_t k0, double tol, double tol_t, bint check, double* res,
-                             double* wm, double* pm, Py_ssize_t C, Py_ssize_t M,
-                             Py_ssize_t start, Py_ssize_t stop, int* what) noexcept nogil:
+                             const Py_ssize_t[::1] Y, const double[::1] w, const event_t* ev,
+                             const _grids_t* g, Py_ssize_t start, Py_ssize_t stop,
+                             int* what) noexcept nogil:
     # Rows go in blocks: first the checks and the top-label events of the block, kept in the
     # input's types (converting to double inside the row scan costs a third of the pass), then
     # the block's scattered grid updates in a tight loop of independent read-modify-writes.
+    # The settings and the grids' addresses are copied to locals first (stores into the grids
+    # could otherwise alias them and force reloads in the inner loops).
+    cdef int mode = ev.mode
+    cdef Py_ssize_t k0 = ev.k, C = g.C, M = g.M
+    cdef double tol = ev.tol, tol_t = ev.tol_t
+    cdef bint check = ev.check
+    cdef double* res = g.res
+    cdef double* wm = g.wm
+    cdef double* pm = g.pm
     cdef Py_ssize_t K = P.shape[1], i, j, c, k, m, b0, a = 0, stride = M + 1
     cdef bint soft = T.shape[0] > 0, weighted = w.shape[0] > 0
     cdef double t
@@ -215,19 +195,18 @@ def _first_bad(bads, whats):
 
 
 def smooth_masses(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_ssize_t[::1] Y,
-                  const double[::1] w, int mode, Py_ssize_t k0, double tol, double tol_t,
-                  bint check, double[:, ::1] res, double[:, ::1] wm, double[:, ::1] pm,
-                  int n_threads=1):
+                  const double[::1] w, event_t ev, double[:, ::1] res, double[:, ::1] wm,
+                  double[:, ::1] pm, int n_threads=1):
     """Add the grid masses of the weighted residuals ``w (t - p)`` (and, when ``wm`` has
     columns, of ``w`` and ``w p``) of binary events to ``res`` (``wm``, ``pm``), in one pass
     over the rows.
 
-    mode 0: the top-label event (confidence, soft-aware correctness) into row 0 of the outputs;
-    mode 1: the one-vs-rest event of class ``k0 + c`` into row ``c``, for every row ``c`` of
-    ``res``. ``T`` has 0 rows for hard labels ``Y`` (column codes), ``w`` 0 entries for unit
-    weights. The grid has ``res.shape[1] - 1`` intervals. With several threads each has its
-    own grids, summed at the end. Returns ``(-1, 0)``, or the first row that fails the value
-    checks (when ``check``) and 1 (``P``) or 2 (``T``).
+    ``ev`` (see ``event_t``) mode 0: the top-label event (confidence, soft-aware correctness)
+    into row 0 of the outputs; mode 1: the one-vs-rest event of class ``ev.k + c`` into row
+    ``c``, for every row ``c`` of ``res``. ``T`` has 0 rows for hard labels ``Y`` (column
+    codes), ``w`` 0 entries for unit weights. The grid has ``res.shape[1] - 1`` intervals.
+    With several threads each has its own grids, summed at the end. Returns ``(-1, 0)``, or
+    the first row that fails the value checks (when ``ev.check``) and 1 (``P``) or 2 (``T``).
     """
     cdef Py_ssize_t n = P.shape[0], M = res.shape[1] - 1, C = res.shape[0], nt, chunk, tid
     cdef bint curve = wm.shape[1] > 0
@@ -236,29 +215,44 @@ def smooth_masses(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_s
     cdef double[:, :, ::1] tres, twm, tpm
     cdef Py_ssize_t[::1] bads_v
     cdef int[::1] whats_v
+    cdef _grids_t one
+    cdef _grids_t* grids
     nt, chunk = _thread_ranges(n, n_threads)
     if nt == 1:
+        one.res = &res[0, 0]
+        one.wm = &wm[0, 0] if curve else NULL
+        one.pm = &pm[0, 0] if curve else NULL
+        one.C = C
+        one.M = M
         with nogil:
-            bad = _masses_rows(P, T, Y, w, mode, k0, tol, tol_t, check, &res[0, 0],
-                               &wm[0, 0] if curve else NULL, &pm[0, 0] if curve else NULL,
-                               C, M, 0, n, &what)
+            bad = _masses_rows(P, T, Y, w, &ev, &one, 0, n, &what)
         return bad, what
-    grids = np.zeros((nt, C, M + 1))
-    tres = grids
+    grids_ = np.zeros((nt, C, M + 1))
+    tres = grids_
     if curve:
         wgrids, pgrids = np.zeros((nt, C, M + 1)), np.zeros((nt, C, M + 1))
         twm, tpm = wgrids, pgrids
     bads = np.full(nt, -1, dtype=np.intp)
     whats = np.zeros(nt, dtype=np.intc)
     bads_v, whats_v = bads, whats
-    for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
-        bads_v[tid] = _masses_rows(P, T, Y, w, mode, k0, tol, tol_t, check, &tres[tid, 0, 0],
-                                   &twm[tid, 0, 0] if curve else NULL,
-                                   &tpm[tid, 0, 0] if curve else NULL, C, M, tid * chunk,
-                                   min(n, (tid + 1) * chunk), &whats_v[tid])
+    grids = <_grids_t*>malloc(nt * sizeof(_grids_t))
+    if grids == NULL:
+        raise MemoryError()
+    try:
+        for tid in range(nt):
+            grids[tid].res = &tres[tid, 0, 0]
+            grids[tid].wm = &twm[tid, 0, 0] if curve else NULL
+            grids[tid].pm = &tpm[tid, 0, 0] if curve else NULL
+            grids[tid].C = C
+            grids[tid].M = M
+        for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
+            bads_v[tid] = _masses_rows(P, T, Y, w, &ev, &grids[tid], tid * chunk,
+                                       min(n, (tid + 1) * chunk), &whats_v[tid])
+    finally:
+        free(grids)
     bad, what = _first_bad(bads, whats)
     if bad < 0:
-        np.add(res, grids.sum(axis=0), out=np.asarray(res))
+        np.add(res, grids_.sum(axis=0), out=np.asarray(res))
         if curve:
             np.add(wm, wgrids.sum(axis=0), out=np.asarray(wm))
             np.add(pm, pgrids.sum(axis=0), out=np.asarray(pm))
@@ -266,15 +260,18 @@ def smooth_masses(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_s
 
 
 cdef Py_ssize_t _event_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
-                            const Py_ssize_t[::1] Y, int mode, Py_ssize_t k, double tol,
-                            double tol_t, bint check, double lo, double hi, floating[::1] p_out,
+                            const Py_ssize_t[::1] Y, const event_t* ev, floating[::1] p_out,
                             double[::1] t_out, Py_ssize_t start, Py_ssize_t stop,
                             int* what) noexcept nogil:
     # in blocks, the targets kept in their own types during the row scans and converted to
     # double afterwards (see _masses_rows)
+    cdef int mode = ev.mode
+    cdef Py_ssize_t k = ev.k
+    cdef double tol = ev.tol, tol_t = ev.tol_t
+    cdef bint check = ev.check
     cdef Py_ssize_t K = P.shape[1], i, j, m, b0, a = k
     cdef bint soft = T.shape[0] > 0
-    cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
+    cdef floating v, lo_f = <floating>ev.lo, hi_f = <floating>ev.hi
     cdef target_t sbuf[DEPOSIT_BLOCK]
     cdef unsigned char hbuf[DEPOSIT_BLOCK]
     b0 = start
@@ -307,12 +304,11 @@ cdef Py_ssize_t _event_rows(const floating[:, ::1] P, const target_t[:, ::1] T,
 
 
 def events(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_ssize_t[::1] Y,
-           int mode, Py_ssize_t k, double tol, double tol_t, bint check, double lo, double hi,
-           floating[::1] p_out, double[::1] t_out, int n_threads=1):
-    """The binary event of every row: mode 0 the top label (confidence, soft-aware
-    correctness), mode 1 class ``k`` one-vs-rest (probability, target mass). ``p_out`` keeps
-    the input's dtype (exact sorting), clipped to ``[lo, hi]`` (in that dtype); a negative zero
-    becomes a positive one. Returns as :func:`smooth_masses`."""
+           event_t ev, floating[::1] p_out, double[::1] t_out, int n_threads=1):
+    """The binary event ``ev`` of every row: mode 0 the top label (confidence, soft-aware
+    correctness), mode 1 class ``ev.k`` one-vs-rest (probability, target mass). ``p_out``
+    keeps the input's dtype (exact sorting), clipped to ``[ev.lo, ev.hi]`` (in that dtype); a
+    negative zero becomes a positive one. Returns as :func:`smooth_masses`."""
     cdef Py_ssize_t n = P.shape[0], nt, chunk, tid
     cdef Py_ssize_t[::1] bads_v
     cdef int[::1] whats_v
@@ -321,16 +317,19 @@ def events(const floating[:, ::1] P, const target_t[:, ::1] T, const Py_ssize_t[
     whats = np.zeros(nt, dtype=np.intc)
     bads_v, whats_v = bads, whats
     for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
-        bads_v[tid] = _event_rows(P, T, Y, mode, k, tol, tol_t, check, lo, hi, p_out, t_out,
-                                  tid * chunk, min(n, (tid + 1) * chunk), &whats_v[tid])
+        bads_v[tid] = _event_rows(P, T, Y, &ev, p_out, t_out, tid * chunk,
+                                  min(n, (tid + 1) * chunk), &whats_v[tid])
     return _first_bad(bads, whats)
 
 
-cdef Py_ssize_t _key_rows(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode,
-                          Py_ssize_t k, double tol, bint check, double lo, double hi,
+cdef Py_ssize_t _key_rows(const floating[:, ::1] P, const Py_ssize_t[::1] Y, const event_t* ev,
                           key_t[::1] out, Py_ssize_t start, Py_ssize_t stop) noexcept nogil:
+    cdef int mode = ev.mode
+    cdef Py_ssize_t k = ev.k
+    cdef double tol = ev.tol
+    cdef bint check = ev.check
     cdef Py_ssize_t K = P.shape[1], i, a = k
-    cdef floating v, lo_f = <floating>lo, hi_f = <floating>hi
+    cdef floating v, lo_f = <floating>ev.lo, hi_f = <floating>ev.hi
     cdef float vf
     cdef double vd
     cdef uint32_t b32
@@ -356,8 +355,8 @@ cdef Py_ssize_t _key_rows(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int
     return -1
 
 
-def event_keys(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode, Py_ssize_t k,
-               double tol, bint check, double lo, double hi, key_t[::1] out, int n_threads=1):
+def event_keys(const floating[:, ::1] P, const Py_ssize_t[::1] Y, event_t ev, key_t[::1] out,
+               int n_threads=1):
     """As :func:`events` for hard labels, writing one sort key per row instead: the bits of the
     (non-negative) probability -- ordered as the values -- shifted left once to hold the 0/1
     outcome. uint32 keys for float32 input (a probability <= 1 uses 30 bits), uint64 for
@@ -368,8 +367,7 @@ def event_keys(const floating[:, ::1] P, const Py_ssize_t[::1] Y, int mode, Py_s
     bads = np.full(nt, -1, dtype=np.intp)
     bads_v = bads
     for tid in prange(nt, nogil=True, schedule="static", num_threads=nt):
-        bads_v[tid] = _key_rows(P, Y, mode, k, tol, check, lo, hi, out, tid * chunk,
-                                min(n, (tid + 1) * chunk))
+        bads_v[tid] = _key_rows(P, Y, &ev, out, tid * chunk, min(n, (tid + 1) * chunk))
     return _first_bad(bads, np.full(nt, BAD_PROB, dtype=np.intc))
 
 
