@@ -188,8 +188,9 @@ def _take(a, rows, start, stop):
     given), as a tensor on ``a``'s device; a collated batch is a copy too, so a module that
     works in place cannot touch the caller's data."""
     if isinstance(a, np.ndarray):
-        part = a[start:stop] if rows is None else a.take(rows[start:stop], axis=0)
-        return torch.from_numpy(np.array(part, order="C", copy=rows is None))
+        if rows is None:
+            return torch.from_numpy(np.array(a[start:stop], order="C"))  # a copy
+        return torch.from_numpy(np.ascontiguousarray(a.take(rows[start:stop], axis=0)))
     if rows is None:
         return a[start:stop].clone(memory_format=torch.contiguous_format)
     return a.index_select(0, rows[start:stop])
