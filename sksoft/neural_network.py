@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, Subset
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
+from ._targets import check_targets
 from ._threads import thread_budget
 from ._validation import Interval, Options, check_param, validate_params
 from .metrics import cross_entropy, expected_calibration_error
@@ -103,29 +104,13 @@ def _check_dict_X(X):
 
 
 def _class_codes(labels, n, name="stratify"):
-    """Class codes (n,) of ``labels``: labels of any kind (n,), or the argmax of an (n, K)
-    matrix of soft or one-hot rows (first class on ties)."""
-    try:
-        labels = np.asarray(labels)
-    except ValueError:
-        raise ValueError(f"{name} must be an array of shape (n_samples,) or (n_samples, "
-                         "n_classes).") from None
-    if labels.ndim not in (1, 2):
-        raise ValueError(f"{name} must be labels of shape (n_samples,) or a matrix of shape "
-                         f"(n_samples, n_classes); got shape {labels.shape}.")
-    if labels.shape[0] != n:
-        raise ValueError(f"{name} has {labels.shape[0]} rows but X has {n}.")
-    if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    if labels.ndim == 2:
-        if labels.dtype.kind not in "biuf" or labels.shape[1] == 0:
-            raise TypeError(f"{name} as a matrix must hold class probabilities (numbers); got "
-                            f"dtype {labels.dtype} and shape {labels.shape}.")
-        return np.argmax(labels, axis=1)
-    try:
-        return np.unique(labels, return_inverse=True)[1].reshape(-1)
-    except TypeError:
-        raise TypeError(f"{name} holds labels that cannot be sorted (mixed types?).") from None
+    """Class codes (n,) of ``labels`` under the target contract (:mod:`sksoft._targets`):
+    hard labels of any kind, or the argmax of a soft / one-hot matrix (first class on ties)."""
+    t = check_targets(labels, name=name, infer_classes=True)
+    codes = np.argmax(t.proba, axis=1) if t.soft else t.codes
+    if codes.shape[0] != n:
+        raise ValueError(f"{name} has {codes.shape[0]} rows but X has {n}.")
+    return codes
 
 
 def stratified_holdout(strata, fraction, random_state):

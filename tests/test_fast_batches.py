@@ -55,8 +55,8 @@ def assert_same_batches(a, b):
 def fit_both(X, Y, device="cpu", **kw):
     nets = []
     for cls in (SoftNeuralNetClassifier, LoaderNet):
-        net = cls(max_epochs=3, batch_size=32, random_state=0, device=device, verbose=0,
-                  callbacks=[("record", RecordBatches())], **kw).fit(X, Y)
+        net = cls(max_epochs=3, batch_size=32, random_state=0, device=device, n_threads=1,
+                  verbose=0, callbacks=[("record", RecordBatches())], **kw).fit(X, Y)
         nets.append(net)
     return nets
 
@@ -84,7 +84,7 @@ def test_the_generator_is_left_as_the_dataloader_leaves_it():
     states = []
     for cls in (SoftNeuralNetClassifier, LoaderNet):
         cls(max_epochs=2, batch_size=16, random_state=1, iterator_train__shuffle=True,
-            train_split=0.2).fit(X, Y)
+            train_split=0.2, n_threads=1).fit(X, Y)
         states.append(torch.get_rng_state())
     assert torch.equal(*states)
 
@@ -127,7 +127,7 @@ def _parts(dataset):
 
 def test_what_takes_the_fast_path():
     X, Y = data(n=40)
-    net = SoftNeuralNetClassifier(max_epochs=1, train_split=None).fit(X, Y)
+    net = SoftNeuralNetClassifier(max_epochs=1, train_split=None, n_threads=1).fit(X, Y)
     fast = [Dataset(X, Y), Dataset(torch.from_numpy(X), Y), Dataset(X), Subset(Dataset(X, Y),
                                                                              [1, 5, 7])]
     for ds in fast:
@@ -163,9 +163,11 @@ def test_dict_input_still_trains_through_the_dataloader():
         def forward(self, a):
             return self.lin(a)
 
-    a = SoftNeuralNetClassifier(Keyed, max_epochs=2, train_split=None, random_state=0).fit(
+    a = SoftNeuralNetClassifier(Keyed, max_epochs=2, train_split=None, random_state=0,
+                                n_threads=1).fit(
         {"a": X}, Y)
-    b = SoftNeuralNetClassifier(Keyed, max_epochs=2, train_split=None, random_state=0).fit(
+    b = SoftNeuralNetClassifier(Keyed, max_epochs=2, train_split=None, random_state=0,
+                                n_threads=1).fit(
         X, Y)
     np.testing.assert_allclose(a.history_[:, "train_loss"], b.history_[:, "train_loss"],
                                rtol=1e-6)
@@ -185,12 +187,12 @@ def test_a_module_working_in_place_leaves_the_callers_data_alone():
     Y = Y.astype(np.float32)
     X0, Y0 = X.copy(), Y.copy()
     for shuffle in (False, True):
-        SoftNeuralNetClassifier(InPlace, max_epochs=2, train_split=0.25,
+        SoftNeuralNetClassifier(InPlace, max_epochs=2, train_split=0.25, n_threads=1,
                                 iterator_train__shuffle=shuffle).fit(X, Y)
         np.testing.assert_array_equal(X, X0)
         np.testing.assert_array_equal(Y, Y0)
     Xt = torch.from_numpy(X0.copy())
-    SoftNeuralNetClassifier(InPlace, max_epochs=1, train_split=None).fit(Xt, Y)
+    SoftNeuralNetClassifier(InPlace, max_epochs=1, train_split=None, n_threads=1).fit(Xt, Y)
     assert torch.equal(Xt, torch.from_numpy(X0))
 
 
@@ -199,9 +201,10 @@ def test_read_only_and_non_contiguous_arrays():
     ro = X.copy()
     ro.setflags(write=False)
     wide = np.asfortranarray(np.repeat(X, 2, axis=1)[:, ::2])
-    ref = SoftNeuralNetClassifier(max_epochs=2, random_state=0, train_split=0.2).fit(X, Y)
+    kw = dict(max_epochs=2, random_state=0, train_split=0.2, n_threads=1)
+    ref = SoftNeuralNetClassifier(**kw).fit(X, Y)
     for Xv in (ro, wide):
-        net = SoftNeuralNetClassifier(max_epochs=2, random_state=0, train_split=0.2).fit(Xv, Y)
+        net = SoftNeuralNetClassifier(**kw).fit(Xv, Y)
         np.testing.assert_allclose(net.predict_proba(Xv), ref.predict_proba(X), rtol=1e-5)
 
 
