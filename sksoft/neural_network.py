@@ -165,6 +165,8 @@ def _in_memory(dataset):
     n = X.shape[0]
     if len(dataset) != n or y is not None and y.shape[0] != n:
         return None
+    if indices is not None and indices.size and (indices.min() < 0 or indices.max() >= n):
+        return None  # negative or out of range: as the loader does (or raises)
     return X, y, indices
 
 

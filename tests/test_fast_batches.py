@@ -140,7 +140,8 @@ def test_what_takes_the_fast_path():
 
     slow = [Dataset({"X": X}, Y), Dataset(sparse.csr_matrix(X), Y), Custom(X, Y),
             Dataset([X], Y), Subset(Subset(Dataset(X, Y), [1, 2]), [0]),
-            Dataset(X.astype(object), Y)]
+            Dataset(X.astype(object), Y), Subset(Dataset(X, Y), [-1, 2]),
+            Subset(Dataset(X, Y), [0, 40])]
     for ds in slow:
         assert isinstance(net.get_iterator(ds, training=True), DataLoader)
     # batch_size=-1 is the whole set; any other loader option, or another iterator, is skorch's
