@@ -11,10 +11,12 @@ from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochScoring
-from torch.utils.data import Subset
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader, Subset
 
 from ._base import SoftClassifierMixin
 from ._label_source import LabelSource
+from ._targets import check_targets
 from ._threads import thread_budget
 from ._validation import Interval, Options, check_param, validate_params
 from .metrics import cross_entropy, expected_calibration_error
@@ -101,24 +103,137 @@ def _check_dict_X(X):
             raise ValueError(f"X[{key!r}] contains NaN or infinity.")
 
 
-def stratified_holdout(Y, fraction, random_state):
-    """Indices (train, valid) holding out ``fraction`` of the rows, stratified on argmax(Y).
+def _class_codes(labels, n, name="stratify"):
+    """Class codes (n,) of ``labels`` under the target contract (:mod:`sksoft._targets`):
+    hard labels of any kind, or the argmax of a soft / one-hot matrix (first class on ties)."""
+    t = check_targets(labels, name=name, infer_classes=True)
+    codes = np.argmax(t.proba, axis=1) if t.soft else t.codes
+    if codes.shape[0] != n:
+        raise ValueError(f"{name} has {codes.shape[0]} rows but X has {n}.")
+    return codes
 
-    Falls back to an unstratified split when a class has fewer than two rows.
+
+def stratified_holdout(strata, fraction, random_state):
+    """Indices (train, valid) holding out ``fraction`` of the rows, stratified on ``strata``.
+
+    ``strata`` are class codes, one per row. The split depends on ``strata``, ``fraction``
+    and ``random_state`` only, so fits that share them (the label sources of one study fit)
+    hold out the same rows. Falls back to an unstratified split when a class has fewer than
+    two rows.
     """
-    n = Y.shape[0]
+    strata = np.asarray(strata)
+    n = strata.shape[0]
     n_valid = int(round(fraction * n))
     if n_valid < 1 or n - n_valid < 1:
         return np.arange(n), np.arange(0)
-    strata = np.argmax(Y, axis=1)
-    counts = np.bincount(strata)
-    counts = counts[counts > 0]
+    counts = np.unique(strata, return_counts=True)[1]
     if counts.min() >= 2 and n_valid >= len(counts) and n - n_valid >= len(counts):
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=n_valid, random_state=random_state)
     else:
         splitter = ShuffleSplit(n_splits=1, test_size=n_valid, random_state=random_state)
     train, valid = next(splitter.split(np.zeros(n), strata))
     return np.sort(train), np.sort(valid)
+
+
+#: DataLoader options that :class:`_TensorBatches` implements exactly; an iterator with any
+#: other option (workers, a sampler, a collate_fn, pinned memory, ...) is skorch's DataLoader
+_FAST_OPTIONS = frozenset({"batch_size", "shuffle", "drop_last"})
+
+
+def _plain(a):
+    """An array or a dense tensor with rows, of a dtype that collates to itself."""
+    if isinstance(a, np.ndarray):
+        return a.ndim >= 1 and a.dtype.kind in "biufc" and a.dtype.isnative
+    return isinstance(a, torch.Tensor) and a.layout == torch.strided and a.ndim >= 1
+
+
+def _in_memory(dataset):
+    """``(X, y, indices)`` of a skorch ``Dataset`` of arrays or tensors, or of a ``Subset`` of
+    one (``indices`` its rows, else None); None for anything else (dicts, lists, sparse or
+    pandas data, a custom dataset -- a subclass of skorch's too, it may transform rows)."""
+    indices = None
+    if type(dataset) is Subset:
+        indices = np.asarray(dataset.indices)
+        if indices.ndim != 1 or indices.dtype.kind not in "iu":
+            return None
+        dataset = dataset.dataset
+    if type(dataset) is not Dataset:
+        return None
+    X, y = dataset.X, dataset.y
+    if not _plain(X) or y is not None and not _plain(y):
+        return None
+    n = X.shape[0]
+    if len(dataset) != n or y is not None and y.shape[0] != n:
+        return None
+    if indices is not None and indices.size and (indices.min() < 0 or indices.max() >= n):
+        return None  # negative or out of range: as the loader does (or raises)
+    return X, y, indices
+
+
+def _take(a, rows, start, stop):
+    """A fresh contiguous copy of rows ``start:stop`` of ``a`` (of ``a[rows]`` when ``rows`` is
+    given), as a tensor on ``a``'s device; a collated batch is a copy too, so a module that
+    works in place cannot touch the caller's data."""
+    if isinstance(a, np.ndarray):
+        if rows is None:
+            return torch.from_numpy(np.array(a[start:stop], order="C"))  # a copy
+        return torch.from_numpy(np.ascontiguousarray(a.take(rows[start:stop], axis=0)))
+    if rows is None:
+        return a[start:stop].clone(memory_format=torch.contiguous_format)
+    return a.index_select(0, rows[start:stop])
+
+
+class _TensorBatches:
+    """Mini-batches sliced from in-memory arrays or tensors: skorch's DataLoader without its
+    per-row indexing and collation.
+
+    A drop-in for a single-process ``torch.utils.data.DataLoader(dataset, batch_size,
+    shuffle, drop_last)`` over a skorch ``Dataset`` of arrays or tensors (or a ``Subset`` of
+    one): the same batches -- tensors of the same dtype and shape on the data's device, a
+    ``(batch, 1)`` placeholder of zeros for a missing ``y`` -- in the same order, and the same
+    draws from torch's global generator (the loader's base seed on ``iter``, then the random
+    sampler's seed on the first batch when shuffling), so a seeded fit follows the loader's
+    trajectory exactly (dropout masks included).
+    """
+
+    def __init__(self, X, y, indices, *, batch_size, shuffle, drop_last):
+        self.X, self.y, self.indices = X, y, indices
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.n = X.shape[0] if indices is None else indices.shape[0]
+
+    def __len__(self):
+        if self.drop_last:
+            return self.n // self.batch_size
+        return -(-self.n // self.batch_size)
+
+    def __iter__(self):
+        torch.empty((), dtype=torch.int64).random_()  # the loader iterator's base seed
+        return self._batches()
+
+    def _batches(self):
+        rows = self.indices
+        if self.shuffle:  # RandomSampler: a generator seeded from the global one
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+            generator = torch.Generator()
+            generator.manual_seed(seed)
+            order = torch.randperm(self.n, generator=generator).numpy()
+            rows = order if rows is None else rows[order]
+        stop = len(self) * self.batch_size
+        index = {}  # the row indices as a tensor on each tensor's device, made once
+        for start in range(0, min(stop, self.n), self.batch_size):
+            end = min(start + self.batch_size, self.n)
+            batch = []
+            for a in (self.X, self.y):
+                if a is None:
+                    batch.append(torch.zeros((end - start, 1), dtype=torch.get_default_dtype()))
+                    continue
+                r = rows
+                if rows is not None and isinstance(a, torch.Tensor):
+                    if a.device not in index:
+                        index[a.device] = torch.as_tensor(rows, device=a.device)
+                    r = index[a.device]
+                batch.append(_take(a, r, start, end))
+            yield batch  # a list, as the loader's default_collate makes of (X, y) pairs
 
 
 class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
@@ -141,9 +256,11 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
     max_epochs : int, default=20
     batch_size : int, default=128
     train_split : float or callable or None, default=0.2
-        A float holds out that fraction of the training rows for validation, stratified on
-        the argmax of the targets (seeded by ``random_state``); a callable is used as
-        skorch's ``train_split``; None or 0 trains on everything.
+        A float holds out that fraction of the training rows for validation, stratified
+        (seeded by ``random_state``) on ``fit``'s ``stratify`` labels when given, else on the
+        labels ``y`` when a ``label_source`` builds the targets from them, else on the
+        argmax of the targets; a callable is used as skorch's ``train_split``; None or 0
+        trains on everything.
     classes : array-like, optional
         Class labels of the soft-label columns (default ``arange(K)``).
     label_source : label source, optional
@@ -192,6 +309,16 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
       checked for NaN / inf and its input shape is not inferred (set
       ``module__input_units``); a NaN in it shows up as NaN losses in ``history_``.
 
+    Arrays and tensors are batched straight from memory: each mini-batch is sliced from
+    them (see :meth:`get_iterator`), with the batches, order and random draws of skorch's
+    default ``DataLoader``, so a seeded fit gives the same model either way, while skipping
+    the loader's row-by-row indexing and collation. Dicts, datasets and any other iterator
+    or iterator option (``iterator_train__num_workers``, ...) use skorch's ``DataLoader``.
+
+    Every label source fitted with the same ``X``, ``y`` (gold labels) and ``random_state``
+    holds out the same validation rows: the hold-out is stratified on ``y``, not on the
+    targets the source builds, so fits on different label sources are paired row by row.
+
     Examples
     --------
     >>> import numpy as np
@@ -207,6 +334,10 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
     # Checked with sksoft._validation like every sksoft estimator, but through validate_params
     # directly: skorch's NeuralNet has a _validate_params of its own (prefixes of **kwargs),
     # which ValidatedParamsMixin would shadow. Keys not listed (module__*, ...) are skorch's.
+    # the hold-out's strata are sample-aligned metadata, requested like soft_labels
+    __metadata_request__fit = {"stratify": True}
+    __metadata_request__partial_fit = {"stratify": True}
+
     _parameter_constraints = {
         "module": [None, type, torch.nn.Module],
         "criterion": [type, torch.nn.Module],
@@ -356,6 +487,34 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
                              f"fitted on samples of shape {self.input_shape_}.")
         return X.to(torch.float32)
 
+    def get_iterator(self, dataset, training=False):
+        """Mini-batches of ``dataset``: sliced straight from its arrays or tensors when it
+        holds them in memory, else skorch's ``DataLoader``.
+
+        The fast path (:class:`_TensorBatches`) gives the batches, order and random draws of
+        the default iterator (``torch.utils.data.DataLoader`` with only ``batch_size``,
+        ``shuffle`` and ``drop_last`` set through ``iterator_train__*`` /
+        ``iterator_valid__*``) over a skorch ``Dataset`` of an array or tensor ``X`` and
+        ``y`` (or a ``Subset`` of one, the float ``train_split``'s parts), without
+        indexing and collating row by row. Any other dataset (dicts, lists, sparse, a
+        custom ``Dataset``), iterator or iterator option goes to skorch's ``get_iterator``.
+        """
+        iterator = self.iterator_train if training else self.iterator_valid
+        data = _in_memory(dataset) if iterator is DataLoader else None
+        if data is not None:
+            kwargs = self.get_params_for("iterator_train" if training else "iterator_valid")
+            batch_size = kwargs.get("batch_size", self.batch_size)
+            if batch_size == -1:
+                batch_size = len(dataset)
+            shuffle = kwargs.get("shuffle", False)
+            drop_last = kwargs.get("drop_last", False)
+            if (set(kwargs) <= _FAST_OPTIONS and isinstance(batch_size, numbers.Integral)
+                    and batch_size >= 1 and shuffle in (True, False)
+                    and drop_last in (True, False)):
+                return _TensorBatches(*data, batch_size=int(batch_size), shuffle=bool(shuffle),
+                                      drop_last=bool(drop_last))
+        return super().get_iterator(dataset, training=training)
+
     def get_split_datasets(self, X, y=None, **fit_params):
         split = self.train_split
         if isinstance(split, numbers.Real) and not isinstance(split, bool):
@@ -364,15 +523,40 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
                 return dataset, None
             if not 0 < split < 1:
                 raise ValueError(f"train_split as a float must be in (0, 1); got {split}.")
-            train, valid = stratified_holdout(np.asarray(y), float(split), self.random_state)
+            strata = getattr(self, "_strata", None)
+            if strata is None:
+                strata = np.argmax(np.asarray(y), axis=1)
+            train, valid = stratified_holdout(strata, float(split), self.random_state)
             if valid.shape[0] == 0:
                 return dataset, None
             return Subset(dataset, train), Subset(dataset, valid)
         return super().get_split_datasets(X, y, **fit_params)
 
+    def _holdout_strata(self, y, Y, stratify):
+        """What the float ``train_split`` stratifies on: ``stratify``, else the labels ``y``
+        given to ``fit`` when a label source builds the targets, else the targets' argmax."""
+        split = self.train_split
+        if stratify is not None:
+            if callable(split) and not isinstance(split, numbers.Real):
+                raise ValueError("stratify is used by a float train_split; with a callable "
+                                 "train_split, stratify inside it (skorch's ValidSplit takes "
+                                 "the targets).")
+            return _class_codes(stratify, Y.shape[0])
+        if self.label_source is not None and y is not None:
+            return _class_codes(y, Y.shape[0], name="y")
+        return None
+
+    @contextlib.contextmanager
+    def _train_on(self, strata):
+        self._strata = strata
+        try:
+            yield
+        finally:
+            del self._strata
+
     # ------------------------------------------------------------------ sklearn API
     def fit(self, X, y=None, soft_labels=None, annotations=None, item_index=None,
-            **fit_params):
+            stratify=None, **fit_params):
         """Fit on hard labels or a soft-label matrix.
 
         Parameters
@@ -387,6 +571,14 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
         item_index : array-like of int, shape (n_samples,), optional
             Position of every row among all the items, for
             :class:`~sksoft.label_sources.ExternalSoftLabels` (metadata routing).
+        stratify : array-like of shape (n_samples,) or (n_samples, n_classes), optional
+            What the float ``train_split`` stratifies its hold-out on: labels (any kind) or
+            a soft / one-hot matrix (its argmax). Default: ``y`` when a ``label_source``
+            builds the targets (so every label source fitted on the same ``X``, ``y`` and
+            ``random_state`` holds out the same rows), else the argmax of ``y``. Pass the
+            gold labels to compare fits on different soft targets ``y`` on the same rows.
+            Ignored without a hold-out (``train_split`` None or 0); a ValueError with a
+            callable ``train_split``. Requested as metadata by default.
         **fit_params
             Passed to skorch's ``partial_fit``.
         """
@@ -395,22 +587,24 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
             X = self._validate_X(X, reset=True)
             Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                                   item_index=item_index).astype(np.float32)
+            strata = self._holdout_strata(y, Y, stratify)
             if self.random_state is not None:
                 torch.manual_seed(int(self.random_state))
-            with self._device_ctx():
+            with self._device_ctx(), self._train_on(strata):
                 if not self.warm_start or not self.initialized_:
                     self.initialize()
                 NeuralNet.partial_fit(self, X, Y, **fit_params)
         return self
 
     def partial_fit(self, X, y=None, classes=None, soft_labels=None, annotations=None,
-                    item_index=None, **fit_params):
+                    item_index=None, stratify=None, **fit_params):
         """Train for one more round of ``max_epochs`` (initialising on the first call).
 
         Every call builds its targets the way ``fit`` does, through the ``label_source`` when
         there is one. The classes are fixed by the first call: its ``classes`` argument, else
         the ``classes`` parameter, else those of its ``y``; later calls decode ``y`` with them
         (an unknown label, or a soft ``y`` with another number of columns, is a ValueError).
+        ``stratify`` as in :meth:`fit`.
         """
         first = not getattr(self, "initialized_", False) or not hasattr(self, "classes_")
         if first:
@@ -420,7 +614,8 @@ class SoftNeuralNetClassifier(SoftClassifierMixin, ClassifierMixin, NeuralNet):
             Y = self._fit_targets(X, y, soft_labels=soft_labels, annotations=annotations,
                                   classes=classes if first else self.classes_,
                                   item_index=item_index).astype(np.float32)
-            with self._device_ctx():
+            strata = self._holdout_strata(y, Y, stratify)
+            with self._device_ctx(), self._train_on(strata):
                 if first:
                     self.initialize()
                 NeuralNet.partial_fit(self, X, Y, **fit_params)

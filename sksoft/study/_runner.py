@@ -144,6 +144,8 @@ def fit_one(task, data, cfg):
     if watch is not None and isinstance(model, Pipeline):
         watch.preprocess = model[:-1]
     params = {"soft_labels": H_fit}
+    if cfg.model != "logreg":  # the networks' hold-out, on gold: the same rows for every source
+        params["stratify"] = gold[rows]
     if A_fit is not None:
         params["annotations"] = A_fit
     step = model.steps[-1][0] if hasattr(model, "steps") else None
