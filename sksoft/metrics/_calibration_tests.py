@@ -139,10 +139,11 @@ def _laplacian(A, B, bandwidth):
     return np.exp(-np.sqrt(np.maximum(d2, 0.0)) / bandwidth)
 
 
-def _median_bandwidth(P, rng):
-    """Median of the pairwise Euclidean distances between (at most 1000) probability
-    vectors, 1 if they are all equal."""
-    Q = P if P.shape[0] <= 1000 else P[rng.choice(P.shape[0], 1000, replace=False)]
+def _median_bandwidth(P):
+    """Median of the pairwise Euclidean distances between (at most 256, evenly spaced in
+    the input order) probability vectors; 1 if they are all equal."""
+    n = P.shape[0]
+    Q = P if n <= 256 else P[np.linspace(0, n - 1, 256).astype(np.intp)]
     d2 = np.sum(Q * Q, 1)[:, None] + np.sum(Q * Q, 1)[None, :] - 2.0 * Q @ Q.T
     d = np.sqrt(np.maximum(d2[np.triu_indices(Q.shape[0], 1)], 0.0))
     med = float(np.median(d)) if d.size else 0.0
@@ -222,16 +223,18 @@ def calibration_test(y_true, y_prob, *, method="ks", top_label=None, labels=None
         kernel term over ``n // 2`` disjoint pairs), asymptotically normal -- O(n), lower
         power. ``"resampling"``: the quadratic unbiased estimator (all pairs) against
         ``n_resamples`` data sets whose labels are drawn from the predicted probabilities
-        (consistency resampling, which makes the null true) -- O(n_resamples n^2), at most
+        (consistency resampling, which makes the null true; an exact Monte Carlo test)
+        -- O(n_resamples n^2), far more powerful at equal n, at most
         10 000 items, hard labels only. (A permutation of the labels would test
         independence of labels and predictions, not calibration.)
     n_resamples : int, default=1000
         ``null="resampling"`` only.
     bandwidth : float, optional
         ``"skce"``: kernel bandwidth; default the median pairwise distance between the
-        predicted vectors (a function of ``y_prob`` alone, so the null still holds).
+        predicted vectors (of at most 256 of them, evenly spaced in the input order; a
+        function of ``y_prob`` alone, so the null still holds).
     random_state : int, RandomState or Generator, optional
-        Seeds the consistency resampling and the subsample of the median heuristic.
+        Seeds the consistency resampling.
 
     Returns
     -------
@@ -318,7 +321,7 @@ def calibration_test(y_true, y_prob, *, method="ks", top_label=None, labels=None
         rng = np.random.default_rng(
             random_state if not isinstance(random_state, np.random.RandomState)
             else random_state.randint(0, 2**31 - 1))
-    h = float(bandwidth) if bandwidth is not None else _median_bandwidth(P, rng)
+    h = float(bandwidth) if bandwidth is not None else _median_bandwidth(P)
     R = Y - P
     if null == "asymptotic":
         if n < 4:
