@@ -229,3 +229,20 @@ def test_bad_input():
     ro.setflags(write=False)
     calibration_test(y, ro[::1])
     assert np.array_equal(ro, p)
+
+
+def test_report_command_prints_the_tests(tmp_path, capsys):
+    from sksoft.cli import main
+
+    rng = np.random.default_rng(0)
+    p, y = binary(rng, 300, shrink=0.7)
+    P = np.column_stack([1 - p, p])
+    np.savez(tmp_path / "pred.npz", y_true=y, y_prob=P)
+    assert main(["report", str(tmp_path / "pred.npz"), "--tests"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for method in ("spiegelhalter", "ks", "kuiper", "skce"):
+        row = next(line.split() for line in lines if line.startswith(method + " "))
+        r = calibration_test(y, P, method=method)
+        assert float(row[1]) == pytest.approx(r.statistic, rel=1e-3)
+        assert float(row[2]) == pytest.approx(r.pvalue, rel=1e-3)
+        assert row[3] == r.null
