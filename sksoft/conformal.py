@@ -5,8 +5,8 @@ contains the true label with probability at least ``1 - alpha`` (marginally, ove
 exchangeable calibration and test items), whatever the model. An item whose set has more
 than one class is one to route to a person.
 
-Three nonconformity scores (``conformity_score=``): ``"thr"`` (``1 - p_y``, the threshold or LAC score of
-Sadinle et al.), ``"aps"`` (adaptive prediction sets: the probability mass ranked above
+Three nonconformity scores (``conformity_score=``): ``"thr"`` (``1 - p_y``, the threshold or
+LAC score of Sadinle et al.), ``"aps"`` (adaptive prediction sets: the probability mass ranked above
 ``y`` plus ``p_y``, or ``u * p_y`` with ``randomized=True``) and ``"raps"`` (APS plus a penalty
 ``lambda_reg * max(0, rank - k_reg)`` on low-ranked classes).
 
@@ -115,8 +115,8 @@ class _Calibration:
         return _cp.mc_threshold(self.pool, self.n_items, self.n_samples, alpha)
 
 
-def _calibrate(Y, P, *, conformity_score, randomized, k_reg, lambda_reg, soft, n_samples, correction,
-               ecdf_fraction, rng):
+def _calibrate(Y, P, *, conformity_score, randomized, k_reg, lambda_reg, soft, n_samples,
+               correction, ecdf_fraction, rng):
     """A :class:`_Calibration` from dense targets ``Y`` (one-hot rows: hard labels) and
     probabilities ``P`` (float64, validated)."""
     n = P.shape[0]
@@ -158,8 +158,8 @@ def _apply(P, threshold, score, randomized, k_reg, lambda_reg, rng):
 
 
 # --------------------------------------------------------------------------- functions
-def nonconformity_scores(y_prob, *, conformity_score="thr", randomized=False, k_reg=1, lambda_reg=0.01,
-                         random_state=None):
+def nonconformity_scores(y_prob, *, conformity_score="thr", randomized=False, k_reg=1,
+                         lambda_reg=0.01, random_state=None):
     """Nonconformity score of every class of every item (higher: less conforming).
 
     Parameters
@@ -203,10 +203,10 @@ def nonconformity_scores(y_prob, *, conformity_score="thr", randomized=False, k_
                    _cp.rng_from(random_state, _STREAM_PREDICT))
 
 
-def fit_conformal_threshold(y_true, y_prob, *, alpha=0.1, conformity_score="thr", soft="monte_carlo",
-                            n_samples=10, correction="ecdf", ecdf_fraction=0.5,
-                            randomized=False, k_reg=1, lambda_reg=0.01, labels=None,
-                            random_state=None):
+def fit_conformal_threshold(y_true, y_prob, *, alpha=0.1, conformity_score="thr",
+                            soft="monte_carlo", n_samples=10, correction="ecdf",
+                            ecdf_fraction=0.5, randomized=False, k_reg=1, lambda_reg=0.01,
+                            labels=None, random_state=None):
     """Conformal threshold on the nonconformity scores of held-out predictions.
 
     The prediction set of a new item is ``{k : score(x, k) <= threshold}``
@@ -287,14 +287,15 @@ def fit_conformal_threshold(y_true, y_prob, *, alpha=0.1, conformity_score="thr"
     if t.n_samples != n:
         raise ValueError(f"y_true has {t.n_samples} samples but y_prob has {n}.")
     cal = _calibrate(t.dense(np.float64), P, conformity_score=conformity_score,
-                     randomized=randomized, k_reg=k_reg, lambda_reg=float(lambda_reg), soft=soft, n_samples=n_samples,
-                     correction=correction, ecdf_fraction=ecdf_fraction,
+                     randomized=randomized, k_reg=k_reg, lambda_reg=float(lambda_reg),
+                     soft=soft, n_samples=n_samples, correction=correction,
+                     ecdf_fraction=ecdf_fraction,
                      rng=_cp.rng_from(random_state, _STREAM_CAL))
     return cal.threshold(float(alpha))
 
 
-def apply_conformal_threshold(y_prob, threshold, *, conformity_score="thr", randomized=False, k_reg=1,
-                              lambda_reg=0.01, random_state=None):
+def apply_conformal_threshold(y_prob, threshold, *, conformity_score="thr", randomized=False,
+                              k_reg=1, lambda_reg=0.01, random_state=None):
     """Prediction sets ``{k : score(x, k) <= threshold}`` as a boolean (n, K) matrix.
 
     Parameters
@@ -503,9 +504,10 @@ class ConformalClassifier(_BaseRecalibrator):
         if self.calibrate_to == "plurality":
             Y = one_hot(np.argmax(Y, axis=1), Y.shape[1])
         self._calibration = _calibrate(
-            Y, P, conformity_score=self.conformity_score, randomized=self.randomized, k_reg=self.k_reg,
-            lambda_reg=float(self.lambda_reg), soft="monte_carlo", n_samples=self.n_samples,
-            correction=self.correction, ecdf_fraction=self.ecdf_fraction,
+            Y, P, conformity_score=self.conformity_score, randomized=self.randomized,
+            k_reg=self.k_reg, lambda_reg=float(self.lambda_reg), soft="monte_carlo",
+            n_samples=self.n_samples, correction=self.correction,
+            ecdf_fraction=self.ecdf_fraction,
             rng=_cp.rng_from(self.random_state, _STREAM_CAL))
         self.calibration_scores_ = self._calibration.pool
         self.threshold_ = self._calibration.threshold(float(self.alpha))

@@ -192,8 +192,8 @@ def test_monte_carlo_covers_labels_drawn_from_the_true_distribution():
         S_test = 1.0 - P[s, n:]
 
         def cover(soft="monte_carlo", n_samples=10, correction="ecdf"):
-            cal = _calibrate(lam[s, :n], P[s, :n], conformity_score="thr", randomized=False, k_reg=1,
-                             lambda_reg=0.0, soft=soft, n_samples=n_samples,
+            cal = _calibrate(lam[s, :n], P[s, :n], conformity_score="thr", randomized=False,
+                             k_reg=1, lambda_reg=0.0, soft=soft, n_samples=n_samples,
                              correction=correction, ecdf_fraction=0.5,
                              rng=np.random.default_rng(s))
             return S_test <= cal.threshold(alpha)
