@@ -246,3 +246,31 @@ def test_report_command_prints_the_tests(tmp_path, capsys):
         assert float(row[1]) == pytest.approx(r.statistic, rel=1e-3)
         assert float(row[2]) == pytest.approx(r.pvalue, rel=1e-3)
         assert row[3] == r.null
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(2, 30), seed=st.integers(0, 2**31), coarse=st.booleans(),
+       soft=st.booleans())
+def test_hypothesis_one_dimensional_statistics(n, seed, coarse, soft):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(size=n)
+    if coarse:  # ties, and scores at 0 / 1
+        p = np.round(p * 4) / 4
+    t = rng.uniform(size=n) if soft else (rng.uniform(size=n) < 0.5).astype(float)
+    y = np.column_stack([1 - t, t]) if soft else t.astype(int)
+    C, sigma = ref_cumulative(p, t)
+    ks = calibration_test(y, p, method="ks")
+    ku = calibration_test(y, p, method="kuiper")
+    sp = calibration_test(y, p, method="spiegelhalter")
+    if sigma > 0:
+        assert ks.statistic == pytest.approx(np.abs(C).max() / sigma, rel=1e-9, abs=1e-12)
+        assert ku.statistic == pytest.approx((C.max() - C.min()) / sigma, rel=1e-9, abs=1e-12)
+        assert ku.statistic >= ks.statistic - 1e-12  # the range holds C_0 = 0
+    else:
+        assert np.isnan(ks.statistic) and np.isnan(ku.pvalue)
+    for r in (ks, ku, sp):
+        assert np.isnan(r.pvalue) or 0 <= r.pvalue <= 1

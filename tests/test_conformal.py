@@ -394,3 +394,61 @@ def test_set_scorers():
                              scoring={"c": get_scorer("human_coverage")},
                              params={"soft_labels": H})
     assert res["test_c"].shape == (3,) and np.all((res["test_c"] > 0.5) & (res["test_c"] <= 1))
+
+
+# --------------------------------------------------------------------------- hypothesis
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@st.composite
+def _prob_rows(draw):
+    n = draw(st.integers(1, 12))
+    K = draw(st.integers(2, 5))
+    raw = draw(arrays(np.float64, (n, K), elements=st.floats(0, 1)))
+    raw[:, 0] += 1e-3  # rows with some mass
+    # coarse values give ties in the ranking
+    raw = np.round(raw * draw(st.sampled_from([4, 1000])), 0) + (raw > 0)
+    return raw / raw.sum(1, keepdims=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(P=_prob_rows(), score=st.sampled_from(["thr", "aps", "raps"]),
+       k_reg=st.integers(0, 3), alpha=st.floats(0.01, 0.99))
+def test_hypothesis_scores_thresholds_and_sets(P, score, k_reg, alpha):
+    S = _cp.nonconformity(P, score, None, k_reg, 0.1)
+    np.testing.assert_allclose(S, ref_scores(P, score, None, k_reg, 0.1), atol=1e-12)
+    y = np.argmax(P, axis=1)
+    t = fit_conformal_threshold(y, P, alpha=alpha, conformity_score=score, k_reg=k_reg,
+                                lambda_reg=0.1)
+    q = ref_threshold(S[np.arange(len(y)), y], alpha)
+    assert t == q
+    sets = apply_conformal_threshold(P, t, conformity_score=score, k_reg=k_reg, lambda_reg=0.1)
+    np.testing.assert_array_equal(sets, S <= q)
+    # on the calibration data itself, at least ceil((n + 1)(1 - alpha)) - 1 labels are covered
+    assert sets[np.arange(len(y)), y].sum() >= min(len(y), np.ceil((len(y) + 1) * (1 - alpha)))
+    H = P[::-1]
+    np.testing.assert_allclose(coverage_score(H, sets), (H * sets).sum(1).mean())
+
+
+def test_read_only_and_non_contiguous_inputs():
+    rng = np.random.default_rng(0)
+    P, y = calibrated(rng, 200, 4)
+    F = np.asfortranarray(P)
+    F.setflags(write=False)
+    wide = np.zeros((200, 8))
+    wide[:, ::2] = P
+    strided = wide[:, ::2]
+    H = rng.dirichlet(np.ones(4), size=200)
+    for Q in (F, strided):
+        assert fit_conformal_threshold(y, Q) == fit_conformal_threshold(y, P)
+        assert fit_conformal_threshold(H, Q, random_state=0) == \
+            fit_conformal_threshold(H, P, random_state=0)
+        np.testing.assert_array_equal(apply_conformal_threshold(Q, 0.5),
+                                      apply_conformal_threshold(P, 0.5))
+    sets = apply_conformal_threshold(P, 0.5)
+    ro = np.asfortranarray(sets)
+    ro.setflags(write=False)
+    assert coverage_score(H, ro) == coverage_score(H, sets)
+    assert np.array_equal(F, P)
