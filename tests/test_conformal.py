@@ -350,6 +350,12 @@ def test_coverage_and_size_against_numpy():
         assert n == np.sum(size == s)
         assert c == pytest.approx(S[size == s][np.arange(n), y[size == s]].mean())
     assert ssc.worst == min(ssc.coverage)
+    per_group = size_stratified_coverage(y, S, groups=g)
+    for k in range(3):
+        sub = size_stratified_coverage(y[g == k], S[g == k])
+        assert per_group[k].sizes.tolist() == sub.sizes.tolist()
+        assert per_group[k].coverage == pytest.approx(sub.coverage)
+        assert per_group[k].counts.tolist() == sub.counts.tolist()
 
 
 def test_bootstrap_interval_uses_the_poisson_weights():
@@ -366,6 +372,11 @@ def test_bootstrap_interval_uses_the_poisson_weights():
     assert est.se == pytest.approx(rep.std(ddof=1))
     ssc = size_stratified_coverage(H, S, n_bootstrap=50, random_state=0)
     assert all(c.low <= float(c) <= c.high for c in ssc.coverage if np.isfinite(c.low))
+    # per group, every row keeps its weights: the intervals are those of the rows' replicates
+    g = np.arange(80) % 2
+    per = coverage_score(H, S, groups=g, n_bootstrap=200, random_state=4)
+    rep0 = (W[:, g == 0] @ v[g == 0]) / W[:, g == 0].sum(1)
+    assert per[0].low == pytest.approx(np.percentile(rep0, 2.5))
 
 
 def test_bad_sets_are_rejected():

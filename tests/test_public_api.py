@@ -291,7 +291,8 @@ def _registry():
             {"y_set": SETS}, {**BOOT_ROWS, "sample_weight": WEIGHT, "groups": GROUPS},
             {"y_set": ARRAY}),
         "metrics.size_stratified_coverage": fn(
-            {"y_true": Y_HARD, "y_set": SETS}, {**LABELS, **BOOT_ROWS, "sample_weight": WEIGHT},
+            {"y_true": Y_HARD, "y_set": SETS},
+            {**LABELS, **BOOT_ROWS, "sample_weight": WEIGHT, "groups": GROUPS},
             {"y_true": ARRAY, "y_set": ARRAY}),
         "metrics.SizeStratifiedCoverage": unchecked("a result container"),
         "metrics.CalibrationTestResult": unchecked("a result container"),

@@ -197,7 +197,7 @@ class SizeStratifiedCoverage:
     worst: float
 
 
-def size_stratified_coverage(y_true, y_set, *, labels=None, sample_weight=None,
+def size_stratified_coverage(y_true, y_set, *, labels=None, sample_weight=None, groups=None,
                              n_bootstrap=0, confidence=0.95, random_state=None):
     """Coverage per set size, and its worst value.
 
@@ -209,10 +209,12 @@ def size_stratified_coverage(y_true, y_set, *, labels=None, sample_weight=None,
     ----------
     y_true, y_set, labels, sample_weight, n_bootstrap, confidence, random_state
         As in :func:`coverage_score`; each size's interval comes from the same replicates.
+    groups : array-like of shape (n_samples,), optional
+        When given, a dict ``{group: SizeStratifiedCoverage}`` (e.g. per difficulty bin).
 
     Returns
     -------
-    SizeStratifiedCoverage
+    SizeStratifiedCoverage, or a dict of them with ``groups``
 
     References
     ----------
@@ -230,7 +232,24 @@ def size_stratified_coverage(y_true, y_set, *, labels=None, sample_weight=None,
     S = check_sets(y_set)
     values = _covered(y_true, S, labels)
     size = S.sum(axis=1)
-    per = _weighted_mean(values, sample_weight, size, (n_bootstrap, confidence, random_state))
+    boot = (n_bootstrap, confidence, random_state)
+    if groups is None:
+        return _by_size(values, size, sample_weight, boot)
+    w = check_sample_weight(sample_weight, S.shape[0])
+    codes, group_labels = check_groups(groups, S.shape[0])
+    out = {}
+    for code, label in enumerate(group_labels):
+        rows = codes == code
+        if rows.any():
+            # the other rows get size -1, dropped: every row keeps its bootstrap weights
+            out[label.item() if hasattr(label, "item") else label] = _by_size(
+                values, np.where(rows, size, -1), w, boot)
+    return out
+
+
+def _by_size(values, size, sample_weight, boot):
+    per = _weighted_mean(values, sample_weight, size, boot)
+    per.pop(-1, None)
     sizes = np.array(sorted(per), dtype=np.intp)
     coverage = [per[s] for s in sizes.tolist()]
     counts = np.array([np.count_nonzero(size == s) for s in sizes], dtype=np.intp)
