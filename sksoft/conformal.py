@@ -374,8 +374,8 @@ class ConformalClassifier(_BaseRecalibrator):
     estimator_ : fitted classifier
         Absent with ``estimator="passthrough"``.
     calibration_scores_ : ndarray
-        Ascending nonconformity scores of the calibration labels (``n_samples`` per item for
-        Monte Carlo).
+        Ascending nonconformity scores of the calibration labels (Monte Carlo: ``n_samples``
+        per item of the items not held out for the ECDF correction).
     threshold_ : float
         The threshold at ``alpha``.
     classes_ : ndarray
