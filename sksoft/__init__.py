@@ -13,6 +13,7 @@ _SUBMODULES = {
     "neural_network",
     "nn",
     "calibration",
+    "conformal",
     "meta",
     "model_selection",
     "label_sources",

@@ -26,7 +26,7 @@ def num_samples(x, name="X"):
     ...
     TypeError: X must be an array-like with a first dimension; got a 0-d float64.
     """
-    if isinstance(x, dict) and x and not sparse.issparse(x):  # inputs of a torch module
+    if isinstance(x, dict) and not sparse.issparse(x) and x:  # (a dok matrix is a dict)  # inputs of a torch module
         return num_samples(next(iter(x.values())), name)
     shape = getattr(x, "shape", None)
     if shape is not None and not callable(shape):

@@ -556,13 +556,13 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
                 est = self.estimator
                 proba = est.predict_proba(X)
             else:
-                base = self._get_estimator()
                 params = self._inner_fit_params(sample_weight, soft_labels, annotations,
                                                 item_index)
-                # fitted first so that the out-of-fold columns follow its classes_
-                est = clone(base).fit(X, y, **params)
-                proba = cross_val_predict_proba(base, X, y, cv=self.cv, params=params,
-                                                classes=est.classes_)
+                est, proba, rows = self._fit_estimator(X, y, params)
+                if rows is not None:  # the map is fitted on these rows only
+                    y = y[rows]
+                    soft_labels = None if soft_labels is None else np.asarray(soft_labels)[rows]
+                    sample_weight = None if sample_weight is None else sample_weight[rows]
             self.estimator_ = est
             classes_ = np.asarray(est.classes_)
             P = _check_proba(proba, classes_.shape[0], name="the estimator's predict_proba")
@@ -576,9 +576,21 @@ class _BaseRecalibrator(SoftClassifierMixin, ValidatedParamsMixin, MetaEstimator
         self._fit_map(P, Y, w)
         return self
 
-    def _calibration_targets(self, y, soft_labels, classes_, shape):
+    def _fit_estimator(self, X, y, params):
+        """(fitted estimator, probabilities of the map's rows, those rows or None for all):
+        out-of-fold probabilities of ``cv`` and the estimator refitted on all rows."""
+        base = self._get_estimator()
+        # fitted first so that the out-of-fold columns follow its classes_
+        est = clone(base).fit(X, y, **params)
+        proba = cross_val_predict_proba(base, X, y, cv=self.cv, params=params,
+                                        classes=est.classes_)
+        return est, proba, None
+
+    def _calibration_targets(self, y, soft_labels, classes_, shape, human=None):
         n, K = shape
-        if self.calibrate_to == "human":
+        if human is None:
+            human = self.calibrate_to == "human"
+        if human:
             if soft_labels is None:
                 raise ValueError("calibrate_to='human' fits the map to soft_labels: pass the "
                                  "human label distributions, soft_labels of shape "

@@ -130,7 +130,22 @@ def _report_parser(sub):
     p.add_argument("--extended", action="store_true",
                    help="also the smooth ECE and the Brier / log score decompositions")
     p.add_argument("--csv", default=None, help="also write the table to this CSV file")
+    p.add_argument("--tests", action="store_true",
+                   help="also the calibration tests (Spiegelhalter's Z, cumulative KS and "
+                   "Kuiper, asymptotic SKCE) with their p-values")
     return p
+
+
+def _calibration_tests_table(y_true, y_prob, labels):
+    """The lines of ``report --tests``: every calibration test of the whole data."""
+    from .metrics import calibration_test
+
+    lines = ["calibration tests (H0: calibrated; top-label with more than two classes)",
+             f"{'method':<15}{'statistic':>12}{'p-value':>12}  null"]
+    for method in ("spiegelhalter", "ks", "kuiper", "skce"):
+        r = calibration_test(y_true, y_prob, method=method, labels=labels)
+        lines.append(f"{method:<15}{r.statistic:>12.4g}{r.pvalue:>12.4g}  {r.null}")
+    return lines
 
 
 def report(args):
@@ -164,6 +179,9 @@ def report(args):
                              n_bootstrap=args.bootstrap, confidence=args.confidence,
                              random_state=args.seed, extended=args.extended)
     print(rep)
+    if args.tests:
+        print()
+        print("\n".join(_calibration_tests_table(y_true, y_prob, labels)))
     if args.csv:
         rep.to_frame().to_csv(args.csv)
     return 0

@@ -137,6 +137,13 @@ BINS = {"n_bins": ("15", 0), "strategy": (1, "median")}
 BOOT = {"n_bootstrap": (2.5, -1), "confidence": ("high", 1.5), "random_state": SEED,
         "clusters": (With({"a": 1}, n_bootstrap=5), With(np.arange(N - 1), n_bootstrap=5))}
 LABELS = {"labels": (5, [0, 0, 1])}
+BOOT_ROWS = {k: v for k, v in BOOT.items() if k != "clusters"}
+GROUPS = ({"a": 1}, np.arange(N - 1))
+SETS = P > 0.2
+CONFORMAL = {"conformity_score": (1, "lac"), "randomized": BOOL, "k_reg": (1.5, -1),
+             "lambda_reg": ("big", -1.0), "random_state": SEED}
+CONFORMAL_MC = {"alpha": ("tenth", 1.5), "n_samples": (2.5, 0),
+                "correction": (1, "bonferroni"), "ecdf_fraction": ("half", 1.0)}
 THREADS = {"n_threads": ("all", 0)}
 CLASSIFIER_ONLY = NO_RANGE("any object with fit and predict_proba is a classifier")
 RECAL = {"estimator": (5, "logreg"), "cv": (2.5, 1),
@@ -307,6 +314,42 @@ def _registry():
              "difficulty": ("hard", (3, 2)), "name": (3, NO_RANGE("any string names it"))},
             {"kwargs": "passed through to score_func"}),
         "metrics.openmp_enabled": fn(),
+        "metrics.coverage_score": fn(
+            {"y_true": Y_HARD, "y_set": SETS},
+            {**LABELS, **BOOT_ROWS, "sample_weight": WEIGHT, "groups": GROUPS},
+            {"y_true": ARRAY, "y_set": ARRAY}),
+        "metrics.mean_set_size": fn(
+            {"y_set": SETS}, {**BOOT_ROWS, "sample_weight": WEIGHT, "groups": GROUPS},
+            {"y_set": ARRAY}),
+        "metrics.size_stratified_coverage": fn(
+            {"y_true": Y_HARD, "y_set": SETS},
+            {**LABELS, **BOOT_ROWS, "sample_weight": WEIGHT, "groups": GROUPS},
+            {"y_true": ARRAY, "y_set": ARRAY}),
+        "metrics.SizeStratifiedCoverage": unchecked("a result container"),
+        "metrics.CalibrationTestResult": unchecked("a result container"),
+        "metrics.calibration_test": fn(
+            HARD, {"method": (1, "hosmer"), "top_label": ("yes", False), **LABELS,
+                   "null": (1, "permutation"), "n_resamples": (2.5, 0),
+                   "bandwidth": ("wide", -1.0), "random_state": SEED}, ARRAYS),
+        "metrics.make_set_scorer": fn(
+            {"score_func": lambda y, s: 0.0},
+            {"score_func": ("coverage", NO_RANGE("any callable is a score function")),
+             "alpha": ("tenth", 1.5), "greater_is_better": BOOL, "against": (1, "crowd"),
+             "difficulty": ("hard", (3, 2)), "name": (3, NO_RANGE("any string names it"))},
+            {"kwargs": "passed through to score_func"}),
+        # ---------------------------------------------------------------- conformal
+        "conformal.ConformalClassifier": estimator(
+            {"random_state": 0},
+            {"estimator": (5, "logreg"), "cv": (2.5, "kfold"), "calibrate_to": (1, "crowd"),
+             "classes": (5, With([0, 0, 1], estimator="passthrough")), **CONFORMAL,
+             **CONFORMAL_MC, "calibration_size": ("third", 1.0)}, fit=RECAL_FIT),
+        "conformal.nonconformity_scores": fn({"y_prob": P}, CONFORMAL, {"y_prob": ARRAY}),
+        "conformal.fit_conformal_threshold": fn(
+            HARD, {**CONFORMAL, **CONFORMAL_MC, **LABELS, "soft": (1, "mean")}, ARRAYS),
+        "conformal.apply_conformal_threshold": fn(
+            {"y_prob": P, "threshold": 0.5},
+            {**{k: v for k, v in CONFORMAL.items() if k != "alpha"},
+             "threshold": ("half", np.nan)}, {"y_prob": ARRAY}),
         "metrics.Estimate": unchecked("a result type (a float with its interval)"),
         "metrics.IsotonicReliabilityCurve": unchecked("a result container"),
         "metrics.ScoreDecomposition": unchecked("a result container"),

@@ -5,6 +5,7 @@ and accept hard labels or soft-label matrices as ``y_true``. Importing this modu
 import torch.
 """
 
+from ._calibration_tests import CalibrationTestResult, calibration_test
 from ._calibration import (
     classwise_calibration_error,
     expected_calibration_error,
@@ -15,6 +16,12 @@ from ._corp import (
     ScoreDecomposition,
     isotonic_reliability_curve,
     score_decomposition,
+)
+from ._conformal import (
+    SizeStratifiedCoverage,
+    coverage_score,
+    mean_set_size,
+    size_stratified_coverage,
 )
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
@@ -40,18 +47,26 @@ from ._bootstrap import bootstrap_weights
 from ._kernels import openmp_enabled
 from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report
-from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
+from ._scorers import (
+    SCORERS,
+    get_scorer,
+    get_scorer_names,
+    make_proba_scorer,
+    make_set_scorer,
+)
 from ._smooth import SmoothReliabilityCurve, smooth_calibration_error, smooth_reliability_curve
 from ._stats import CalibrationStats, ReliabilityCurve
 
 __all__ = [
     "CalibrationReport",
+    "CalibrationTestResult",
     "Estimate",
     "CalibrationStats",
     "IsotonicReliabilityCurve",
     "ReliabilityCurve",
     "SCORERS",
     "ScoreDecomposition",
+    "SizeStratifiedCoverage",
     "SmoothReliabilityCurve",
     "accuracy",
     "annotator_absolute_distance",
@@ -59,7 +74,9 @@ __all__ = [
     "bootstrap_weights",
     "brier_score",
     "calibration_report",
+    "calibration_test",
     "classwise_calibration_error",
+    "coverage_score",
     "cross_entropy",
     "difficulty_bins",
     "difficulty_scores",
@@ -73,11 +90,14 @@ __all__ = [
     "jensen_shannon_divergence",
     "kl_divergence",
     "make_proba_scorer",
+    "make_set_scorer",
     "manhattan_distance",
+    "mean_set_size",
     "multilabel_manhattan_distance",
     "openmp_enabled",
     "reliability_curve",
     "score_decomposition",
+    "size_stratified_coverage",
     "smooth_calibration_error",
     "smooth_reliability_curve",
     "spearman_correlation",

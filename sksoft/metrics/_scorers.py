@@ -30,6 +30,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 from .._targets import check_targets, is_soft_target
 from .._validation import Interval, Options, check_scalar
 from ._calibration import classwise_calibration_error, expected_calibration_error
+from ._conformal import coverage_score, mean_set_size
 from ._corp import score_decomposition
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._lewidi import manhattan_distance, wasserstein_ordinal
@@ -45,7 +46,7 @@ from ._divergence import (
     total_variation,
 )
 
-__all__ = ["make_proba_scorer", "get_scorer", "get_scorer_names", "SCORERS"]
+__all__ = ["make_proba_scorer", "make_set_scorer", "get_scorer", "get_scorer_names", "SCORERS"]
 
 
 def _human(y_true, soft_labels, name):
@@ -102,7 +103,7 @@ class _ProbaScorer:
         -------
         float
         """
-        y_prob = np.asarray(estimator.predict_proba(X))
+        y_prob = self._response(estimator, X)
         params = {**self._kwargs, **kwargs}
         if sample_weight is not None:
             params["sample_weight"] = sample_weight
@@ -128,6 +129,9 @@ class _ProbaScorer:
                 params["sample_weight"] = np.asarray(params["sample_weight"])[rows]
         score = self._score_func(target, y_prob, **params)
         return score if self._greater_is_better else -score
+
+    def _response(self, estimator, X):
+        return np.asarray(estimator.predict_proba(X))
 
     def set_score_request(self, **kwargs):
         """Request metadata for scoring, as ``param=alias`` (True, False, None or a string).
@@ -233,6 +237,80 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
                         name=name or getattr(score_func, "__name__", "scorer"), kwargs=kwargs)
 
 
+class _SetScorer(_ProbaScorer):
+    """``score_func(target, estimator.predict_set(X, alpha))``: see :func:`make_set_scorer`."""
+
+    def __init__(self, score_func, *, alpha, **kw):
+        super().__init__(score_func, **kw)
+        self._alpha = alpha
+
+    def _response(self, estimator, X):
+        if not callable(getattr(estimator, "predict_set", None)):
+            raise TypeError(f"scorer {self._name!r} needs an estimator with predict_set (e.g. "
+                            f"sksoft.conformal.ConformalClassifier); got "
+                            f"{type(estimator).__name__}.")
+        if self._alpha is None:
+            return np.asarray(estimator.predict_set(X))
+        return np.asarray(estimator.predict_set(X, alpha=self._alpha))
+
+    def __repr__(self):
+        text = super().__repr__().replace("make_proba_scorer", "make_set_scorer", 1)
+        return text if self._alpha is None else text[:-1] + f", alpha={self._alpha!r})"
+
+
+def make_set_scorer(score_func, *, alpha=None, greater_is_better=True, against="y",
+                    difficulty=None, name=None, **kwargs):
+    """Make a scorer of prediction sets: ``score_func(target, estimator.predict_set(X))``.
+
+    Like :func:`make_proba_scorer` (the same targets, difficulty bins and metadata routing),
+    for estimators with ``predict_set(X, alpha)`` such as
+    :class:`~sksoft.conformal.ConformalClassifier`.
+
+    Parameters
+    ----------
+    score_func : callable ``(y_true, y_set, **kwargs) -> float``
+        E.g. :func:`coverage_score`.
+    alpha : float, optional
+        Passed to ``predict_set``; default the estimator's own level.
+    greater_is_better, against, difficulty, name, **kwargs
+        As in :func:`make_proba_scorer`.
+
+    Returns
+    -------
+    scorer : callable ``scorer(estimator, X, y, **metadata) -> float``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoft.conformal import ConformalClassifier
+    >>> from sksoft.metrics import coverage_score, make_set_scorer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 2)); y = (X[:, 0] > rng.normal(size=400)).astype(int)
+    >>> cp = ConformalClassifier(random_state=0).fit(X[:200], y[:200])
+    >>> scorer = make_set_scorer(coverage_score, alpha=0.2)
+    >>> bool(scorer(cp, X[200:], y[200:]) == coverage_score(y[200:], cp.predict_set(X[200:], 0.2)))
+    True
+    """
+    check_scalar(score_func, "score_func", callable)
+    check_scalar(alpha, "alpha", [None, Interval(numbers.Real, 0, 1, closed="neither")])
+    check_scalar(greater_is_better, "greater_is_better", "boolean")
+    check_scalar(against, "against", Options(("y", "gold", "human")))
+    check_scalar(name, "name", [None, str])
+    if difficulty is not None:
+        difficulty = _check_difficulty(difficulty)
+    return _SetScorer(score_func, alpha=alpha, greater_is_better=greater_is_better,
+                      against=against, difficulty=difficulty,
+                      name=name or getattr(score_func, "__name__", "scorer"), kwargs=kwargs)
+
+
+def _set_size(y_true, y_set, *, sample_weight=None):
+    """Mean set size, in the ``(y_true, y_set)`` signature of a set scorer."""
+    return mean_set_size(y_set, sample_weight=sample_weight)
+
+
+_set_size.__name__ = "mean_set_size"
+
+
 def miscalibration(y_true, y_prob, *, score="brier", labels=None, sample_weight=None):
     """The miscalibration component (MCB) of the CORP decomposition of the top-label
     ``score`` (see :func:`score_decomposition`): the part of the score that recalibration
@@ -288,6 +366,13 @@ _BINNED = {
               "neg_debiased_calibration_error"),
 }
 
+# prediction-set scorers (estimators with predict_set, at their own alpha)
+_SETS = {
+    "coverage": (coverage_score, True, "y"),
+    "gold_coverage": (coverage_score, True, "gold"),
+    "human_coverage": (coverage_score, True, "human"),
+    "neg_mean_set_size": (_set_size, False, "y"),
+}
 
 
 def _build_scorers():
@@ -300,6 +385,12 @@ def _build_scorers():
             key = f"{against}_{name}"
             out[key] = make_proba_scorer(func, greater_is_better=gib, against=against,
                                          name=key, **kw)
+    for name, (func, gib, against) in _SETS.items():
+        out[name] = make_set_scorer(func, greater_is_better=gib, against=against, name=name)
+        for which, tag in ((-1, "hardest"), (0, "easiest")):
+            key = f"{name}_{tag}_bin"
+            out[key] = make_set_scorer(func, greater_is_better=gib, against=against,
+                                       difficulty=(which, 3), name=key)
     for which, tag in ((-1, "hardest"), (0, "easiest")):
         for against, names in _BINNED.items():
             for name in names:
