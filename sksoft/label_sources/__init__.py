@@ -10,9 +10,10 @@ test fold is seen at all.
 
 Where things live: the protocol (:class:`LabelSource`, :func:`make_training_targets`, the
 human-mode tie rule) is :mod:`sksoft._label_source`, below the estimators that call it;
-``_simple.py`` holds the sources computed row by row, ``_crowd.py`` the aggregation of raw
-annotations, ``_models.py`` the cross-fitted teacher and ensemble, which sit above the
-estimators they clone.
+``_simple.py`` holds the sources computed row by row, ``_controls.py`` the null and dose
+controls of the human labels, ``_crowd.py`` the aggregation of raw annotations,
+``_models.py`` the cross-fitted teacher and ensemble, which sit above the estimators they
+clone.
 
 Together they make the controlled comparison of the human-vs-model uncertainty study:
 
@@ -24,12 +25,17 @@ source                      mode                       uncertainty
 :class:`HumanMajority`      human (may correct gold)   none  ("correction only")
 :class:`ModeAlignedHumanLabels`  gold                  human ("uncertainty only")
 :class:`LabelSmoothing`     gold                       uniform, synthetic
+:class:`ShuffledHumanLabels`  another same-gold item's  another same-gold item's
+                            human mode                 ("class-level null")
+:class:`EntropyMatchedSmoothing`  gold                 the item's human amount,
+                                                       uniform direction ("dose")
 :class:`TeacherDistillation`  teacher                  model, synthetic
 :class:`EnsembleDisagreement`  ensemble                model, synthetic
 ==========================  =========================  ============================
 """
 
 from .._label_source import LabelSource, make_training_targets
+from ._controls import EntropyMatchedSmoothing, ShuffledHumanLabels
 from ._crowd import CrowdAggregate
 from ._models import EnsembleDisagreement, TeacherDistillation
 from ._simple import (
@@ -48,6 +54,8 @@ __all__ = [
     "HumanMajority",
     "ModeAlignedHumanLabels",
     "LabelSmoothing",
+    "ShuffledHumanLabels",
+    "EntropyMatchedSmoothing",
     "TeacherDistillation",
     "EnsembleDisagreement",
     "MixtureOfSources",
