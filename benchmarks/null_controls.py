@@ -24,7 +24,8 @@ the clean labels and KL(true_proba || model). Each source's difference from gold
 is recomputed with ``sample_weight``. The folds are the same for every source.
 
     python benchmarks/null_controls.py                 # both regimes, ~1-2 minutes
-    python benchmarks/null_controls.py --regimes regularised --n-bootstrap 200
+    python benchmarks/null_controls.py --n-bootstrap 500   # results/null_controls_epyc_2core.md
+    python benchmarks/null_controls.py --regimes regularised --gold-noise none
 """
 
 import argparse
@@ -132,7 +133,7 @@ def main():
     ap.add_argument("--regimes", nargs="+", default=list(REGIMES), choices=list(REGIMES))
     ap.add_argument("--gold-noise", nargs="+", default=["coupled", "independent"],
                     choices=["coupled", "independent", "none"])
-    ap.add_argument("--n-bootstrap", type=int, default=500)
+    ap.add_argument("--n-bootstrap", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
