@@ -43,6 +43,8 @@ SOURCES = [
     ls.HumanMajority(),
     ls.ModeAlignedHumanLabels(),
     ls.LabelSmoothing(0.2),
+    ls.ShuffledHumanLabels(random_state=0),
+    ls.EntropyMatchedSmoothing(),
     ls.TeacherDistillation(SoftLogisticRegression(C=0.3), temperature=2.0, alpha=0.7, cv=3,
                            random_state=0),
     ls.EnsembleDisagreement(n_members=2, cv=3, random_state=0),

@@ -186,3 +186,98 @@ def test_fetch_offline_gives_clear_error(tmp_path, monkeypatch):
 def test_read_cifar10_binary_rejects_bad_sizes():
     with pytest.raises(ValueError, match="multiple of 3073"):
         read_cifar10_binary(b"\x00" * 10)
+
+
+# --------------------------------------------------------------------------- gold_noise, truth
+def _sha256(d):
+    m = hashlib.sha256()
+    for k in ("X", "y_gold", "y_clean", "counts", "annotations", "ambiguity", "partner",
+              "is_mislabeled"):
+        a = np.ascontiguousarray(d[k])
+        m.update(k.encode())
+        m.update(str(a.dtype).encode())
+        m.update(a.tobytes())
+    return m.hexdigest()
+
+
+@pytest.mark.parametrize("kwargs, digest", [
+    ({"random_state": 0}, "30a77e688c63e404fe1b7204794932d9f1019e00e807f03af1c75b96222df6fd"),
+    ({"random_state": 3, "annotators_per_item": 7, "mislabel_fraction": 0.1},
+     "5fc4044685a8339830c72a3223e322daed0cb920fe72e5c0b4835f5b64f0395a"),
+])
+def test_coupled_gold_noise_is_bit_identical_to_the_earlier_generator(kwargs, digest):
+    # digests of make_ambiguous_digits(**kwargs) before gold_noise existed (commit daf4d14),
+    # so the study's shipped numbers, computed with the default, do not change
+    assert _sha256(make_ambiguous_digits(**kwargs)) == digest
+    assert _sha256(make_ambiguous_digits(gold_noise="coupled", **kwargs)) == digest
+
+
+def test_gold_noise_options():
+    kw = {"random_state": 5, "mislabel_fraction": 0.06}
+    d = {g: make_ambiguous_digits(gold_noise=g, **kw) for g in ("coupled", "independent", "none")}
+    # images, votes and truth do not depend on the option
+    for g in ("independent", "none"):
+        for key in ("X", "counts", "annotations", "y_clean", "true_proba", "partner"):
+            np.testing.assert_array_equal(d[g][key], d["coupled"][key])
+        assert d[g].gold_noise == g
+    n = d["coupled"].X.shape[0]
+    wrong = {g: d[g].y_gold != d[g].y_clean for g in d}
+    for g in d:
+        np.testing.assert_array_equal(wrong[g], d[g].is_mislabeled)
+    assert wrong["coupled"].sum() == wrong["independent"].sum() == round(0.06 * n)
+    assert not wrong["none"].any()
+    np.testing.assert_array_equal(d["none"].y_gold, d["none"].y_clean)
+    c = d["coupled"]
+    assert np.all(c.y_gold[wrong["coupled"]] == c.partner[wrong["coupled"]])
+    assert set(np.unique(d["independent"].y_gold)) <= set(range(10))
+
+
+def test_independent_gold_noise_is_independent_of_the_votes():
+    from scipy.stats import binom
+
+    hits = total = amb = 0
+    for seed in range(6):
+        d = make_ambiguous_digits(gold_noise="independent", mislabel_fraction=0.1,
+                                  random_state=seed)
+        w = d.is_mislabeled
+        hits += int(np.sum(d.y_gold[w] == d.partner[w]))
+        total += int(w.sum())
+        amb += int(np.sum(d.ambiguity[w] > 0))
+        base = float(np.mean(d.ambiguity > 0))
+    # the wrong class is uniform over the nine others: the partner one time in nine
+    lo, hi = binom.ppf([0.0005, 0.9995], total, 1 / 9)
+    assert lo <= hits <= hi, (hits, total)
+    # and the items are uniform: ambiguous (blended) as often as in the data
+    lo, hi = binom.ppf([0.0005, 0.9995], total, base)
+    assert lo <= amb <= hi, (amb, total, base)
+    # the coupled option is far outside these bands
+    c = make_ambiguous_digits(mislabel_fraction=0.1, random_state=0)
+    assert np.mean(c.y_gold[c.is_mislabeled] == c.partner[c.is_mislabeled]) == 1.0
+
+
+def test_true_proba_is_the_vote_distribution():
+    d = make_ambiguous_digits(random_state=0)
+    P = d.true_proba
+    n = P.shape[0]
+    assert P.shape == (n, 10) and np.all(P > 0)
+    np.testing.assert_allclose(P.sum(1), 1, rtol=0, atol=1e-12)
+    # every annotator votes: a count is a sum of 50 independent Bernoulli votes whose mean is
+    # 50 * true_proba (the pool average); its variance is at most the binomial one
+    rows = np.arange(n)
+    amb = d.ambiguity > 0
+    for col, mask in ((d.y_clean, slice(None)), (d.partner, amb), (d.partner, ~amb)):
+        c = d.counts[rows, col][mask]
+        p = P[rows, col][mask]
+        z = (c - 50 * p).sum() / np.sqrt((50 * p * (1 - p)).sum())
+        assert abs(z) < 4, z
+    # the check can fail: a truth without the lapses (clean images all on their class) is
+    # more than 10 standard errors off
+    c = d.counts[rows, d.y_clean][~amb]
+    p = P[rows, d.y_clean][~amb]
+    assert (50 - c).sum() > 10 * np.sqrt((50 * p * (1 - p)).sum())
+    # blended images: the partner share rises with the blend weight; clean images: the clean
+    # class plus lapses only
+    assert np.corrcoef(d.ambiguity[amb], P[rows, d.partner][amb])[0, 1] > 0.8
+    off = P[~amb].copy()
+    off[np.arange(off.shape[0]), d.y_clean[~amb]] = 0
+    assert off.max() < 0.01 and np.all(P[~amb].argmax(1) == d.y_clean[~amb])

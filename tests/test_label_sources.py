@@ -3,18 +3,22 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold, cross_validate
 
 from sksoft.label_sources import (
     CrowdAggregate,
     EnsembleDisagreement,
+    EntropyMatchedSmoothing,
     GoldLabels,
     HumanMajority,
     HumanSoftLabels,
     LabelSmoothing,
     MixtureOfSources,
     ModeAlignedHumanLabels,
+    ShuffledHumanLabels,
     TeacherDistillation,
     make_training_targets,
 )
@@ -440,3 +444,237 @@ def test_external_labels_errors():
     out = src.make_targets(None, gold, n_classes=2, item_index=np.array([1, 0]))
     out[:] = 0  # a copy: the caller's table is untouched
     np.testing.assert_array_equal(table, before)
+
+
+# --------------------------------------------------------------------------- null / dose controls
+class TargetSpy(ClassifierMixin, BaseEstimator):
+    """Records the row ids (column 0 of X) it is fitted on and the targets its source builds."""
+
+    log = []
+
+    def __init__(self, label_source=None, classes=None):
+        self.label_source = label_source
+        self.classes = classes
+
+    def fit(self, X, y, soft_labels=None):
+        ids = np.asarray(X[:, [0]].todense() if hasattr(X, "todense") else X[:, [0]])
+        ids = ids.ravel().astype(int)
+        Y, self.classes_ = make_training_targets(self.label_source, X, y, soft_labels=soft_labels,
+                                                 classes=self.classes)
+        TargetSpy.log.append((ids, Y))
+        return self
+
+    def predict_proba(self, X):
+        return np.full((X.shape[0], len(self.classes_)), 1.0 / len(self.classes_))
+
+
+def _distinct_human(n, K, seed):
+    """Human rows that identify their item: Dirichlet rows, pairwise far apart."""
+    return np.random.default_rng(seed).dirichlet(np.ones(K), size=n)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_shuffled_human_labels_use_training_rows_of_the_same_gold_class(routing, sparse):
+    import scipy.sparse as sp
+
+    n, K = 120, 3
+    X, gold, _ = data(n=n, K=K)
+    human = _distinct_human(n, K, 1)
+    gold[0] = 3  # alone in its class: keeps its own row
+    K = 4
+    human = np.column_stack([human, np.zeros(n)])
+    human[0] = [0.1, 0.2, 0.3, 0.4]
+    X = np.column_stack([np.arange(n, dtype=float), X])
+    if sparse:
+        X = sp.csr_matrix(X)
+    TargetSpy.log.clear()
+    cv = KFold(4, shuffle=True, random_state=2)
+    spy = TargetSpy(ShuffledHumanLabels(random_state=0), classes=np.arange(K))
+    spy.set_fit_request(soft_labels=True)
+    res = cross_validate(spy, X, gold, cv=cv,
+                         params={"soft_labels": human}, return_indices=True,
+                         scoring=lambda est, X, y: 0.0, error_score="raise")
+    assert len(TargetSpy.log) == 4
+    moved = 0
+    for (ids, Y), train in zip(TargetSpy.log, res["indices"]["train"]):
+        np.testing.assert_array_equal(np.sort(ids), np.sort(train))
+        # which item's human row each target is (rows are pairwise distinct)
+        dist = ((Y[:, None, :] - human[None, :, :]) ** 2).sum(-1)
+        src = dist.argmin(axis=1)
+        assert np.all(dist[np.arange(len(ids)), src] < 1e-24)  # an exact human row
+        assert set(src.tolist()) <= set(train.tolist()), "a held-out distribution was used"
+        assert len(set(src.tolist())) == len(ids)  # a permutation: each training row once
+        np.testing.assert_array_equal(gold[src], gold[ids])  # within its gold class
+        if 0 in ids:
+            assert src[ids.tolist().index(0)] == 0
+        moved += np.sum(src != ids)
+    assert moved > 0.8 * 3 * n  # really shuffled (a few fixed points by chance)
+
+
+def test_shuffled_human_labels_seeding():
+    X, gold, human = data(n=60)
+    a = ShuffledHumanLabels(random_state=3).make_targets(None, gold, human=human, n_classes=3)
+    b = ShuffledHumanLabels(random_state=3).make_targets(None, gold, human=human, n_classes=3)
+    c = ShuffledHumanLabels(random_state=4).make_targets(None, gold, human=human, n_classes=3)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+    # per gold class the multiset of distributions is kept
+    for k in range(3):
+        np.testing.assert_array_equal(np.sort(a[gold == k], axis=0), np.sort(human[gold == k], axis=0))
+    with pytest.raises(ValueError, match="needs human label distributions"):
+        ShuffledHumanLabels().make_targets(None, gold, n_classes=3)
+
+
+def _brentq_gold_mass(h, K):
+    """The gold mass solved on the entropy with scipy's scalar root finder."""
+    from scipy.optimize import brentq
+
+    if h <= 0:
+        return 1.0
+    if h >= np.log(K):
+        return 1.0 / K
+
+    def f(q):
+        rest = (1 - q) / (K - 1)
+        return -q * np.log(q) - (0.0 if rest == 0 else (K - 1) * rest * np.log(rest)) - h
+
+    return brentq(f, 1.0 / K, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+
+
+def _mpmath_gold_mass(p):
+    """The gold mass for the row ``p`` (as exact binary fractions, renormalised) in 40-digit
+    arithmetic: the reference where the float entropy is ill-conditioned (near uniform)."""
+    import mpmath
+
+    with mpmath.workdps(40):
+        p = [mpmath.mpf(float(v)) for v in p]
+        total = mpmath.fsum(p)
+        p = [v / total for v in p]
+        K = len(p)
+        h = -mpmath.fsum(v * mpmath.log(v) for v in p if v > 0)
+        if h == 0:
+            return 1.0
+
+        def f(q):
+            rest = (1 - q) / (K - 1)
+            return -q * mpmath.log(q) - (K - 1) * rest * mpmath.log(rest) - h
+
+        lo, hi = mpmath.mpf(1) / K, mpmath.mpf(1)
+        if f(lo) <= 0:
+            return float(lo)
+        for _ in range(48):  # plain bisection: f(lo) > 0 > f(hi), interval below 4e-15
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if f(mid) > 0 else (lo, mid)
+        return float((lo + hi) / 2)
+
+
+def _check_entropy_matched(human, gold, *, exact=False):
+    from scipy.stats import entropy as scipy_entropy
+
+    human = np.asarray(human, dtype=float)
+    n, K = human.shape
+    Y = EntropyMatchedSmoothing().make_targets(None, gold, human=human, n_classes=K)
+    assert Y.shape == (n, K) and np.all(Y >= 0)
+    np.testing.assert_allclose(Y.sum(1), 1, atol=1e-12)
+    h = scipy_entropy(human.T)
+    rows = np.arange(n)
+    q = Y[rows, gold]
+    others = Y.copy()
+    others[rows, gold] = np.nan
+    np.testing.assert_allclose(np.nanmax(others, 1), (1 - q) / (K - 1), atol=1e-15)
+    np.testing.assert_allclose(np.nanmin(others, 1), (1 - q) / (K - 1), atol=1e-15)
+    # the targets carry the human entropy (the forward problem is well-conditioned)
+    np.testing.assert_allclose(scipy_entropy(Y.T), np.minimum(h, np.log(K)), atol=1e-12)
+    for i in range(n):
+        ref = _brentq_gold_mass(h[i], K)
+        if ref - 1 / K > 1e-3:  # away from uniform, the entropy pins q to ~1e-14
+            assert q[i] == pytest.approx(ref, abs=1e-12), i
+        if exact:
+            assert q[i] == pytest.approx(_mpmath_gold_mass(human[i]), abs=1e-12), i
+    return Y
+
+
+def test_entropy_matched_smoothing_against_brentq_and_mpmath():
+    X, gold, human = data(n=100)
+    _check_entropy_matched(human, gold, exact=True)
+    rng = np.random.default_rng(0)
+    for K in (2, 3, 10):
+        H = rng.dirichlet(np.full(K, 0.3), size=30)
+        _check_entropy_matched(H, rng.integers(0, K, 30), exact=True)
+        near_uniform = np.full((4, K), 1.0 / K) + rng.normal(0, [[1e-3], [1e-6], [1e-9], [0]],
+                                                           (4, K))
+        near_uniform /= near_uniform.sum(1, keepdims=True)
+        _check_entropy_matched(near_uniform, rng.integers(0, K, 4), exact=True)
+    # edge rows: unanimous (also on a wrong class), uniform, one stray vote, two-way tie
+    K = 10
+    edge = np.zeros((5, K))
+    edge[0, 3] = 1
+    edge[1, 7] = 1
+    edge[2] = 1 / K
+    edge[3, 0], edge[3, 1] = 49 / 50, 1 / 50
+    edge[4, :2] = 0.5
+    Y = _check_entropy_matched(edge, np.array([3, 2, 0, 0, 5]), exact=True)
+    np.testing.assert_array_equal(Y[0], np.eye(K)[3])
+    np.testing.assert_array_equal(Y[1], np.eye(K)[2])  # amount only: the mode stays gold
+    np.testing.assert_allclose(Y[2], 1 / K, rtol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 12).flatmap(lambda K: st.tuples(
+    st.just(K), st.lists(st.lists(st.floats(0, 1), min_size=K, max_size=K)
+                         .filter(lambda r: sum(r) > 1e-6), min_size=1, max_size=8))),
+       st.integers(0, 2**31 - 1))
+def test_entropy_matched_smoothing_hypothesis(K_rows, seed):
+    K, rows = K_rows
+    human = np.array(rows, dtype=float)
+    human /= human.sum(1, keepdims=True)
+    gold = np.random.default_rng(seed).integers(0, K, len(rows))
+    _check_entropy_matched(human, gold, exact=True)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.full((30, 3), np.nan), "NaN"),
+    (-np.ones((30, 3)) / 3, "negative"),
+    (np.ones((30, 3)), "sum to 1"),
+    (np.ones((29, 3)) / 3, "rows but y has"),
+    (np.ones((30, 2)) / 2, "columns"),
+])
+@pytest.mark.parametrize("source", [EntropyMatchedSmoothing(), ShuffledHumanLabels(random_state=0)],
+                         ids=lambda s: type(s).__name__)
+def test_controls_reject_hostile_human_labels(source, bad, match):
+    X, gold, _ = data(n=30)
+    with pytest.raises(ValueError, match=match):
+        SoftLogisticRegression(label_source=source).fit(X, gold, soft_labels=bad)
+    with pytest.raises(ValueError, match="needs human label distributions"):
+        SoftLogisticRegression(label_source=source).fit(X, gold)
+
+
+@pytest.mark.parametrize("source", [EntropyMatchedSmoothing(), ShuffledHumanLabels(random_state=0)],
+                         ids=lambda s: type(s).__name__)
+def test_controls_take_read_only_strided_human_labels(source):
+    X, gold, human = data(n=60)
+    stacked = np.repeat(human, 2, axis=0)[::2]
+    stacked.flags.writeable = False
+    before = stacked.copy()
+    Y, _ = make_training_targets(source, X, gold, soft_labels=stacked)
+    np.testing.assert_array_equal(stacked, before)
+    Y2, _ = make_training_targets(clone(source), X, gold, soft_labels=human.copy())
+    np.testing.assert_array_equal(Y, Y2)
+
+
+def test_grid_over_controls_with_routed_soft_labels(routing):
+    X, gold, human = data()
+    gs = GridSearchCV(
+        SoftLogisticRegression(),
+        {"label_source": [GoldLabels(), HumanSoftLabels(), ShuffledHumanLabels(random_state=0),
+                          EntropyMatchedSmoothing()]},
+        scoring={"kl": get_scorer("human_neg_kl_divergence"),
+                 "nll": get_scorer("gold_neg_cross_entropy")},
+        refit="kl", cv=StratifiedKFold(3), error_score="raise")
+    gs.fit(X, gold, soft_labels=human)
+    kl = gs.cv_results_["mean_test_kl"]
+    assert np.all(np.isfinite(kl)) and np.all(np.isfinite(gs.cv_results_["mean_test_nll"]))
+    # the item-level human labels fit the humans best; the per-item amount of uncertainty
+    # alone already beats one-hot gold (here the shuffled null does not: each item's human
+    # distribution depends on where it lies, and shuffling sends mass the wrong way)
+    assert kl[1] == kl.max() and kl[3] > kl[0] and kl[2] < kl[3]

@@ -447,6 +447,8 @@ def _registry():
         "label_sources.HumanSoftLabels": source({}, {"temperature": ("hot", 0.0),
                                                      "prior": ("flat", -1.0)}),
         "label_sources.LabelSmoothing": source({}, {"epsilon": ("small", 1.5)}),
+        "label_sources.ShuffledHumanLabels": source({}, {"random_state": SEED}),
+        "label_sources.EntropyMatchedSmoothing": source(),
         "label_sources.TeacherDistillation": source(
             {"cv": 2}, {"teacher": ("logreg", CLASSIFIER_ONLY), "temperature": ("hot", 0.0),
                         "alpha": ("half", 1.5), "cv": (2.5, 1), "random_state": SEED}),
@@ -533,7 +535,7 @@ def _registry():
                  "n_annotators": ("50", 0), "annotators_per_item": ("5", 0),
                  "slope": ("steep", (25.0, 10.0)), "threshold_sd": ("wide", -0.1),
                  "lapse": ("rare", (0.0, 1.5)), "mislabel_fraction": ("few", 1.5),
-                 "random_state": SEED}),
+                 "gold_noise": (1, "partner"), "random_state": SEED}),
         "datasets.load_lewidi2023": fn(
             _lewidi_csvs, {"annotations_path": (3, MISSING), "items_path": (3, MISSING),
                            "dataset": (1, "SemEval"), "split": (1, "val"),

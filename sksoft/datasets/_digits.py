@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch, check_random_state
 
-from .._validation import Interval, validate_params
+from .._validation import Interval, Options, validate_params
 from ..annotations import counts_to_soft, to_counts
 
 DESCR = """Ambiguous digits (sksoft built-in, synthetic)
@@ -23,9 +23,16 @@ spirit of the "synthetic MNIST variant" of Pavlovic, Paun & Poesio (2026).
   blend -- it answers the partner class with probability ``sigmoid(slope * (a - threshold))``
   -- plus a lapse rate with which it answers uniformly at random. Counts and soft labels are
   their votes.
-* Gold labels contain a controlled fraction of errors, concentrated on ambiguous images (the
-  gold label becomes the partner class), so the human plurality sometimes *corrects* gold --
-  the mode shift that the study's mode-aligned controls separate from uncertainty.
+* Gold labels contain a controlled fraction of errors. By default (``gold_noise="coupled"``)
+  they are **coupled to the votes**: drawn mostly among ambiguous images and always flipped to
+  the partner class -- the very class the simulated annotators hesitate towards -- so the
+  human plurality mostly *corrects* gold, and the majority vote is nearly the clean label.
+  ``gold_noise="independent"`` draws the same number of errors uniformly over the items, each
+  to a class uniform over the nine wrong ones, independently of the votes;
+  ``gold_noise="none"`` keeps the gold labels clean.
+* The generator's truth is returned beside the noisy gold: the clean labels ``y_clean`` and
+  ``true_proba``, the probability with which an annotator drawn at random from the simulated
+  pool answers each class (the distribution the vote fractions estimate).
 """
 
 
@@ -43,6 +50,7 @@ _CONSTRAINTS = {
     "annotators_per_item": [None, Interval(numbers.Integral, 1, None, closed="left")],
     "threshold_sd": [Interval(numbers.Real, 0, None, closed="left")],
     "mislabel_fraction": [Interval(numbers.Real, 0, 1, closed="both")],
+    "gold_noise": [Options(("coupled", "independent", "none"))],
     "random_state": ["random_state"],
 }
 
@@ -77,6 +85,7 @@ def make_ambiguous_digits(
     threshold_sd=0.06,
     lapse=(0.0, 0.04),
     mislabel_fraction=0.04,
+    gold_noise="coupled",
     random_state=0,
 ):
     """Digits with ambiguous blends, simulated annotator votes and imperfect gold labels.
@@ -99,8 +108,26 @@ def make_ambiguous_digits(
     lapse : (float, float), default=(0, 0.04)
         Range of the annotators' lapse rates (uniformly random answers), within [0, 1].
     mislabel_fraction : float, default=0.04
-        Fraction of gold labels that are wrong, drawn with probability proportional to
-        ``0.02 + ambiguity`` (so mostly among ambiguous images).
+        Fraction of gold labels that are wrong (``round(mislabel_fraction * n)`` items; not
+        used with ``gold_noise="none"``).
+    gold_noise : {"coupled", "independent", "none"}, default="coupled"
+        How the wrong gold labels arise.
+
+        * ``"coupled"``: items drawn with probability proportional to ``0.02 + ambiguity``
+          (so mostly ambiguous images), each flipped to its **partner class** -- the class the
+          simulated annotators vote for when they do not vote for the clean class. The errors
+          are then coupled to the votes: the human plurality corrects most of them, so
+          majority-vote labels are close to the clean labels, and human soft labels put mass
+          on exactly the wrong gold class. This is the default because the study's shipped
+          numbers were computed with it (it models the annotators and the gold labeller
+          sharing the same confusion); keep it in mind when reading "human labels correct
+          gold" results.
+        * ``"independent"``: the same number of items, drawn uniformly, each given a wrong
+          class uniform over the other nine, independently of the votes.
+        * ``"none"``: clean gold labels (``y_gold`` equals ``y_clean``).
+
+        The images, votes and ``true_proba`` do not depend on this choice (at the same
+        ``random_state`` they are identical).
     random_state : int, RandomState or None, default=0
 
     Returns
@@ -110,7 +137,10 @@ def make_ambiguous_digits(
         is given, with errors); ``y_clean`` (dominant class); ``soft_labels`` and ``counts``
         (n, 10); ``annotations`` (n, n_annotators) wide votes with NaN for missing;
         ``ambiguity`` (mixing weight, 0 for clean images); ``partner`` (blend class);
-        ``is_mislabeled``; ``class_names``; ``DESCR``.
+        ``is_mislabeled``; ``true_proba`` (n, 10), the exact probability with which an
+        annotator drawn at random from the simulated pool answers each class (psychometric
+        response and lapses; the vote fractions ``soft_labels`` are its sample estimate);
+        ``gold_noise``; ``class_names``; ``DESCR``.
 
     Examples
     --------
@@ -118,6 +148,11 @@ def make_ambiguous_digits(
     >>> d = make_ambiguous_digits(random_state=0)
     >>> d.X.shape, d.soft_labels.shape, round(float(d.is_mislabeled.mean()), 2)
     ((1797, 64), (1797, 10), 0.04)
+    >>> bool((d.y_gold[d.is_mislabeled] == d.partner[d.is_mislabeled]).all())  # coupled
+    True
+    >>> clean = make_ambiguous_digits(gold_noise="none", random_state=0)
+    >>> bool((clean.y_gold == clean.y_clean).all()), bool((clean.counts == d.counts).all())
+    (True, True)
     """
     _check_params(locals())
     rng = check_random_state(random_state)
@@ -147,13 +182,25 @@ def make_ambiguous_digits(
         answer = np.where(keep, answer, np.nan)
     counts = to_counts(answer, n_classes=10)
     soft = counts_to_soft(counts)
+    # the exact answer distribution of an annotator drawn at random from the pool (no draws,
+    # so the random stream -- and every array of the default -- is that of earlier versions)
+    rows = np.arange(n)
+    attentive = 1.0 - lapses[None, :]
+    true_proba = np.full((n, 10), lapses.mean() / 10.0)
+    true_proba[rows, y] += (attentive * (1.0 - p_partner)).mean(axis=1)
+    true_proba[rows, partner] += (attentive * p_partner).mean(axis=1)
 
-    # gold-label errors where they would plausibly happen
-    n_wrong = int(round(mislabel_fraction * n))
-    weights = 0.02 + a
-    wrong = rng.choice(n, size=n_wrong, replace=False, p=weights / weights.sum())
+    n_wrong = 0 if gold_noise == "none" else int(round(mislabel_fraction * n))
     y_gold = y.copy()
-    y_gold[wrong] = partner[wrong]
+    if gold_noise == "coupled":
+        # errors where the annotators hesitate, to the class they hesitate towards
+        weights = 0.02 + a
+        wrong = rng.choice(n, size=n_wrong, replace=False, p=weights / weights.sum())
+        y_gold[wrong] = partner[wrong]
+    else:
+        # independent of the votes: uniform items, a wrong class uniform over the other nine
+        wrong = rng.choice(n, size=n_wrong, replace=False)
+        y_gold[wrong] = (y[wrong] + rng.randint(1, 10, n_wrong)) % 10
     is_mislabeled = np.zeros(n, dtype=bool)
     is_mislabeled[wrong] = True
 
@@ -168,6 +215,8 @@ def make_ambiguous_digits(
         ambiguity=a,
         partner=partner,
         is_mislabeled=is_mislabeled,
+        true_proba=true_proba,
+        gold_noise=gold_noise,
         class_names=np.array([str(k) for k in range(10)]),
         DESCR=DESCR,
     )

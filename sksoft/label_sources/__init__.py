@@ -10,8 +10,9 @@ test fold is seen at all.
 
 Where things live: the protocol (:class:`LabelSource`, :func:`make_training_targets`, the
 human-mode tie rule) is :mod:`sksoft._label_source`, below the estimators that call it;
-``_simple.py`` holds the sources computed row by row, ``_crowd.py`` the aggregation of raw
-annotations, ``_external.py`` the precomputed distributions of every item (picked by the routed
+``_simple.py`` holds the sources computed row by row, ``_controls.py`` the null and dose
+controls of the human labels, ``_crowd.py`` the aggregation of raw annotations,
+``_external.py`` the precomputed distributions of every item (picked by the routed
 ``item_index``), ``_models.py`` the cross-fitted teacher and ensemble, which sit above the
 estimators they clone.
 
@@ -25,6 +26,10 @@ source                      mode                       uncertainty
 :class:`HumanMajority`      human (may correct gold)   none  ("correction only")
 :class:`ModeAlignedHumanLabels`  gold                  human ("uncertainty only")
 :class:`LabelSmoothing`     gold                       uniform, synthetic
+:class:`ShuffledHumanLabels`  another same-gold item's  another same-gold item's
+                            human mode                 ("class-level null")
+:class:`EntropyMatchedSmoothing`  gold                 the item's human amount,
+                                                       uniform direction ("dose")
 :class:`TeacherDistillation`  teacher                  model, synthetic
 :class:`EnsembleDisagreement`  ensemble                model, synthetic
 :class:`ExternalSoftLabels`  external (LLM, crowd)   external
@@ -32,6 +37,7 @@ source                      mode                       uncertainty
 """
 
 from .._label_source import LabelSource, make_training_targets
+from ._controls import EntropyMatchedSmoothing, ShuffledHumanLabels
 from ._crowd import CrowdAggregate
 from ._external import ExternalSoftLabels
 from ._models import EnsembleDisagreement, TeacherDistillation
@@ -51,6 +57,8 @@ __all__ = [
     "HumanMajority",
     "ModeAlignedHumanLabels",
     "LabelSmoothing",
+    "ShuffledHumanLabels",
+    "EntropyMatchedSmoothing",
     "TeacherDistillation",
     "EnsembleDisagreement",
     "MixtureOfSources",
