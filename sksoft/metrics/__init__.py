@@ -33,6 +33,7 @@ from ._bootstrap import bootstrap_weights
 from ._kernels import openmp_enabled
 from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report
+from ._seeds import SeedInterval, seed_interval
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
 from ._smooth import SmoothReliabilityCurve, smooth_calibration_error, smooth_reliability_curve
 from ._stats import CalibrationStats, ReliabilityCurve
@@ -44,6 +45,7 @@ __all__ = [
     "IsotonicReliabilityCurve",
     "ReliabilityCurve",
     "SCORERS",
+    "SeedInterval",
     "ScoreDecomposition",
     "SmoothReliabilityCurve",
     "accuracy",
@@ -67,6 +69,7 @@ __all__ = [
     "openmp_enabled",
     "reliability_curve",
     "score_decomposition",
+    "seed_interval",
     "smooth_calibration_error",
     "smooth_reliability_curve",
     "spearman_correlation",
