@@ -34,6 +34,16 @@ from ._kernels import openmp_enabled
 from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report
 from ._seeds import SeedInterval, seed_interval
+from ._floor import expected_calibration_error_floor
+from ._multiplicity import (
+    PitmanMorganResult,
+    benjamini_hochberg,
+    equivalence_test,
+    holm_adjust,
+    minimum_detectable_difference,
+    pitman_morgan_test,
+    seed_resample_counts,
+)
 from ._scorers import SCORERS, get_scorer, get_scorer_names, make_proba_scorer
 from ._smooth import SmoothReliabilityCurve, smooth_calibration_error, smooth_reliability_curve
 from ._stats import CalibrationStats, ReliabilityCurve
@@ -43,12 +53,14 @@ __all__ = [
     "Estimate",
     "CalibrationStats",
     "IsotonicReliabilityCurve",
+    "PitmanMorganResult",
     "ReliabilityCurve",
     "SCORERS",
     "SeedInterval",
     "ScoreDecomposition",
     "SmoothReliabilityCurve",
     "accuracy",
+    "benjamini_hochberg",
     "bootstrap_weights",
     "brier_score",
     "calibration_report",
@@ -58,18 +70,24 @@ __all__ = [
     "difficulty_scores",
     "entropy",
     "entropy_correlation",
+    "equivalence_test",
     "equal_mass_edges",
     "expected_calibration_error",
+    "expected_calibration_error_floor",
     "get_scorer",
     "get_scorer_names",
+    "holm_adjust",
     "isotonic_reliability_curve",
     "jensen_shannon_divergence",
     "kl_divergence",
     "make_proba_scorer",
+    "minimum_detectable_difference",
     "openmp_enabled",
+    "pitman_morgan_test",
     "reliability_curve",
     "score_decomposition",
     "seed_interval",
+    "seed_resample_counts",
     "smooth_calibration_error",
     "smooth_reliability_curve",
     "spearman_correlation",

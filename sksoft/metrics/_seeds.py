@@ -90,7 +90,7 @@ def seed_interval(values, *, item_se=None, per_item=False, confidence=0.95):
     >>> import numpy as np
     >>> r = seed_interval(np.array([0.010, 0.014, 0.012]), item_se=0.001)
     >>> round(float(r.value), 3), bool(r.low < 0.012 < r.high), round(float(r.df), 1)
-    (0.012, True, 3.6)
+    (0.012, True, 6.1)
     >>> rng = np.random.default_rng(0)
     >>> x = rng.normal(0.0, 1.0, (5, 400))           # 5 seeds x 400 items
     >>> r = seed_interval(x, per_item=True)
