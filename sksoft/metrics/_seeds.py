@@ -104,15 +104,15 @@ def seed_interval(values, *, item_se=None, per_item=False, confidence=0.95):
     check_scalar(per_item, "per_item", "boolean")
     confidence = float(check_scalar(confidence, "confidence",
                                     Interval(numbers.Real, 0, 1, closed="neither")))
-    x = np.asarray(values, dtype=np.float64)
+    from ._multiplicity import _float_array
+
+    x = _float_array(values, "values")
     if x.ndim < (2 if per_item else 1):
         raise ValueError(f"values must have shape (S, {'n_items, ' if per_item else ''}...); "
                          f"got shape {x.shape}.")
     S = x.shape[0]
     if S < 2:
         raise ValueError(f"values needs at least 2 seeds along its first axis; got {S}.")
-    if not np.isfinite(x).all():
-        raise ValueError("values must be finite.")
     if per_item:
         if item_se is not None:
             raise ValueError("item_se is computed from the items with per_item=True: "
@@ -131,9 +131,7 @@ def seed_interval(values, *, item_se=None, per_item=False, confidence=0.95):
         if item_se is None:
             item_var = np.zeros(x.shape[1:])
         else:
-            se = np.asarray(item_se, dtype=np.float64)
-            if not (np.isfinite(se).all() and (se >= 0).all()):
-                raise ValueError("item_se must be finite and non-negative.")
+            se = _float_array(item_se, "item_se", low=0.0)
             item_var = np.broadcast_to(se ** 2, x.shape[1:]).copy()
     value = d_s.mean(axis=0)
     seed_var = d_s.var(axis=0, ddof=1) / S
