@@ -67,7 +67,7 @@ from sksoft.metrics._report import _Extended  # noqa: E402
 N_POP = 400_000
 N_BINS = 15
 SOFT_CONCENTRATION = 10.0
-LOGIT_SCALE = {2: 1.5, 10: 2.0}
+LOGIT_SCALE = {2: 1.5, 3: 1.5, 10: 2.0}
 MODELS = {"calibrated": (1.0, 0.0), "over": (2.0, 0.0), "under": (0.5, 0.0),
           "classdep": (1.0, 0.8)}
 #: the quantities of the metric harness: report name -> plug-in it debiases (None: plug-in)

@@ -4,7 +4,7 @@ Simulated models with known population values (item logits ``z``, true probabili
 ``softmax(z)``, an over-confident model ``softmax(2 z)``); the intervals of
 ``calibration_report`` must cover the population NLL and debiased L2 error in at least the
 binomial lower bound of replications, and the percentile interval of the debiased error -- the
-interval before ``interval="basic"`` -- must *not* (it is centred on the plug-in error), which
+interval used before ``interval="auto"`` -- must *not* (it is centred on the plug-in error), which
 shows that the check discriminates.
 """
 
@@ -15,7 +15,12 @@ from scipy.stats import binom
 from sksoft.metrics import calibration_report
 from sksoft.metrics._compute import compute_stats
 from sksoft.metrics._formulas import calibration_errors, metric_columns
-from sksoft.metrics._intervals import bootstrap_interval, point_tables, replicate_columns
+from sksoft.metrics._intervals import (
+    bootstrap_interval,
+    point_tables,
+    replicate_columns,
+    resolve_interval,
+)
 
 K, N, R, B = 3, 600, 100, 100
 #: the fewest hits out of R that a 93%-coverage interval gives with probability 0.999
@@ -65,20 +70,21 @@ def _replicates(y, prob, seed):
 
 @pytest.fixture(scope="module")
 def hits(population):
-    out = {(m,) + key: 0 for m in ("basic", "percentile") for key in population}
+    out = {(m,) + key: 0 for m in ("auto", "percentile") for key in population}
     for r in range(R):
         q, p, y = _model(np.random.default_rng([7, r]), N)
         (a, ra, pa), (b, rb, pb) = _replicates(y, p, r), _replicates(y, q, r)
         for (kind, name), truth in population.items():
             debiased = name == "rmsce_debiased"
-            for method in ("basic", "percentile"):
+            for choice in ("auto", "percentile"):
+                method = resolve_interval(choice, name)
                 if kind == "level":
                     e = bootstrap_interval(a[name], ra[name], 0.95, method=method,
                                            center=pa if debiased else None)
                 else:
                     e = bootstrap_interval(a[name] - b[name], ra[name] - rb[name], 0.95,
                                            method=method, center=pa - pb if debiased else None)
-                out[(method, kind, name)] += bool(e.low <= truth <= e.high)
+                out[(choice, kind, name)] += bool(e.low <= truth <= e.high)
     return out
 
 
@@ -88,6 +94,7 @@ def test_the_report_uses_these_intervals():
     rep = calibration_report(y, p, n_bootstrap=B, random_state=3, clusters=np.arange(N))
     for name in ("cross_entropy", "rmsce_debiased", "ece"):
         e = bootstrap_interval(point[name], reps[name], 0.95,
+                               method=resolve_interval("auto", name),
                                center=plug if name == "rmsce_debiased" else None,
                                bounds=(0.0, np.inf))
         assert np.isclose(rep[name].low, e.low) and np.isclose(rep[name].high, e.high), name
@@ -103,7 +110,7 @@ def test_lower_bound_is_meaningful():
 @pytest.mark.parametrize("kind", ["level", "difference"])
 @pytest.mark.parametrize("name", ["cross_entropy", "rmsce_debiased"])
 def test_default_intervals_cover(hits, kind, name):
-    assert hits[("basic", kind, name)] >= LOWER, hits
+    assert hits[("auto", kind, name)] >= LOWER, hits
 
 
 def test_percentile_interval_of_a_debiased_difference_does_not_cover(hits):

@@ -8,7 +8,13 @@ from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
 from ._corp import isotonic_reliability_curve
 from ._formulas import bin_means, calibration_errors
-from ._intervals import check_interval, metric_value, percentile_interval, replicate_tables
+from ._intervals import (
+    check_interval,
+    metric_value,
+    percentile_interval,
+    replicate_tables,
+    resolve_interval,
+)
 from ._validation import check_choice
 
 __all__ = [
@@ -35,7 +41,7 @@ def expected_calibration_error(
     confidence=0.95,
     random_state=None,
     clusters=None,
-    interval="basic",
+    interval="auto",
     n_threads=None,
 ):
     """Top-label expected calibration error (ECE), and its MCE / RMS / debiased variants.
@@ -104,10 +110,10 @@ def expected_calibration_error(
         Seeds the bootstrap (same seed, same interval however the data are chunked).
     clusters : array-like of shape (n_samples,), optional
         Resample these clusters instead of rows.
-    interval : {"basic", "bias_corrected", "percentile"}, default="basic"
-        The interval method (see :func:`calibration_report`): ``"basic"`` subtracts the
-        bootstrap estimate of the bias, and for ``debias=True`` is centred where the debiased
-        estimator is.
+    interval : {"auto", "basic", "bias_corrected", "percentile"}, default="auto"
+        The interval method (see :func:`calibration_report`): ``"auto"`` is ``"basic"``, which
+        subtracts the bootstrap estimate of the bias, and for ``debias=True``
+        ``"bias_corrected"``, centred where the debiased estimator is.
     n_threads : int, optional
         OpenMP threads (None: one thread below 1e6 probability values, all cores above; -1: all).
 
@@ -149,7 +155,8 @@ def expected_calibration_error(
     def plugin(top, **_):
         return calibration_errors(top, ("l2",))["l2"]
 
-    return metric_value(stats, column, confidence, interval=interval,
+    return metric_value(stats, column, confidence,
+                        interval=resolve_interval(interval, "rmsce_debiased" if debias else key),
                         plugin=plugin if debias else None)
 
 
@@ -176,7 +183,7 @@ def classwise_calibration_error(
     confidence=0.95,
     random_state=None,
     clusters=None,
-    interval="basic",
+    interval="auto",
     n_threads=None,
 ):
     """Classwise calibration error (Kull et al., 2019): the class-averaged calibration error.
@@ -217,7 +224,8 @@ def classwise_calibration_error(
     def plugin(cls, **_):
         return calibration_errors(cls, ("l2",))["l2"].mean(axis=-1)
 
-    return metric_value(stats, column, confidence, interval=interval,
+    return metric_value(stats, column, confidence,
+                        interval=resolve_interval(interval, "rmsce_debiased" if debias else key),
                         plugin=plugin if debias else None)
 
 

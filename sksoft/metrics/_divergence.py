@@ -74,7 +74,8 @@ def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
     def column(top, cls, sums, **_):
         return metric_columns(top, None, sums)[name]
 
-    return metric_value(stats, column, confidence, bounds=metric_range(name))
+    return metric_value(stats, column, confidence, interval="basic",
+                        bounds=metric_range(name))
 
 
 @_documented()

@@ -21,7 +21,10 @@ error for a debiased one), ``q_a`` the quantiles of the replicates and ``m`` the
   ``m - t0``: ``[q_lo, q_hi] + theta - m - (m - t0)`` (centre ``theta - (m - t0)``, the
   percentile's orientation of skew).
 
-Bounded quantities (errors, scores, accuracies) have their intervals clipped to their range.
+``"auto"`` (the default of the metric functions) picks, per metric, the method that covers
+best in ``benchmarks/coverage_harness.py``: ``"bias_corrected"`` for the debiased L2 errors,
+``"basic"`` for every other. Bounded quantities (errors, scores, accuracies) have their
+intervals clipped to their range.
 """
 
 import warnings
@@ -32,7 +35,8 @@ from ._bootstrap import sums_from_vectors
 from ._formulas import hard_variance, metric_columns
 from ._pass import FIELD
 
-__all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "check_interval", "metric_value",
+__all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "check_interval", "metric_range",
+           "metric_value", "resolve_interval",
            "percentile_interval", "point_tables",
            "replicate_columns", "replicate_tables", "row_replicates", "spearman_replicates"]
 
@@ -86,8 +90,11 @@ def percentile_interval(point, replicates, confidence, axis=0):
     return lo, hi, se
 
 
-#: the interval methods, the default first
+#: the interval methods
 INTERVALS = ("basic", "bias_corrected", "percentile")
+#: the metrics whose default (``interval="auto"``) is the bias-corrected interval: the
+#: debiased errors, whose value 0 is at the edge of their range (benchmarks/coverage_harness.py)
+_BIAS_CORRECTED = ("rmsce_debiased", "classwise_rmsce_debiased")
 #: the range of every bounded metric (intervals are clipped to it); the rest are unbounded
 _RANGES = {"accuracy": (0.0, 1.0), "entropy_pearson": (-1.0, 1.0),
            "entropy_correlation": (-1.0, 1.0), "signed_ece": (-1.0, 1.0)}
@@ -100,11 +107,20 @@ def metric_range(name):
 
 
 def check_interval(interval):
-    """Check the ``interval`` option (one of :data:`INTERVALS`)."""
+    """Check the ``interval`` option (``"auto"`` or one of :data:`INTERVALS`)."""
     from ._validation import check_choice
 
-    check_choice(interval, "interval", INTERVALS)
+    check_choice(interval, "interval", ("auto",) + INTERVALS)
     return interval
+
+
+def resolve_interval(interval, name):
+    """The method of ``interval`` for metric ``name``: ``"auto"`` is the one that covers best
+    in ``benchmarks/coverage_harness.py`` -- bias-corrected for the debiased errors, basic for
+    every other metric."""
+    if interval != "auto":
+        return interval
+    return "bias_corrected" if name in _BIAS_CORRECTED else "basic"
 
 
 def bootstrap_interval(point, replicates, confidence, *, method="basic", center=None, axis=0,
