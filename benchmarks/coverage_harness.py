@@ -374,8 +374,44 @@ def print_table(rows, title):
               + " | ".join(_cov(r[m], r["R"]) for m in INTERVALS) + f" | {r['width']:.4f} |")
 
 
+_STUDY_KEYS = {"gold_nll": "cross_entropy", "gold_brier": "brier", "gold_ece": "ece",
+               "gold_debiased_ece": "rmsce_debiased", "gold_classwise_ece": "classwise_ece"}
+
+
+def summarize(paths):
+    """The compact table of saved full tables: coverage of the default interval (``"auto"``)
+    per quantity (rows) and setting (columns)."""
+    from sksoft.metrics._intervals import resolve_interval
+
+    cells, settings, order = {}, [], []
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            parts = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(parts) != 5 + len(INTERVALS) + 1 or parts[0] in ("setting", "---"):
+                continue
+            setting, kind, model, qn = parts[:4]
+            method = resolve_interval("auto", _STUDY_KEYS.get(qn, qn))
+            cov = parts[5 + INTERVALS.index(method)]
+            row = (qn, kind, model)
+            if setting not in settings:
+                settings.append(setting)
+            if row not in order:
+                order.append(row)
+            cells[(row, setting)] = cov
+    print("| quantity | interval of | model | " + " | ".join(settings) + " |")
+    print("|---|---|---|" + "---|" * len(settings))
+    first = {}
+    for row in order:
+        first.setdefault(row[0], len(first))
+    for row in sorted(order, key=lambda r: (first[r[0]], r[1] != "level")):
+        print(f"| {row[0]} | {row[1]} | {row[2]} | "
+              + " | ".join(cells.get((row, s), "") for s in settings) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--summarize", nargs="+", metavar="TABLE",
+                    help="print the compact table of saved full tables and exit")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--part", nargs="+", default=["metrics", "study", "seeds"],
                     choices=["metrics", "study", "seeds"])
@@ -385,6 +421,9 @@ def main():
     ap.add_argument("--study-folds", type=int, default=5)
     ap.add_argument("--study-items", type=int, default=2000)
     args = ap.parse_args()
+    if args.summarize:
+        summarize(args.summarize)
+        return
     R = args.replications or (100 if args.quick else 200)
     ext = args.extended_replications if args.extended_replications is not None else \
         (40 if args.quick else 100)

@@ -118,3 +118,27 @@ def test_percentile_interval_of_a_debiased_difference_does_not_cover(hits):
     # differs between the arms: the percentile interval of the difference misses, so the
     # check above can fail
     assert hits[("percentile", "difference", "rmsce_debiased")] < LOWER, hits
+
+
+def test_interval_methods_by_hand():
+    rng = np.random.default_rng(4)
+    reps = rng.gamma(2.0, 0.01, 500) + 0.01
+    theta, t0 = 0.03, 0.035
+    lo, hi = np.percentile(reps, [2.5, 97.5])
+    m = reps.mean()
+    e = bootstrap_interval(theta, reps, 0.95, method="basic", center=t0)
+    assert np.isclose(e.low, theta - (hi - t0)) and np.isclose(e.high, theta - (lo - t0))
+    e = bootstrap_interval(theta, reps, 0.95, method="bias_corrected", center=t0)
+    shift = theta - m - (m - t0)
+    assert np.isclose(e.low, lo + shift) and np.isclose(e.high, hi + shift)
+    e = bootstrap_interval(theta, reps, 0.95, method="percentile")
+    assert (e.low, e.high) == (lo, hi)
+    # clipped to the range; vectorised along an axis; NaN with fewer than two finite
+    e = bootstrap_interval(0.0, reps, 0.95, method="basic", bounds=(0.0, np.inf))
+    assert e.low == 0.0
+    two = np.stack([reps, np.full(500, np.nan)], axis=1)
+    low, high, se = bootstrap_interval(np.array([theta, theta]), two, 0.95, axis=0)
+    assert np.isfinite(low[0]) and np.isnan(low[1]) and np.isnan(se[1])
+    with pytest.raises(ValueError, match="interval"):
+        calibration_report(np.zeros(4, int), np.full((4, 2), 0.5), n_bootstrap=5,
+                           interval="bca")
