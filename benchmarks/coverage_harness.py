@@ -58,7 +58,6 @@ from sksoft.metrics._intervals import (  # noqa: E402
     bootstrap_interval,
     metric_range,
     point_tables,
-    replicate_columns,
     replicate_tables,
     row_replicates,
 )

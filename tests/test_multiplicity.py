@@ -94,7 +94,7 @@ def test_pitman_morgan_is_the_correlation_test_of_sums_and_differences(seed):
     assert np.isclose(res.p_value, ref.pvalue)
     assert np.isclose(res.ratio, np.std(x, ddof=1) / np.std(y, ddof=1))
     # the interval is the set of ratios c where x + c y, x - c y are not correlated at 5%
-    for c, inside in ((res.low, None), (res.high, None)):
+    for c in (res.low, res.high):
         if np.isfinite(c) and c > 0:
             p = stats.pearsonr(x + c * y, x - c * y).pvalue
             assert np.isclose(p, 0.05, atol=1e-6)

@@ -186,8 +186,8 @@ def calibration_report(
         debiased errors both are centred where the debiased estimator is (their replicates
         estimate the data's plug-in error, not the debiased one). ``"auto"``: per metric the
         method that covers best in ``benchmarks/coverage_harness.py`` -- bias-corrected for
-        the debiased errors, basic for the others. ``"percentile"`` is the interval used before this option existed; ``"bias_corrected"``
-        moves it by the bootstrap bias.
+        the debiased errors, basic for the others. ``"percentile"`` is the interval used
+        before this option existed.
 
     Intervals
     ---------
