@@ -142,3 +142,26 @@ def test_interval_methods_by_hand():
     with pytest.raises(ValueError, match="interval"):
         calibration_report(np.zeros(4, int), np.full((4, 2), 0.5), n_bootstrap=5,
                            interval="bca")
+
+
+def test_seed_interval_covers_with_three_seeds_that_carry_the_variance():
+    # per-item paired differences x[s, i] = a_s + u_i + v_si, seeds carrying 95% of the
+    # variance of one seed's mean; truth 0
+    from sksoft.metrics import seed_interval
+
+    S, n, reps = 3, 200, 200
+    sa = np.sqrt(0.95 / 0.05 / n)
+    hit = plain = 0
+    for r in range(reps):
+        rng = np.random.default_rng([11, r])
+        x = rng.normal(0, sa, (S, 1)) + rng.normal(0, np.sqrt(0.6), n) + \
+            rng.normal(0, np.sqrt(0.4), (S, n))
+        e = seed_interval(x, per_item=True)
+        hit += e.low <= 0 <= e.high
+        # the normal interval of the seed means (what a seed bootstrap approximates)
+        d = x.mean(axis=1)
+        half = 1.96 * d.std(ddof=1) / np.sqrt(S)
+        plain += abs(d.mean()) <= half
+    bound = binom.ppf(0.001, reps, 0.92)
+    assert hit >= bound, hit
+    assert plain < bound, plain
