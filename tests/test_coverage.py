@@ -165,3 +165,24 @@ def test_seed_interval_covers_with_three_seeds_that_carry_the_variance():
     bound = binom.ppf(0.001, reps, 0.92)
     assert hit >= bound, hit
     assert plain < bound, plain
+
+
+@pytest.mark.parametrize("method", ["basic", "bias_corrected", "percentile"])
+def test_p_value_is_dual_to_the_interval(method):
+    from sksoft.metrics._intervals import bootstrap_p_value
+
+    rng = np.random.default_rng(9)
+    for shift in (0.0, 0.01, 0.02, 0.03, 0.05):
+        reps = rng.normal(0.02 + shift, 0.01, 999)
+        theta, t0 = 0.015 + shift, 0.02 + shift
+        p = bootstrap_p_value(theta, reps, method=method, center=t0)
+        assert 0 < p <= 1
+        for level in (0.5, 0.8, 0.9, 0.95, 0.99):
+            e = bootstrap_interval(theta, reps, level, method=method, center=t0)
+            excludes = not (e.low <= 0 <= e.high)
+            # the interval excludes 0 exactly at the levels below 1 - p (up to 2 / B)
+            if abs((1 - level) - p) > 4 / 1000:
+                assert excludes == ((1 - level) > p), (method, shift, level, p, e)
+    vec = bootstrap_p_value(np.array([0.0, 0.05]), np.stack([rng.normal(0, 0.01, 99),
+                                                             rng.normal(0.05, 0.01, 99)], 1))
+    assert vec[0] > 0.5 and vec[1] <= 2 / 100

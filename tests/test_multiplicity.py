@@ -192,3 +192,12 @@ def test_seed_interval_against_a_plain_computation():
         seed_interval(np.ones(1))
     with pytest.raises(ValueError, match="item_se"):
         seed_interval(x, per_item=True, item_se=0.1)
+
+
+def test_seed_interval_p_value_is_dual_to_its_interval():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        d = rng.normal(rng.uniform(-0.02, 0.02), 0.01, 4)
+        r = seed_interval(d, item_se=0.004)
+        excludes = not (r.low <= 0 <= r.high)
+        assert excludes == (r.p_value < 0.05)

@@ -35,7 +35,8 @@ from ._bootstrap import sums_from_vectors
 from ._formulas import hard_variance, metric_columns
 from ._pass import FIELD
 
-__all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "check_interval", "metric_range",
+__all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "bootstrap_p_value", "check_interval",
+           "metric_range",
            "metric_value", "resolve_interval",
            "percentile_interval", "point_tables",
            "replicate_columns", "replicate_tables", "row_replicates", "spearman_replicates"]
@@ -180,6 +181,48 @@ def bootstrap_interval(point, replicates, confidence, *, method="basic", center=
         return Estimate(point, low=float(lo), high=float(hi), se=float(se),
                         confidence=confidence)
     return lo, hi, se
+
+
+def bootstrap_p_value(point, replicates, *, method="basic", center=None, axis=0, null=0.0):
+    """Two-sided bootstrap p-value of ``value == null``, dual to :func:`bootstrap_interval`:
+    the smallest ``1 - confidence`` at which the interval of the same ``method`` excludes
+    ``null``.
+
+    With the replicates' empirical distribution ``F`` and ``x`` the point at which the
+    interval's end crosses ``null`` -- ``theta - null + t0`` for ``"basic"`` (replicates
+    pivoted about ``t0``), ``null - (theta - m - (m - t0))`` for ``"bias_corrected"`` and
+    ``null`` for ``"percentile"`` -- ``p = 2 min(#(rep <= x) + 1, #(rep >= x) + 1) / (B + 1)``,
+    at most 1 (the ``+ 1`` keeps it above 0 with ``B`` replicates; its resolution is about
+    ``2 / B``). NaN where fewer than two replicates are finite.
+
+    Parameters are as in :func:`bootstrap_interval` (``point`` required).
+
+    Returns
+    -------
+    float or ndarray (the shape without ``axis``)
+    """
+    rep = np.moveaxis(np.asarray(replicates, dtype=np.float64), axis, 0)
+    theta = np.asarray(point, dtype=np.float64)
+    t0 = theta if center is None else np.asarray(center, dtype=np.float64)
+    finite = np.isfinite(rep)
+    B = finite.sum(axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m = np.nanmean(np.where(finite, rep, np.nan), axis=0)
+    if method == "basic":
+        x = theta - null + t0
+    elif method == "bias_corrected":
+        x = null - (theta - m - (m - t0))
+    elif method == "percentile":
+        x = np.full(theta.shape, float(null))
+    else:
+        raise ValueError(f"interval must be one of {INTERVALS}; got {method!r}.")
+    below = (finite & (rep <= x)).sum(axis=0)
+    above = (finite & (rep >= x)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.minimum(1.0, 2.0 * (np.minimum(below, above) + 1) / (B + 1))
+    p = np.where((B < 2) | ~np.isfinite(x), np.nan, p)
+    return float(p) if np.ndim(p) == 0 else p
 
 
 def _with_overall(a, axis=1):

@@ -230,7 +230,7 @@ class PitmanMorganResult:
     ratio : float
         ``std(x) / std(y)``.
     low, high : float
-        The interval of the ratio (inverting the test; ``high`` may be inf).
+        The interval of the ratio (the ratios the test does not reject).
     statistic : float
         The t statistic of the correlation of ``x + y`` and ``x - y``.
     p_value : float

@@ -29,6 +29,7 @@ class SeedInterval:
     seed_var : the between-seed variance of the mean, ``var(seed values) / S``
     item_var : the variance of the mean common to all seeds (from the items)
     confidence : the level
+    p_value : two-sided p-value of a mean of 0 (the same t distribution)
     """
 
     value: object
@@ -39,6 +40,7 @@ class SeedInterval:
     seed_var: object
     item_var: object
     confidence: float
+    p_value: object = None
 
 
 def seed_interval(values, *, item_se=None, per_item=False, confidence=0.95):
@@ -141,10 +143,14 @@ def seed_interval(values, *, item_se=None, per_item=False, confidence=0.95):
     q = tdist.ppf(0.5 + confidence / 2, df)
     se = np.sqrt(var)
     low, high = value - q * se, value + q * se
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(se > 0, 2 * tdist.sf(np.abs(value) / np.where(se > 0, se, 1.0), df),
+                     np.where(value == 0, 1.0, 0.0))
 
     def out(a):
         a = np.asarray(a, dtype=np.float64)
         return float(a) if a.ndim == 0 else a
 
     return SeedInterval(value=out(value), low=out(low), high=out(high), se=out(se), df=out(df),
-                        seed_var=out(seed_var), item_var=out(item_var), confidence=confidence)
+                        seed_var=out(seed_var), item_var=out(item_var), confidence=confidence,
+                        p_value=out(p))
