@@ -92,7 +92,8 @@ def test_estimate_is_a_float_with_an_interval():
     rep = M.calibration_report(y, p, n_bootstrap=100, random_state=0)
     frame = rep.to_frame()
     assert {"ece", "ece_low", "ece_high", "ece_se"} <= set(frame.columns)
-    assert "[95% bootstrap percentile intervals]" in repr(rep)
+    assert "[95% bootstrap basic (bias-corrected for the debiased errors) intervals]" in \
+        repr(rep)
     # the same seed gives the same ECE interval from the report as from the function
     alone = M.expected_calibration_error(y, p, n_bootstrap=100, random_state=0)
     assert (rep["ece"].low, rep["ece"].high) == pytest.approx((alone.low, alone.high))

@@ -145,6 +145,7 @@ CONFORMAL = {"conformity_score": (1, "lac"), "randomized": BOOL, "k_reg": (1.5, 
 CONFORMAL_MC = {"alpha": ("tenth", 1.5), "n_samples": (2.5, 0),
                 "correction": (1, "bonferroni"), "ecdf_fraction": ("half", 1.0)}
 THREADS = {"n_threads": ("all", 0)}
+INTERVAL = {"interval": (1, "bca")}
 CLASSIFIER_ONLY = NO_RANGE("any object with fit and predict_proba is a classifier")
 RECAL = {"estimator": (5, "logreg"), "cv": (2.5, 1),
          "calibrate_to": (1, "crowd"), "classes": (5, With([0, 0, 1], estimator="passthrough"))}
@@ -270,15 +271,43 @@ def _registry():
              "n_scale_points": ("3", 1)},
             {"y_true": ARRAY, "y_pred": ARRAY}),
         "metrics.expected_calibration_error": fn(
-            HARD, {**BINS, **norm, **binning, **LABELS, **BOOT, **THREADS,
+            HARD, {**BINS, **norm, **binning, **LABELS, **BOOT, **THREADS, **INTERVAL,
                    "sample_weight": WEIGHT}, ARRAYS),
         "metrics.classwise_calibration_error": fn(
-            HARD, {**BINS, **norm, **LABELS, **BOOT, **THREADS, "sample_weight": WEIGHT},
-            ARRAYS),
+            HARD, {**BINS, **norm, **LABELS, **BOOT, **THREADS, **INTERVAL,
+                   "sample_weight": WEIGHT}, ARRAYS),
         "metrics.calibration_report": fn(
-            HARD, {**BINS, **binning, **LABELS, **BOOT, **THREADS, "sample_weight": WEIGHT,
-                   "eps": ("small", 0.5), "groups": ({"a": 1}, np.arange(N - 1)),
-                   "extended": BOOL}, ARRAYS),
+            HARD, {**BINS, **binning, **LABELS, **BOOT, **THREADS, **INTERVAL,
+                   "sample_weight": WEIGHT, "eps": ("small", 0.5),
+                   "groups": ({"a": 1}, np.arange(N - 1)), "extended": BOOL}, ARRAYS),
+        "metrics.expected_calibration_error_floor": fn(
+            {"y_prob": P}, {**BINS, "norm": (1, "l3"), "sample_weight": WEIGHT,
+                            "n_simulations": (2.5, 0), "random_state": SEED},
+            {"y_prob": ARRAY}),
+        "metrics.holm_adjust": fn({"p_values": [0.1, 0.2]}, {"p_values": (["a"], [1.5])}),
+        "metrics.benjamini_hochberg": fn({"p_values": [0.1, 0.2]},
+                                         {"p_values": (["a"], [1.5])}),
+        "metrics.equivalence_test": fn(
+            {"estimate": 0.0, "se": 0.1, "margin": 0.2},
+            {"estimate": ("a", np.inf), "se": ("a", -1.0), "margin": ("a", 0.0),
+             "df": ("a", 0.0)}),
+        "metrics.minimum_detectable_difference": fn(
+            {"se": 0.1}, {"se": ("a", -1.0), "alpha": ("a", 1.5), "power": ("a", 0.0),
+                          "df": ("a", 0.0)}),
+        "metrics.pitman_morgan_test": fn(
+            {"x": [1.0, 2.0, 4.0, 3.0], "y": [2.0, 1.0, 3.0, 5.0]},
+            {"x": (["a"] * 4, [1.0, 2.0]), "y": (["a"] * 4, [1.0, 2.0]),
+             "confidence": ("high", 1.5)}),
+        "metrics.seed_resample_counts": fn(
+            {"n_seeds": 3, "n_bootstrap": 10},
+            {"n_seeds": ("3", 0), "n_bootstrap": (2.5, 0), "min_distinct": ("2", 0),
+             "random_state": SEED}),
+        "metrics.seed_interval": fn(
+            {"values": [0.1, 0.2, 0.15]},
+            {"values": (["a", "b"], [0.1]), "item_se": ("a", -1.0), "per_item": BOOL,
+             "confidence": ("high", 1.5)}),
+        "metrics.SeedInterval": unchecked("a result container"),
+        "metrics.PitmanMorganResult": unchecked("a result container"),
         "metrics.reliability_curve": fn(
             HARD, {**BINS, **LABELS, "sample_weight": WEIGHT, "mode": (1, "both"),
                    "confidence": ("high", 1.5),

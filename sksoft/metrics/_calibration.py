@@ -8,7 +8,13 @@ from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
 from ._corp import isotonic_reliability_curve
 from ._formulas import bin_means, calibration_errors
-from ._intervals import metric_value, percentile_interval, replicate_tables
+from ._intervals import (
+    check_interval,
+    metric_value,
+    percentile_interval,
+    replicate_tables,
+    resolve_interval,
+)
 from ._validation import check_choice
 
 __all__ = [
@@ -35,6 +41,7 @@ def expected_calibration_error(
     confidence=0.95,
     random_state=None,
     clusters=None,
+    interval="auto",
     n_threads=None,
 ):
     """Top-label expected calibration error (ECE), and its MCE / RMS / debiased variants.
@@ -93,20 +100,30 @@ def expected_calibration_error(
         Non-negative weights; bin shares and means are weighted.
     n_bootstrap : int, default=0
         With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``): a percentile interval from ``B`` bootstrap replicates, computed inside the
-        pass (see :func:`calibration_report`, "Intervals").
+        ``.se``): an interval from ``B`` bootstrap replicates, computed inside the pass (see
+        :func:`calibration_report`, "Intervals"). The binned ECE and MCE intervals do not
+        reach their nominal coverage near calibration (no bootstrap interval does): compare
+        the value with :func:`expected_calibration_error_floor` instead.
     confidence : float, default=0.95
         Level of the interval.
     random_state : int, RandomState or Generator, optional
         Seeds the bootstrap (same seed, same interval however the data are chunked).
     clusters : array-like of shape (n_samples,), optional
         Resample these clusters instead of rows.
+    interval : {"auto", "basic", "bias_corrected", "percentile"}, default="auto"
+        The interval method (see :func:`calibration_report`): ``"auto"`` is ``"basic"``, which
+        subtracts the bootstrap estimate of the bias, and for ``debias=True``
+        ``"bias_corrected"``, centred where the debiased estimator is.
     n_threads : int, optional
         OpenMP threads (None: one thread below 1e6 probability values, all cores above; -1: all).
 
     Returns
     -------
     float, or Estimate with ``n_bootstrap``
+
+    See Also
+    --------
+    expected_calibration_error_floor : the ECE of a perfectly calibrated model.
 
     Examples
     --------
@@ -125,6 +142,7 @@ def expected_calibration_error(
     """
     key = _error_key(norm, debias)
     n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
+    check_interval(interval)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, binning=binning, labels=labels,
         sample_weight=sample_weight, variance=debias, n_bootstrap=n_bootstrap,
@@ -134,7 +152,12 @@ def expected_calibration_error(
     def column(top, top_var, **_):
         return calibration_errors(top, (key,), top_var)[key]
 
-    return metric_value(stats, column, confidence)
+    def plugin(top, **_):
+        return calibration_errors(top, ("l2",))["l2"]
+
+    return metric_value(stats, column, confidence,
+                        interval=resolve_interval(interval, "rmsce_debiased" if debias else key),
+                        plugin=plugin if debias else None)
 
 
 def _error_key(norm, debias):
@@ -160,6 +183,7 @@ def classwise_calibration_error(
     confidence=0.95,
     random_state=None,
     clusters=None,
+    interval="auto",
     n_threads=None,
 ):
     """Classwise calibration error (Kull et al., 2019): the class-averaged calibration error.
@@ -169,7 +193,8 @@ def classwise_calibration_error(
     the per-class errors (with the given ``norm``) are averaged over classes. With ``norm="l1"``
     this is ``1/K sum_k sum_b (n_bk / n) |y_bk - p_bk|``.
 
-    Parameters are as in :func:`expected_calibration_error` (``strategy="quantile"`` uses
+    Parameters are as in :func:`expected_calibration_error` (``interval`` too;
+    ``strategy="quantile"`` uses
     equal-mass edges per class; ``debias=True`` with ``norm="l2"`` debiases every class's
     error before averaging).
 
@@ -186,6 +211,7 @@ def classwise_calibration_error(
     """
     key = _error_key(norm, debias)
     n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
+    check_interval(interval)
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
         sample_weight=sample_weight, classwise=True, variance=debias, n_bootstrap=n_bootstrap,
@@ -195,7 +221,12 @@ def classwise_calibration_error(
     def column(cls, cls_var, **_):
         return calibration_errors(cls, (key,), cls_var)[key].mean(axis=-1)
 
-    return metric_value(stats, column, confidence)
+    def plugin(cls, **_):
+        return calibration_errors(cls, ("l2",))["l2"].mean(axis=-1)
+
+    return metric_value(stats, column, confidence,
+                        interval=resolve_interval(interval, "rmsce_debiased" if debias else key),
+                        plugin=plugin if debias else None)
 
 
 def reliability_curve(

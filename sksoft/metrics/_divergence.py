@@ -8,7 +8,7 @@ from . import _kernels
 from ._bootstrap import check_bootstrap
 from ._compute import compute_stats
 from ._formulas import metric_columns
-from ._intervals import metric_value, percentile_interval, spearman_replicates
+from ._intervals import metric_range, metric_value, percentile_interval, spearman_replicates
 
 __all__ = [
     "accuracy",
@@ -35,7 +35,8 @@ _PARAMS = """Parameters
     sample_weight : array-like of shape (n_samples,) or float, optional
 {eps}    n_bootstrap : int, default=0
         With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
-        ``.se``) from ``B`` bootstrap replicates (see :func:`calibration_report`).
+        ``.se``) from ``B`` bootstrap replicates: the basic (reverse-percentile) interval, as
+        ``calibration_report``'s default (see :func:`calibration_report`).
     confidence : float, default=0.95
         Level of the interval.
     random_state : int, RandomState or Generator, optional
@@ -73,7 +74,8 @@ def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
     def column(top, cls, sums, **_):
         return metric_columns(top, None, sums)[name]
 
-    return metric_value(stats, column, confidence)
+    return metric_value(stats, column, confidence, interval="basic",
+                        bounds=metric_range(name))
 
 
 @_documented()

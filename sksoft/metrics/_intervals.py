@@ -3,7 +3,28 @@
 A :class:`CalibrationStats` built with ``n_bootstrap > 0`` carries the bootstrap statistics of
 :mod:`sksoft.metrics._bootstrap`; :func:`replicate_columns` turns them into the replicates of
 every metric (overall and per group) with the same formulas as the point estimates
-(:mod:`sksoft.metrics._formulas`), and :func:`percentile_interval` into intervals.
+(:mod:`sksoft.metrics._formulas`), and :func:`bootstrap_interval` into intervals.
+
+Interval methods (``interval=`` of the metric functions and :func:`calibration_report`)
+---------------------------------------------------------------------------------------
+Let ``theta`` be the estimate, ``t0`` the value of the estimated quantity in the bootstrap
+world (the plug-in value of the data: ``theta`` itself for a plug-in statistic, the plug-in
+error for a debiased one), ``q_a`` the quantiles of the replicates and ``m`` their mean.
+
+* ``"percentile"`` -- ``[q_lo, q_hi]``. Right for an unbiased, symmetric statistic; for a
+  biased plug-in (binned ECE) the replicates carry the bias twice (the data's and the
+  resample's), and the interval sits where the estimator's expectation would be, not the truth.
+* ``"basic"`` -- the reverse-percentile (pivotal) interval ``[theta - (q_hi - t0), theta - (q_lo
+  - t0)]`` (Davison & Hinkley 1997, eq. 5.6): it subtracts the bootstrap estimate of the bias
+  and, for the debiased errors (``t0`` the plug-in), is centred where the debiased estimator is.
+* ``"bias_corrected"`` -- the percentile interval moved by the bootstrap bias estimate
+  ``m - t0``: ``[q_lo, q_hi] + theta - m - (m - t0)`` (centre ``theta - (m - t0)``, the
+  percentile's orientation of skew).
+
+``"auto"`` (the default of the metric functions) picks, per metric, the method that covers
+best in ``benchmarks/coverage_harness.py``: ``"bias_corrected"`` for the debiased L2 errors,
+``"basic"`` for every other. Bounded quantities (errors, scores, accuracies) have their
+intervals clipped to their range.
 """
 
 import warnings
@@ -14,7 +35,10 @@ from ._bootstrap import sums_from_vectors
 from ._formulas import hard_variance, metric_columns
 from ._pass import FIELD
 
-__all__ = ["Estimate", "metric_value", "percentile_interval", "point_tables",
+__all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "bootstrap_p_value", "check_interval",
+           "metric_range",
+           "metric_value", "resolve_interval",
+           "percentile_interval", "point_tables",
            "replicate_columns", "replicate_tables", "row_replicates", "spearman_replicates"]
 
 
@@ -65,6 +89,140 @@ def percentile_interval(point, replicates, confidence, axis=0):
     if np.ndim(lo) == 0:
         return Estimate(point, low=lo, high=hi, se=se, confidence=confidence)
     return lo, hi, se
+
+
+#: the interval methods
+INTERVALS = ("basic", "bias_corrected", "percentile")
+#: the metrics whose default (``interval="auto"``) is the bias-corrected interval: the
+#: debiased errors, whose value 0 is at the edge of their range (benchmarks/coverage_harness.py)
+_BIAS_CORRECTED = ("rmsce_debiased", "classwise_rmsce_debiased")
+#: the range of every bounded metric (intervals are clipped to it); the rest are unbounded
+_RANGES = {"accuracy": (0.0, 1.0), "entropy_pearson": (-1.0, 1.0),
+           "entropy_correlation": (-1.0, 1.0), "signed_ece": (-1.0, 1.0)}
+
+
+def metric_range(name):
+    """(low, high) that an interval of metric ``name`` is clipped to: [-1, 1] for correlations
+    and the signed ECE, [0, 1] for accuracy, [0, inf) for every other (error, score)."""
+    return _RANGES.get(name, (0.0, np.inf))
+
+
+def check_interval(interval):
+    """Check the ``interval`` option (``"auto"`` or one of :data:`INTERVALS`)."""
+    from ._validation import check_choice
+
+    check_choice(interval, "interval", ("auto",) + INTERVALS)
+    return interval
+
+
+def resolve_interval(interval, name):
+    """The method of ``interval`` for metric ``name``: ``"auto"`` is the one that covers best
+    in ``benchmarks/coverage_harness.py`` -- bias-corrected for the debiased errors, basic for
+    every other metric."""
+    if interval != "auto":
+        return interval
+    return "bias_corrected" if name in _BIAS_CORRECTED else "basic"
+
+
+def bootstrap_interval(point, replicates, confidence, *, method="basic", center=None, axis=0,
+                       bounds=None):
+    """(Estimate, or arrays (low, high, se)) from bootstrap replicates along ``axis``.
+
+    Parameters
+    ----------
+    point : float or ndarray or None
+        The estimate (the replicates' shape without ``axis``). None: the percentile interval
+        only (needs no point).
+    replicates : ndarray
+    confidence : float
+    method : {"basic", "bias_corrected", "percentile"}
+        See the module docstring.
+    center : float or ndarray, optional
+        The quantity's value in the bootstrap world, ``t0``: the plug-in value of the data.
+        Default: ``point`` (a plug-in statistic). For a debiased estimator, its plug-in.
+    axis : int
+    bounds : (low, high), optional
+        The quantity's range: the interval is clipped to it.
+
+    Returns
+    -------
+    Estimate for a scalar ``point``, else (low, high, se); NaN where fewer than two
+    replicates are finite. ``se`` is the standard deviation of the finite replicates.
+    """
+    rep = np.asarray(replicates, dtype=np.float64)
+    if method == "percentile" or point is None:
+        out = percentile_interval(point, rep, confidence, axis=axis)
+        lo, hi, se = (out.low, out.high, out.se) if isinstance(out, Estimate) else out
+    else:
+        theta = np.asarray(point, dtype=np.float64)
+        t0 = theta if center is None else np.asarray(center, dtype=np.float64)
+        finite = np.isfinite(rep)
+        clean = np.where(finite, rep, np.nan)
+        q = [50 * (1 - confidence), 50 * (1 + confidence)]
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            qlo, qhi = np.nanpercentile(clean, q, axis=axis)
+            se = np.nanstd(clean, axis=axis, ddof=1)
+            m = np.nanmean(clean, axis=axis)
+        if method == "basic":
+            lo, hi = theta - (qhi - t0), theta - (qlo - t0)
+        elif method == "bias_corrected":
+            shift = theta - m - (m - t0)
+            lo, hi = qlo + shift, qhi + shift
+        else:
+            raise ValueError(f"interval must be one of {INTERVALS}; got {method!r}.")
+        bad = (finite.sum(axis=axis) < 2) | ~np.isfinite(theta) | ~np.isfinite(t0)
+        lo, hi, se = (np.where(bad, np.nan, x) for x in (lo, hi, se))
+    if bounds is not None:
+        with np.errstate(invalid="ignore"):
+            lo = np.where(np.isfinite(lo), np.clip(lo, bounds[0], bounds[1]), lo)
+            hi = np.where(np.isfinite(hi), np.clip(hi, bounds[0], bounds[1]), hi)
+    if np.ndim(lo) == 0 and point is not None and np.ndim(point) == 0:
+        return Estimate(point, low=float(lo), high=float(hi), se=float(se),
+                        confidence=confidence)
+    return lo, hi, se
+
+
+def bootstrap_p_value(point, replicates, *, method="basic", center=None, axis=0, null=0.0):
+    """Two-sided bootstrap p-value of ``value == null``, dual to :func:`bootstrap_interval`:
+    the smallest ``1 - confidence`` at which the interval of the same ``method`` excludes
+    ``null``.
+
+    With the replicates' empirical distribution ``F`` and ``x`` the point at which the
+    interval's end crosses ``null`` -- ``theta - null + t0`` for ``"basic"`` (replicates
+    pivoted about ``t0``), ``null - (theta - m - (m - t0))`` for ``"bias_corrected"`` and
+    ``null`` for ``"percentile"`` -- ``p = 2 min(#(rep <= x) + 1, #(rep >= x) + 1) / (B + 1)``,
+    at most 1 (the ``+ 1`` keeps it above 0 with ``B`` replicates; its resolution is about
+    ``2 / B``). NaN where fewer than two replicates are finite.
+
+    Parameters are as in :func:`bootstrap_interval` (``point`` required).
+
+    Returns
+    -------
+    float or ndarray (the shape without ``axis``)
+    """
+    rep = np.moveaxis(np.asarray(replicates, dtype=np.float64), axis, 0)
+    theta = np.asarray(point, dtype=np.float64)
+    t0 = theta if center is None else np.asarray(center, dtype=np.float64)
+    finite = np.isfinite(rep)
+    B = finite.sum(axis=0)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        m = np.nanmean(np.where(finite, rep, np.nan), axis=0)
+    if method == "basic":
+        x = theta - null + t0
+    elif method == "bias_corrected":
+        x = null - (theta - m - (m - t0))
+    elif method == "percentile":
+        x = np.full(theta.shape, float(null))
+    else:
+        raise ValueError(f"interval must be one of {INTERVALS}; got {method!r}.")
+    below = (finite & (rep <= x)).sum(axis=0)
+    above = (finite & (rep >= x)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.minimum(1.0, 2.0 * (np.minimum(below, above) + 1) / (B + 1))
+    p = np.where((B < 2) | ~np.isfinite(x), np.nan, p)
+    return float(p) if np.ndim(p) == 0 else p
 
 
 def _with_overall(a, axis=1):
@@ -133,14 +291,19 @@ def replicate_columns(stats):
     return metric_columns(**replicate_tables(stats))
 
 
-def metric_value(stats, column, confidence):
+def metric_value(stats, column, confidence, *, interval="basic", plugin=None, bounds=None):
     """The overall value of one metric, ``column(**tables) -> array over the leading axes``,
-    as a float -- or an :class:`Estimate` when ``stats`` carries a bootstrap."""
-    point = float(column(**point_tables(stats, overall_only=True))[0])
+    as a float -- or an :class:`Estimate` when ``stats`` carries a bootstrap, with the
+    ``interval`` method of :func:`bootstrap_interval` (``plugin``: the column of the plug-in
+    quantity a debiased ``column`` estimates, the bootstrap world's value)."""
+    tables = point_tables(stats, overall_only=True)
+    point = float(column(**tables)[0])
     if stats.boot is None:
         return point
     reps = column(**replicate_tables(stats))[:, 0]
-    return percentile_interval(point, reps, confidence)
+    center = None if plugin is None else float(plugin(**tables)[0])
+    return bootstrap_interval(point, reps, confidence, method=interval, center=center,
+                              bounds=(0.0, np.inf) if bounds is None else bounds)
 
 
 def spearman_replicates(stats, code):
