@@ -23,7 +23,7 @@ from ._vocabulary import (
 )
 
 __all__ = ["summarize", "summary_markdown", "checkpoint_table", "regime_tables",
-           "NO_FIT_MARKDOWN"]
+           "timing_markdown", "NO_FIT_MARKDOWN", "TIMING_HEADING"]
 
 #: summary.md of a run in which no fit finished
 NO_FIT_MARKDOWN = "# sksoft study\n\nNo fit finished.\n"
@@ -511,3 +511,23 @@ def _fmt_table_generic(mean, std):
             cells.append("n/a" if np.isnan(v) else (f"{v:.4f}" if np.isnan(s) else f"{v:.4f} ± {s:.4f}"))
         lines.append(f"| {source_label(src)} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+#: the heading of summary.md's timing footer (machine-dependent: the regression check of
+#: benchmarks/check_study_regression.py leaves out everything from it to the end)
+TIMING_HEADING = "## Timing"
+#: the stages of config.json's ``timing``, in the footer's order
+TIMING_STAGES = ("plan", "fits", "analysis", "figures", "writing")
+
+
+def timing_markdown(timing):
+    """The summary's footer: the wall-clock seconds of each stage of the run (``timing``, as
+    in config.json) and the share of the whole after the last fit."""
+    stages = [s for s in TIMING_STAGES if s in timing]
+    total = sum(timing[s] for s in stages)
+    after = sum(timing[s] for s in ("analysis", "figures", "writing") if s in timing)
+    cells = ", ".join(f"{s} {timing[s]:.1f} s" for s in stages)
+    share = f"; after the last fit: {after:.1f} s ({100 * after / total:.0f}% of {total:.1f} s)" \
+        if total > 0 else ""
+    return (f"\n{TIMING_HEADING}\n\n<!-- machine-dependent wall-clock seconds: not part of the "
+            f"study's results -->\nWall-clock seconds of each stage: {cells}{share}.\n")
