@@ -118,13 +118,23 @@ def copy_rank_correlation(x, y, weights):
         raise ValueError("weights must have shape (B, n) for x and y of shape (n,).")
     if W.shape[1] == 0:
         return np.full(W.shape[0], np.nan)
-    rx, ry = _copy_ranks(np.asarray(x, dtype=np.float64), W), \
-        _copy_ranks(np.asarray(y, dtype=np.float64), W)
+    return _copy_correlation(W, _copy_side(x, W), _copy_side(y, W))
+
+
+def _copy_side(x, W):
+    """One side of :func:`copy_rank_correlation`: (copies per replicate, their safe
+    divisor, the centred ranks, their variance), reusable with any other side of the same
+    weights ``W`` (the items' human entropies are one side of every arm's correlation)."""
+    r = _copy_ranks(np.asarray(x, dtype=np.float64), W)
     total = W.sum(axis=1, keepdims=True)
     safe = np.where(total > 0, total, 1.0)
-    mx, my = (W * rx).sum(1, keepdims=True) / safe, (W * ry).sum(1, keepdims=True) / safe
-    dx, dy = rx - mx, ry - my
-    vx, vy = (W * dx * dx).sum(1) / safe[:, 0], (W * dy * dy).sum(1) / safe[:, 0]
+    d = r - (W * r).sum(1, keepdims=True) / safe
+    return total, safe, d, (W * d * d).sum(1) / safe[:, 0]
+
+
+def _copy_correlation(W, side_x, side_y):
+    total, safe, dx, vx = side_x
+    dy, vy = side_y[2], side_y[3]
     ok = (total[:, 0] >= 2) & (vx > 1e-300) & (vy > 1e-300)
     cov = (W * dx * dy).sum(1) / safe[:, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -189,7 +199,7 @@ def _weighted_tables(rows, WaT, member, n_groups):
 
 
 def prediction_replicates(proba, test, gold, human, item_weights, *, metrics, plurality=None,
-                          n_difficulty_bins, n_bins):
+                          n_difficulty_bins, n_bins, _cache=None):
     """Every metric of one prediction set, overall and per difficulty bin, and its replicates.
 
     The statistics of every evaluation item (:class:`sksoft.metrics.CalibrationStats` with
@@ -254,14 +264,24 @@ def prediction_replicates(proba, test, gold, human, item_weights, *, metrics, pl
     WaT = np.empty((test.shape[0], B + 1))
     WaT[:, 0] = 1.0
     WaT[:, 1:] = item_weights[test]
+    metrics = list(metrics)
     cols = {}
     for ref, y in (("gold", gold[test]), ("human", h)):
-        top, cls, sums, top_var = _weighted_tables(_row_tables(y, P, n_bins), WaT, ids, G)
-        cols[ref] = metric_columns(top, cls, sums, top_var=top_var)
+        names = {key for r, key in metrics if r == ref and key != "entropy_correlation"}
+        if not names:
+            continue
+        top, cls, sums, top_var = _row_tables(y, P, n_bins)
+        cls = cls if names & {"classwise_ece", "classwise_rmsce_debiased"} else None
+        top_var = top_var if "rmsce_debiased" in names else None
+        tables = _weighted_tables([t for t in (top, cls, sums, top_var) if t is not None],
+                                  WaT, ids, G)
+        top, sums = tables[0], tables[2 if cls is not None else 1]
+        cls = tables[1] if cls is not None else None
+        top_var = tables[-1] if top_var is not None else None
+        cols[ref] = metric_columns(top, cls, sums, top_var=top_var, names=names)
     member = np.zeros((test.shape[0], 1 + G))
     member[:, 0] = 1.0
     member[np.arange(test.shape[0]), 1 + ids] = 1.0
-    metrics = list(metrics)
     if any(ref == "plurality" for ref, _ in metrics):
         if plurality is None:
             raise ValueError("the plurality reference needs plurality, the human plurality "
@@ -269,12 +289,24 @@ def prediction_replicates(proba, test, gold, human, item_weights, *, metrics, pl
         agree = (P.argmax(axis=1) == np.asarray(plurality)[test]).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             plural = ((agree[:, None] * member).T @ WaT / (member.T @ WaT)).T
-    hp = entropy(P, average=False)
     corr = np.full((B + 1, 1 + G), np.nan)
-    for j in range(1 + G):
-        m = member[:, j] > 0
-        if m.sum() >= 2:
-            corr[:, j] = copy_rank_correlation(ht[m], hp[m], WaT[m].T)
+    if any(key == "entropy_correlation" for _, key in metrics):
+        hp = entropy(P, average=False)
+        # the human side of every group is the same for every prediction set of these items
+        # and weights: computed once per (items, group) when a cache is given
+        key = None if _cache is None else (test.tobytes(), id(item_weights))
+        for j in range(1 + G):
+            m = member[:, j] > 0
+            if m.sum() < 2:
+                continue
+            side = None if key is None else _cache.get(key + (j,))
+            if side is None:
+                W = WaT[m].T
+                side = (W, _copy_side(ht[m], W))
+                if key is not None:
+                    _cache[key + (j,)] = side
+            W = side[0]
+            corr[:, j] = _copy_correlation(W, side[1], _copy_side(hp[m], W))
     out = np.full((len(metrics), B + 1, 1 + G), np.nan)
     for k, (ref, key) in enumerate(metrics):
         if ref == "plurality":
@@ -416,14 +448,23 @@ def _compare(fits, gold, human, metrics, plurality, higher, n_difficulty_bins, n
     seeds = sorted({f["keys"]["seed"] for f in fits})
     rng = np.random.default_rng(np.random.SeedSequence(random_state, spawn_key=(_SEED_STREAM,)))
     counts = rng.multinomial(len(seeds), np.full(len(seeds), 1.0 / len(seeds)), size=B)
+    # every fit's replicates, the fits of the same items together (what they share, the
+    # human side of the entropy correlation, is computed once and dropped after them)
+    by_items = {}
+    for i, f in enumerate(fits):
+        by_items.setdefault(np.asarray(f["test"]).tobytes(), []).append(i)
+    replicates = [None] * len(fits)
+    for members in by_items.values():
+        cache = {}
+        for i in members:
+            replicates[i] = prediction_replicates(
+                fits[i]["proba"], fits[i]["test"], gold, human, WT,
+                metrics=list(metrics.values()), plurality=plurality,
+                n_difficulty_bins=n_difficulty_bins, n_bins=n_bins, _cache=cache)
     combos, preds = {}, {}
-    for f in fits:
+    for f, (point, reps) in zip(fits, replicates):
         k = f["keys"]
         combo = tuple(k.get(e) for e in extra)
-        point, reps = prediction_replicates(f["proba"], f["test"], gold, human, WT,
-                                            metrics=list(metrics.values()),
-                                            plurality=plurality,
-                                            n_difficulty_bins=n_difficulty_bins, n_bins=n_bins)
         combos.setdefault(combo, {}).setdefault(k["source"], {})[(k["seed"], k["fold"])] = \
             (point, reps)
         preds.setdefault(combo, {}).setdefault(k["source"], []).append(
