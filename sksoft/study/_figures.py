@@ -6,7 +6,7 @@ from ..metrics import difficulty_scores, reliability_curve
 from ._cost_benefit import cost_benefit_table, cost_metrics, metric_title
 from ._evaluate import as_proba
 from ._report import regime_tables
-from ._vocabulary import DYNAMICS_METRICS, source_label
+from ._vocabulary import DYNAMICS_METRICS, present_in, source_label
 
 __all__ = ["make_figures"]
 
@@ -141,7 +141,7 @@ def differences_figure(results, intervals, path):
     metrics = list(dict.fromkeys(d["metric"]))
     if d.empty or not metrics:
         return
-    sources = [s for s in results.config.sources if s in set(d["source"])]
+    sources = present_in(results.config.sources, d["source"])
     combos = [()] if not extra else list(dict.fromkeys(
         tuple(r) for r in d[extra].itertuples(index=False)))
     series = [(ref, c) for c in combos for ref in ("gold", "human") if ref in set(d["reference"])]
@@ -272,7 +272,7 @@ def dynamics_figure(results, checkpoints, path, regime):
     plt = _plt()
     ck = checkpoints[checkpoints["epoch"] != "final"].copy()
     ck["epoch"] = ck["epoch"].astype(int)
-    metrics = [m for m in DYNAMICS_METRICS if m in set(ck["metric"])]
+    metrics = present_in(DYNAMICS_METRICS, ck["metric"])
     fig, axes = plt.subplots(2, len(metrics), figsize=(3.4 * len(metrics), 5.6), squeeze=False,
                              sharex=True)
     for j, metric in enumerate(metrics):

@@ -19,6 +19,7 @@ from ._vocabulary import (
     MAIN_METRICS,
     TRAINING_METRICS,
     checkpoint_epochs,
+    present_in,
     source_label,
 )
 
@@ -71,7 +72,7 @@ def _summarize_regime(results):
     overall = sm[sm["bin"].astype(str) == "all"]
     agg = overall.groupby(["source", "metric"], sort=False)["value"].agg(["mean", "std"])
     agg = agg.reset_index()
-    order = [s for s in results.config.sources if s in set(agg["source"])]
+    order = present_in(results.config.sources, agg["source"])
     mean = agg.pivot(index="source", columns="metric", values="mean").reindex(order)
     std = agg.pivot(index="source", columns="metric", values="std").reindex(order)
     binned = sm[sm["bin"].astype(str) != "all"].copy()
@@ -330,7 +331,7 @@ def dynamics_markdown(view, tables):
              "epoch. Full data: dynamics.csv; figure: figures/<regime>/dynamics.png.", ""]
     epochs = [e for e in ck["epoch"].unique() if e != "final"]
     cols = sorted(epochs) + (["final"] if (ck["epoch"] == "final").any() else [])
-    order = [s for s in view.config.sources if s in set(ck["source"])]
+    order = present_in(view.config.sources, ck["source"])
     for metric in DYNAMICS_METRICS:
         sub = ck[ck["metric"] == metric]
         if sub.empty:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ._budget import uses_axes
 from ._differences import fit_keys
-from ._vocabulary import AXIS_COLUMNS, CALIBRATORS, COST_COLUMN, variant_name
+from ._vocabulary import AXIS_COLUMNS, CALIBRATORS, COST_COLUMN, present_in, variant_name
 
 __all__ = ["StudyResults", "RESULT_SCHEMA", "RESULT_COLUMNS", "AXIS_RESULT_COLUMNS",
            "CURVE_COLUMNS", "CHECKPOINT_COLUMNS", "result_columns"]
@@ -211,7 +211,7 @@ class StudyResults:
         df = self.results
         sources = list(self.config.sources)
         if "calibrator" not in df.columns:
-            return [s for s in sources if s in set(df["source"])]
+            return present_in(sources, df["source"])
         combos = df[["source", *AXIS_COLUMNS]].drop_duplicates()
         calibrators = [c for c in CALIBRATORS if c in self.config.calibrators]
 
