@@ -13,7 +13,7 @@ Layout, one road of stages with a typed record between them (see :mod:`._runner`
   ``_evaluate`` (the metrics of one fit), ``_recalibrate`` (its recalibrators),
   ``_dynamics`` / ``_cartography`` (training-dynamics callbacks);
 * results -- ``_results``: :class:`StudyResults`, one result schema for every axis;
-* analysis -- ``_analysis``: an :class:`._analysis.Analysis` (the tables of ``_report``, the
+* analysis -- ``_analysis``: an :class:`._analysis.Analysis` (the tables of ``_tables``, the
   intervals of ``_differences`` over :func:`sksoft.metrics.compare_predictions`, and the
   summary's sections: ``_report``, ``_differences_report``, ``_cost_benefit``);
 * output -- ``_output``: :class:`._output.StudyWriter` writes every file (``_figures``

@@ -1,7 +1,7 @@
 """The analysis stage: everything the summary says, computed from the results of every fit.
 
 :func:`analyse` turns :class:`._results.StudyResults` into an :class:`Analysis`: the summary
-tables (:func:`._report.summarize`: means and stds over seeds, per difficulty bin, stability,
+tables (:func:`._tables.summarize`: means and stds over seeds, per difficulty bin, stability,
 checkpoints, training fit), the intervals (:func:`._differences.study_intervals`: the paired
 bootstrap of every metric of every arm) and the text of summary.md. The output stage
 (:class:`._output.StudyWriter`) only writes them.
@@ -10,7 +10,8 @@ bootstrap of every metric of every arm) and the text of summary.md. The output s
 from dataclasses import dataclass, field
 
 from ._differences import study_intervals
-from ._report import NO_FIT_MARKDOWN, summarize, summary_markdown, timing_markdown
+from ._report import NO_FIT_MARKDOWN, summary_markdown, timing_markdown
+from ._tables import summarize
 
 __all__ = ["Analysis", "analyse", "timing_markdown"]
 
@@ -22,7 +23,7 @@ class Analysis:
     Attributes
     ----------
     tables : dict
-        The summary tables (see :func:`._report.summarize`) with ``intervals`` (see
+        The summary tables (see :func:`._tables.summarize`) with ``intervals`` (see
         :func:`._differences.study_intervals`; None without a bootstrap); empty when no fit
         finished.
     markdown : str

@@ -5,7 +5,7 @@ import numpy as np
 from ..metrics import difficulty_scores, reliability_curve
 from ._cost_benefit import cost_benefit_table, cost_metrics, metric_title
 from ._evaluate import as_proba
-from ._report import regime_tables
+from ._tables import regime_tables
 from ._vocabulary import DYNAMICS_METRICS, present_in, source_label
 
 __all__ = ["make_figures"]
