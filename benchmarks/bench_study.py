@@ -16,6 +16,7 @@ seeds and settings are the same, so any difference is reported.
 Usage::
 
     python benchmarks/bench_study.py [--rounds 2] [--release daf4d14] [--keep DIR]
+                                     [--release-tree DIR]
 """
 
 import argparse
@@ -61,16 +62,19 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--release", default="daf4d14")
     p.add_argument("--keep", help="keep the runs' folders here (default: removed)")
+    p.add_argument("--release-tree", help="an already built tree of the release (default: "
+                   "build it in a temporary git worktree)")
     args = p.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from sksoft._bench import cpu_model
 
     tmp = Path(tempfile.mkdtemp(prefix="sksoft_bench_study_"))
     out = Path(args.keep) if args.keep else tmp / "runs"
-    release = tmp / "release"
+    release = Path(args.release_tree) if args.release_tree else tmp / "release"
     try:
-        print(f"building {args.release} in {release} ...", flush=True)
-        build_release(args.release, release)
+        if not args.release_tree:
+            print(f"building {args.release} in {release} ...", flush=True)
+            build_release(args.release, release)
         trees = {"release": release, "current": ROOT}
         walls = {name: [] for name in trees}
         for r in range(args.rounds):
@@ -97,8 +101,9 @@ def main(argv=None):
               + ("yes" if not bad else "NO, differ: " + ", ".join(bad)))
         return 1 if bad else 0
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(release)],
-                       capture_output=True)
+        if not args.release_tree:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
+                            str(release)], capture_output=True)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 

@@ -48,7 +48,7 @@ COMMAND = ["study", "--quick", "--no-figures", "--no-progress"]
 
 def run_study(tree, out):
     """Run the quick study of the source tree ``tree`` into ``out``; return its wall time."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
+    env = dict(os.environ, PYTHONPATH=str(tree), PYTHONDONTWRITEBYTECODE="1")
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "sksoft", *COMMAND, "--out", str(out)], env=env,
                    check=True, cwd=tempfile.gettempdir())
