@@ -13,7 +13,7 @@ from sksoft.datasets import make_ambiguous_digits
 from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.study import StudyConfig, own_data, run
-from sksoft.study import _budget, _fit, _registry
+from sksoft.study import _budget, _fit, _plan, _registry
 from sksoft.study._differences import fit_keys, paired_differences
 
 FAST = dict(model="logreg", regimes=("regularised",), progress=False, figures=False, n_jobs=1)
@@ -245,7 +245,7 @@ def test_uncertain_allocation_in_the_study_is_cross_fitted_once_per_fold(monkeyp
                                                                          tmp_path,
                                                                          digits_small):
     SpyTeacher.log = []
-    monkeypatch.setattr(_budget, "make_teacher", lambda cfg, seed: SpyTeacher(C=0.1))
+    monkeypatch.setattr(_plan, "make_teacher", lambda cfg, seed: SpyTeacher(C=0.1))
     res = run(data=digits_small, sources=("gold", "human"), seeds=2, folds=2, n_bootstrap=0,
               human_fraction=(0.5,), allocate=("uncertain",), out=str(tmp_path / "u"),
               model="logreg", progress=False, figures=False, n_jobs=2,
