@@ -77,18 +77,24 @@ def main(argv=None):
             build_release(args.release, release)
         trees = {"release": release, "current": ROOT}
         walls = {name: [] for name in trees}
+        cpus = {name: [] for name in trees}
         for r in range(args.rounds):
             for name, tree in trees.items():
                 folder = out / f"{name}_{r}"
-                walls[name].append(run_study(tree, folder))
-                print(f"round {r}: {name:8s} {walls[name][-1]:7.1f} s", flush=True)
+                wall, cpu = run_study(tree, folder)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+                print(f"round {r}: {name:8s} {wall:7.1f} s wall, {cpu:7.1f} s CPU", flush=True)
         print(f"\nCPU: {cpu_model()}; sksoft study --quick --no-figures, {args.rounds} "
               "rounds interleaved")
         for name, w in walls.items():
             print(f"  {name:8s} best {min(w):7.1f} s, median {statistics.median(w):7.1f} s")
         best = min(walls["current"]) / min(walls["release"])
         median = statistics.median(walls["current"]) / statistics.median(walls["release"])
-        print(f"  ratio current / release: best {best:.2f}, median {median:.2f}")
+        print(f"  wall ratio current / release: best {best:.2f}, median {median:.2f}")
+        cpu = min(cpus["current"]) / min(cpus["release"])
+        print(f"  CPU seconds: release {min(cpus['release']):.1f}, current "
+              f"{min(cpus['current']):.1f}; ratio {cpu:.2f}")
         cfg = json.loads((out / "current_0" / "config.json").read_text())
         timing = cfg.get("timing")
         if timing:
