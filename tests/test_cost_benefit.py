@@ -13,7 +13,7 @@ from sksoft.datasets import make_ambiguous_digits
 from sksoft.label_sources import HumanSoftLabels
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.study import StudyConfig, own_data, run
-from sksoft.study import _budget, _registry, _runner
+from sksoft.study import _budget, _fit, _plan, _registry
 from sksoft.study._differences import fit_keys, paired_differences
 
 FAST = dict(model="logreg", regimes=("regularised",), progress=False, figures=False, n_jobs=1)
@@ -245,7 +245,7 @@ def test_uncertain_allocation_in_the_study_is_cross_fitted_once_per_fold(monkeyp
                                                                          tmp_path,
                                                                          digits_small):
     SpyTeacher.log = []
-    monkeypatch.setattr(_budget, "make_teacher", lambda cfg, seed: SpyTeacher(C=0.1))
+    monkeypatch.setattr(_plan, "make_teacher", lambda cfg, seed: SpyTeacher(C=0.1))
     res = run(data=digits_small, sources=("gold", "human"), seeds=2, folds=2, n_bootstrap=0,
               human_fraction=(0.5,), allocate=("uncertain",), out=str(tmp_path / "u"),
               model="logreg", progress=False, figures=False, n_jobs=2,
@@ -282,13 +282,13 @@ class SpySource(HumanSoftLabels):
 
 
 def test_human_sources_see_only_the_budget(monkeypatch, tmp_path, digits_small):
-    real = _runner.make_source
+    real = _fit.make_source
     SpySource.seen = []
 
     def spy(name, seed, cfg=None):
         return SpySource() if name == "human" else real(name, seed, cfg)
 
-    monkeypatch.setattr(_runner, "make_source", spy)
+    monkeypatch.setattr(_fit, "make_source", spy)
     res = run(data=digits_small, sources=("gold", "human", "dawid_skene"), seeds=1, folds=2,
               n_bootstrap=0, annotators=(1,), human_fraction=(0.5, 1.0),
               out=str(tmp_path / "b"), backend="sequential", **FAST)

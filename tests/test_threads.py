@@ -166,16 +166,16 @@ def test_network_results_do_not_depend_on_whether_n_threads_is_set(three_threads
 
 
 def test_study_fits_run_under_the_thread_budget(tmp_path, monkeypatch, three_threads):
-    from sksoft.study import _runner, run
+    from sksoft.study import _fit, run
 
     seen = []
-    real = _runner.evaluate
+    real = _fit.evaluate
 
     def spy(*args, **kwargs):
         seen.append(_pools())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_runner, "evaluate", spy)
+    monkeypatch.setattr(_fit, "evaluate", spy)
     outside = _pools()
     res = run(model="mlp", sources=("gold",), regimes=("overparameterised",), seeds=1, folds=2,
               epochs=2, n_jobs=1, threads_per_fit=1, out=str(tmp_path / "o"), progress=False,

@@ -44,6 +44,20 @@ from ._lewidi import (
 )
 from ._binning import equal_mass_edges
 from ._bootstrap import bootstrap_weights
+# package-level (not in __all__): comparisons of prediction sets on the same items, with the
+# study's hierarchical paired bootstrap (see _comparison)
+from ._comparison import (
+    CHURN,
+    DIFFERENCE_COLUMNS,
+    FIT_COLUMNS,
+    LEVEL_COLUMNS,
+    arm_name,
+    compare_predictions,
+    copy_rank_correlation,
+    extra_keys,
+    prediction_replicates,
+    seed_std_intervals,
+)
 from ._kernels import openmp_enabled
 from ._intervals import Estimate
 from ._report import CalibrationReport, calibration_report

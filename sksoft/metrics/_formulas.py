@@ -94,42 +94,51 @@ def calibration_errors(hist, norms=("l1",), var=None):
     return out
 
 
-def metric_columns(top, cls, sums, *, top_var=None, cls_var=None):
+def metric_columns(top, cls, sums, *, top_var=None, cls_var=None, names=None):
     """Every metric the statistics determine, as arrays over the leading axes.
 
     ``top`` (..., n_bins, 3), ``cls`` (..., K, n_bins, 3) or None, ``sums`` (..., S);
-    ``top_var`` / ``cls_var`` the variance terms of the bins (None: no debiased errors).
-    Returns a dict metric name -> array (NaN where a group has no weight).
+    ``top_var`` / ``cls_var`` the variance terms of the bins (None: no debiased errors);
+    ``names``: only these metrics (default: all of :data:`METRIC_NAMES`; each is computed
+    by the same operations either way). Returns a dict metric name -> array (NaN where a
+    group has no weight).
     """
+    want = set(METRIC_NAMES if names is None else names)
     top, sums = np.asarray(top), np.asarray(sums)
     w = sums[..., FIELD["weight"]]
     ok = w > 0
     mean = sums / np.where(ok, w, 1.0)[..., None]
-    norms = ("l1", "l2", "max", "signed", "over", "under")
-    if top_var is not None:
+    norms = tuple(k for k in ("l1", "l2", "max", "signed", "over", "under")
+                  if _NORM_NAMES[k] in want)
+    if top_var is not None and "rmsce_debiased" in want:
         norms += ("l2_debiased",)
     cols = {_NORM_NAMES[k]: v for k, v in calibration_errors(top, norms, top_var).items()}
-    if cls is not None:
+    if cls is not None and "classwise_ece" in want:
         cols["classwise_ece"] = calibration_errors(cls, ("l1",))["l1"].mean(axis=-1)
-        if cls_var is not None:
-            cols["classwise_rmsce_debiased"] = calibration_errors(
-                cls, ("l2_debiased",), cls_var)["l2_debiased"].mean(axis=-1)
+    if cls is not None and cls_var is not None and "classwise_rmsce_debiased" in want:
+        cols["classwise_rmsce_debiased"] = calibration_errors(
+            cls, ("l2_debiased",), cls_var)["l2_debiased"].mean(axis=-1)
     for name in ("accuracy", "brier", "cross_entropy", "jensen_shannon", "total_variation",
                  "entropy_true", "entropy_pred"):
-        cols[name] = mean[..., FIELD[name]]
-    # LeWiDi's average Manhattan distance (its rounding of every item is not a function of
-    # sums: sksoft.metrics.manhattan_distance(round_items=5) has it)
-    cols["manhattan_distance"] = 2.0 * cols["total_variation"]
-    cols["kl_divergence"] = np.maximum(
-        mean[..., FIELD["cross_entropy"]] - mean[..., FIELD["entropy_true"]], 0.0)
-    ht, hp = mean[..., FIELD["entropy_true"]], mean[..., FIELD["entropy_pred"]]
-    var_t = mean[..., FIELD["entropy_true_sq"]] - ht ** 2
-    var_p = mean[..., FIELD["entropy_pred_sq"]] - hp ** 2
-    cov = mean[..., FIELD["entropy_cross"]] - ht * hp
-    varied = (var_t > 1e-12) & (var_p > 1e-12)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cols["entropy_pearson"] = np.where(
-            varied, np.clip(cov / np.sqrt(np.where(varied, var_t * var_p, 1.0)), -1, 1), np.nan)
+        if name in want:
+            cols[name] = mean[..., FIELD[name]]
+    if "manhattan_distance" in want:
+        # LeWiDi's average Manhattan distance (its rounding of every item is not a function of
+        # sums: sksoft.metrics.manhattan_distance(round_items=5) has it)
+        cols["manhattan_distance"] = 2.0 * mean[..., FIELD["total_variation"]]
+    if "kl_divergence" in want:
+        cols["kl_divergence"] = np.maximum(
+            mean[..., FIELD["cross_entropy"]] - mean[..., FIELD["entropy_true"]], 0.0)
+    if "entropy_pearson" in want:
+        ht, hp = mean[..., FIELD["entropy_true"]], mean[..., FIELD["entropy_pred"]]
+        var_t = mean[..., FIELD["entropy_true_sq"]] - ht ** 2
+        var_p = mean[..., FIELD["entropy_pred_sq"]] - hp ** 2
+        cov = mean[..., FIELD["entropy_cross"]] - ht * hp
+        varied = (var_t > 1e-12) & (var_p > 1e-12)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["entropy_pearson"] = np.where(
+                varied, np.clip(cov / np.sqrt(np.where(varied, var_t * var_p, 1.0)), -1, 1),
+                np.nan)
     return {name: np.where(ok, cols[name], np.nan) for name in METRIC_NAMES if name in cols}
 
 

@@ -4,14 +4,25 @@
 >>> results = run(data="digits", model="logreg", seeds=2, folds=3)    # doctest: +SKIP
 >>> results.summary["mean"]["human_kl"]                               # doctest: +SKIP
 
-Layout: ``_vocabulary`` (source names and labels, the metric table, which way is better),
-``_config`` (:class:`StudyConfig`), ``_data`` (loading), ``_registry`` (sources and models by
-name), ``_evaluate`` (metrics of one fit), ``_runner`` (the run loop), ``_results``
-(:class:`StudyResults`, in memory), ``_output`` (the one writer), ``_report`` (tables and
-summary.md), ``_figures``, ``_cartography`` / ``_dynamics`` (training dynamics), ``_dask``;
-the recalibration and annotation-budget axes: ``_budget`` (votes, items, calibration split),
-``_recalibrate`` (the recalibrators of one fit, the selected one), ``_cost_benefit`` (the
-headline and cost-benefit sections).
+Layout, one road of stages with a typed record between them (see :mod:`._runner`):
+
+* plan -- ``_plan``: every fit of the run, a :class:`._plan.FitTask` (regime, source, seed,
+  fold, splits, the axis values: calibration rows, annotation budget, labelled rows);
+* fit -- ``_fit``: one task in a worker -> a :class:`._fit.FitRecord` (the evaluations with
+  their predictions, the training fit, stopping, dynamics, cartography, timings), with
+  ``_evaluate`` (the metrics of one fit), ``_recalibrate`` (its recalibrators),
+  ``_dynamics`` / ``_cartography`` (training-dynamics callbacks);
+* results -- ``_results``: :class:`StudyResults`, one result schema for every axis;
+* analysis -- ``_analysis``: an :class:`._analysis.Analysis` (the tables of ``_tables``, the
+  intervals of ``_differences`` over :func:`sksoft.metrics.compare_predictions`, and the
+  summary's sections: ``_report``, ``_differences_report``, ``_cost_benefit``);
+* output -- ``_output``: :class:`._output.StudyWriter` writes every file (``_figures``
+  renders the figures from the analysis's tables); it computes nothing.
+
+Beside the road: ``_vocabulary`` (source names and labels, the metric table, which way is
+better), ``_config`` (:class:`StudyConfig`), ``_data`` (loading), ``_registry`` (sources,
+models and calibrators by name), ``_budget`` (the axes' rules: votes, items, calibration
+split), ``_dask``.
 """
 
 import importlib

@@ -29,11 +29,11 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from ..annotations import counts_to_soft, subsample_annotations, subsample_counts, to_counts
 from ..metrics import entropy
 from ..model_selection import cross_val_predict_proba
-from ._registry import SOURCE_FACTORIES, make_teacher
+from ._registry import SOURCE_FACTORIES
 
 __all__ = ["Budget", "DEFAULT_BUDGET", "budget_grid", "uses_axes", "recalibrates",
            "is_human_source", "votes_per_item", "subsample_human", "calibration_split",
-           "allocation_scores", "labelled_rows", "plan_fold", "ALLOCATION_CV"]
+           "allocation_scores", "labelled_rows", "ALLOCATION_CV"]
 
 #: cross-fitting folds of the ``uncertain`` allocation's gold-trained model
 ALLOCATION_CV = 3
@@ -195,24 +195,3 @@ def labelled_rows(n_rows, budget, scores, seed, fold):
     mask = np.zeros(n_rows, dtype=bool)
     mask[order[:m]] = True
     return mask
-
-
-def plan_fold(cfg, data, seed, fold, train):
-    """What the fits of one (seed, fold) share: ``fit_rows``, ``cal_rows`` (None without
-    recalibrators) and ``labelled`` ({budget: mask over fit_rows or None}); the ``uncertain``
-    scores are computed here, once."""
-    if recalibrates(cfg):
-        fit_rows, cal_rows = calibration_split(train, data["y_gold"], seed, fold,
-                                               cfg.calibration_fraction)
-    else:
-        fit_rows, cal_rows = np.asarray(train), None
-    budgets = budget_grid(cfg)
-    scores = None
-    if any(b.allocate == "uncertain" for b in budgets):
-        X = data["images"] if cfg.model == "cnn" else data["X"]
-        scores = allocation_scores(X, data["y_gold"], fit_rows,
-                                   make_teacher(cfg, seed * 1000 + fold),
-                                   n_classes=data["human"].shape[1],
-                                   random_state=seed * 1000 + fold)
-    labelled = {b: labelled_rows(len(fit_rows), b, scores, seed, fold) for b in budgets}
-    return {"fit_rows": fit_rows, "cal_rows": cal_rows, "labelled": labelled}

@@ -43,9 +43,18 @@ def write_training_dynamics(folder, logits, gold, guids):
     """Write allenai/cartography's ``training_dynamics/dynamics_epoch_{e}.jsonl`` files."""
     folder = Path(folder) / "training_dynamics"
     folder.mkdir(parents=True, exist_ok=True)
+    guids, gold = np.asarray(guids).tolist(), np.asarray(gold).tolist()
     for e, L in enumerate(logits):
+        L = np.asarray(L, dtype=np.float64)
         with open(folder / f"dynamics_epoch_{e}.jsonl", "w") as fh:
-            for guid, row, g in zip(guids, L, gold):
-                fh.write(json.dumps({"guid": int(guid), f"logits_epoch_{e}": [float(v) for v in row],
-                                     "gold": int(g)}) + "\n")
+            if not np.isfinite(L).all():  # NaN / inf: json's own spelling
+                for guid, row, g in zip(guids, L, gold):
+                    fh.write(json.dumps({"guid": int(guid),
+                                         f"logits_epoch_{e}": [float(v) for v in row],
+                                         "gold": int(g)}) + "\n")
+                continue
+            # finite floats: json.dumps writes repr(float); the same text, built directly
+            key = json.dumps(f"logits_epoch_{e}")
+            fh.writelines(f'{{"guid": {int(guid)}, {key}: [{", ".join(map(repr, row))}], '
+                          f'"gold": {int(g)}}}\n' for guid, row, g in zip(guids, L.tolist(), gold))
     return folder

@@ -17,7 +17,14 @@ import numpy as np
 
 from ._differences_report import HOLDS, difference_sentences, fmt_interval
 from ._recalibrate import SELECTED
-from ._vocabulary import HIGHER_IS_BETTER, METRICS, calibrator_name, source_label, variant_name
+from ._vocabulary import (
+    HIGHER_IS_BETTER,
+    METRICS,
+    calibrator_name,
+    present_in,
+    source_label,
+    variant_name,
+)
 
 __all__ = ["COST_METRICS", "HEADLINE_METRICS", "cost_metrics", "cost_benefit_table",
            "cost_benefit_markdown", "recalibration_markdown", "budget_label", "metric_title"]
@@ -261,7 +268,7 @@ def recalibration_markdown(view, intervals, heading="###"):
         f"({budget_label(top.iloc[0])}; the others are in the cost-benefit section); "
         f"`{HOLDS}`: the interval excludes 0.", ""]
     bins = ["all"] + sorted({int(b) for b in d["bin"] if str(b) != "all"})
-    for metric in [m for m in HEADLINE_METRICS if m in set(d["metric"])]:
+    for metric in present_in(HEADLINE_METRICS, d["metric"]):
         dm = d[d["metric"] == metric]
         better = "higher" if metric in HIGHER_IS_BETTER else "lower"
         parts += [f"**{metric}** ({better} is better)", "",

@@ -4,7 +4,7 @@ the stability claims with theirs (markdown only; the numbers come from :mod:`._d
 import numpy as np
 
 from ._differences import CHURN
-from ._vocabulary import MAIN_METRICS, source_label
+from ._vocabulary import MAIN_METRICS, present_in, source_label
 
 __all__ = ["BIN_METRICS", "HOLDS", "bin_table_markdown", "bins_markdown",
            "difference_sentences", "differences_markdown", "fmt_interval", "holding_marks",
@@ -95,12 +95,12 @@ def differences_markdown(intervals, order, metrics=MAIN_METRICS, heading="##"):
             parts += [f"{heading}# {title}", ""]
         for ref in [r for r in ("gold", "human") if r in set(sub["reference"])]:
             s = sub[sub["reference"] == ref]
-            present = [m for m in metrics if m in set(s["metric"])]
+            present = present_in(metrics, s["metric"])
             parts += [f"**Against {_label(ref)}** (difference [low, high])", "",
                       "| source | " + " | ".join(present) + " |",
                       "|---|" + "---|" * len(present)]
             by = s.set_index(["source", "metric"])
-            for source in [x for x in order if x in set(s["source"])]:
+            for source in present_in(order, s["source"]):
                 cells = []
                 for m in present:
                     r = by.loc[(source, m)]
@@ -120,7 +120,7 @@ def difference_sentences(diffs, reference, order, metrics=MAIN_METRICS):
     """
     out = []
     d = diffs[diffs["reference"] == reference]
-    for source in [x for x in order if x in set(d["source"])]:
+    for source in present_in(order, d["source"]):
         s = d[d["source"] == source].set_index("metric")
         held, unclear = [], []
         for m in [m for m in metrics if m in s.index]:
@@ -161,7 +161,7 @@ def bin_table_markdown(intervals, metric, order, extra_values=()):
     lines = ["| source | " + " | ".join(f"bin {b}" for b in bins) + " |",
              "|---|" + "---|" * len(bins)]
     by = {(r["source"], int(r["bin"])): r for _, r in lv.iterrows()}
-    for source in [x for x in order if x in set(lv["source"])]:
+    for source in present_in(order, lv["source"]):
         cells = []
         for b in bins:
             r = by.get((source, b))

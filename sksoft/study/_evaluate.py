@@ -16,11 +16,13 @@ from ..metrics import (
 from ._cartography import data_map
 from ._vocabulary import CARTOGRAPHY_METRICS, EXTENDED_METRICS, METRICS
 
-__all__ = ["evaluate", "cartography_correlations", "training_fit", "checkpoint_metrics"]
+__all__ = ["as_proba", "evaluate", "cartography_correlations", "training_fit",
+           "checkpoint_metrics"]
 
 
-def _proba(P):
-    # float32 predictions summed in float32 may miss 1 by more than the metrics' tolerance
+def as_proba(P):
+    """``P`` as float64 rows renormalised to sum to 1: float32 predictions (networks) summed
+    in float32 may miss 1 by more than the metrics' tolerance."""
     P = np.asarray(P, dtype=np.float64)
     return P / P.sum(axis=1, keepdims=True)
 
@@ -95,7 +97,7 @@ def training_fit(P, targets, gold):
         ``train_own_kl`` (KL(targets || model): 0 when the targets are reproduced exactly),
         ``train_gold_accuracy`` and ``train_gold_nll``.
     """
-    P = _proba(P)
+    P = as_proba(P)
     T = np.asarray(targets, dtype=np.float64)
     return [("all", "train_own_accuracy", accuracy(T.argmax(axis=1), P)),
             ("all", "train_own_nll", cross_entropy(T, P)),
@@ -122,7 +124,7 @@ def checkpoint_metrics(proba, churn, gold, human, n_bins=15):
     """
     rows = []
     for epoch in sorted(proba):
-        P = _proba(proba[epoch])
+        P = as_proba(proba[epoch])
         rows += [(epoch, "gold_nll", cross_entropy(gold, P)),
                  (epoch, "gold_ece", expected_calibration_error(gold, P, n_bins=n_bins)),
                  (epoch, "human_kl", kl_divergence(human, P)),

@@ -2,10 +2,11 @@
 
 import numpy as np
 
-from ..metrics import difficulty_scores, expected_calibration_error, reliability_curve
+from ..metrics import difficulty_scores, reliability_curve
 from ._cost_benefit import cost_benefit_table, cost_metrics, metric_title
-from ._report import regime_tables
-from ._vocabulary import DYNAMICS_METRICS, source_label
+from ._evaluate import as_proba
+from ._tables import regime_tables
+from ._vocabulary import DYNAMICS_METRICS, present_in, source_label
 
 __all__ = ["make_figures"]
 
@@ -33,58 +34,53 @@ def _most_complete_seed(results, source):
                                      -s))
 
 
-def reliability_figure(results, path, n_bins=15, confidence=0.95):
-    """Reliability diagrams of one seed's out-of-fold predictions (every item once) with
-    Wilson bands of the bins' accuracies and the bins' counts under each diagram."""
+def _ece_title(tables, source):
+    """The study's gold ECE of ``source`` for a diagram's title: the analysis's level with its
+    interval (the paired bootstrap), else mean ± std over seeds; nothing is recomputed."""
+    intervals = tables.get("intervals")
+    if intervals is not None:
+        lv = intervals["levels"]
+        for k in intervals["extra_keys"]:  # the first combination of extra keys
+            lv = lv[lv[k] == lv[k].iloc[0]]
+        row = lv[(lv["source"] == source) & (lv["metric"] == "gold_ece")
+                 & (lv["bin"].astype(str) == "all")]
+        if not row.empty:
+            r = row.iloc[0]
+            return f"ECE {r['value']:.3f} [{r['low']:.3f}, {r['high']:.3f}]"
+    mean, std = tables["mean"], tables["std"]
+    if "gold_ece" in mean and source in mean.index:
+        return f"ECE {mean.loc[source, 'gold_ece']:.3f} ± {std.loc[source, 'gold_ece']:.3f}"
+    return ""
+
+
+def reliability_figure(results, tables, path, n_bins=15, confidence=0.95):
+    """Reliability diagrams (:func:`sksoft.plotting.plot_reliability_diagram`) of one seed's
+    out-of-fold predictions (every item once) with Wilson bands of the bins' accuracies and
+    the bins' counts under each diagram; the titles give the study's ECE (all seeds, with the
+    analysis's interval)."""
+    from ..plotting import plot_reliability_diagram
+
     plt = _plt()
     gold = results._data["y_gold"]
     sources = [s for s in results.config.sources if any(k[0] == s for k in results.oof)]
     rows, cols = _grid(len(sources))
-    fig = plt.figure(figsize=(3.2 * cols, 4.4 * rows))
-    outer = fig.add_gridspec(rows, cols, hspace=0.45, wspace=0.4)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 4.4 * rows), squeeze=False)
+    fig.subplots_adjust(hspace=0.75, wspace=0.4)
     seed_used = set()
-    for i, source in enumerate(sources):
-        cell = outer[divmod(i, cols)].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.06)
-        ax = fig.add_subplot(cell[0])
-        hx = fig.add_subplot(cell[1], sharex=ax)
+    for ax, source in zip(axes.ravel(), sources):
         seed = _most_complete_seed(results, source)
         seed_used.add(seed)
         P = results.oof[(source, seed)]
         ok = ~np.isnan(P).any(1)
-        P, y = P[ok].astype(np.float64), gold[ok]
-        P /= P.sum(1, keepdims=True)
-        rc = reliability_curve(y, P, n_bins=n_bins, confidence=confidence)
-        centers = 0.5 * (rc.edges[:-1] + rc.edges[1:])
-        width = np.diff(rc.edges)
-        ax.bar(centers, np.nan_to_num(rc.accuracy), width=width, edgecolor="k", linewidth=0.4,
-               color="#4C72B0", label="accuracy")
-        ax.bar(centers, np.nan_to_num(rc.confidence - rc.accuracy),
-               bottom=np.nan_to_num(rc.accuracy), width=width, fill=False, edgecolor="#C44E52",
-               hatch="///", linewidth=0.6, label="gap to confidence")
-        filled = rc.count > 0
-        ax.bar(centers[filled], (rc.accuracy_high - rc.accuracy_low)[filled],
-               bottom=rc.accuracy_low[filled], width=width[filled], color="#DD8452", alpha=0.55,
-               linewidth=0, zorder=3, label=f"{100 * confidence:g}% band of the accuracy")
-        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-        ece = expected_calibration_error(y, P, n_bins=n_bins, n_bootstrap=200,
-                                         confidence=confidence, random_state=0)
-        ax.set_title(f"{source_label(source)}\nECE {ece:.3f} "
-                     f"[{ece.low:.3f}, {ece.high:.3f}]", fontsize=9)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1)
-        ax.set_ylabel("accuracy (gold)", fontsize=8)
-        ax.tick_params(labelbottom=False, labelsize=7)
-        hx.bar(centers, rc.count, width=width, color="0.5", edgecolor="k", linewidth=0.3)
-        hx.set_yscale("symlog", linthresh=1)
-        hx.set_xlabel("confidence", fontsize=8)
-        hx.set_ylabel("count", fontsize=7)
-        hx.tick_params(labelsize=6)
-        if i == 0:
-            ax.legend(fontsize=6, loc="upper left")
+        rc = reliability_curve(gold[ok], as_proba(P[ok]), n_bins=n_bins, confidence=confidence)
+        plot_reliability_diagram(rc, ax=ax, label="accuracy (gold)")
+        ax.set_title(f"{source_label(source)}\n{_ece_title(tables, source)}", fontsize=9)
+    for ax in axes.ravel()[len(sources):]:
+        ax.axis("off")
     seeds = ", ".join(str(s) for s in sorted(seed_used))
     fig.suptitle(f"Reliability diagrams (out-of-fold predictions of seed {seeds}: every item "
-                 f"once; bands: {100 * confidence:g}% Wilson intervals; ECE with a bootstrap "
-                 "interval)", fontsize=9)
+                 f"once; bands: {100 * confidence:g}% Wilson intervals; ECE: the study's, over "
+                 "every seed, with its interval)", fontsize=9)
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
@@ -145,7 +141,7 @@ def differences_figure(results, intervals, path):
     metrics = list(dict.fromkeys(d["metric"]))
     if d.empty or not metrics:
         return
-    sources = [s for s in results.config.sources if s in set(d["source"])]
+    sources = present_in(results.config.sources, d["source"])
     combos = [()] if not extra else list(dict.fromkeys(
         tuple(r) for r in d[extra].itertuples(index=False)))
     series = [(ref, c) for c in combos for ref in ("gold", "human") if ref in set(d["reference"])]
@@ -276,7 +272,7 @@ def dynamics_figure(results, checkpoints, path, regime):
     plt = _plt()
     ck = checkpoints[checkpoints["epoch"] != "final"].copy()
     ck["epoch"] = ck["epoch"].astype(int)
-    metrics = [m for m in DYNAMICS_METRICS if m in set(ck["metric"])]
+    metrics = present_in(DYNAMICS_METRICS, ck["metric"])
     fig, axes = plt.subplots(2, len(metrics), figsize=(3.4 * len(metrics), 5.6), squeeze=False,
                              sharex=True)
     for j, metric in enumerate(metrics):
@@ -379,7 +375,7 @@ def cost_benefit_figure(view, intervals, path, regime):
 def _regime_figures(view, tables, folder, regime):
     """The figures of one regime (a single-regime view of the results) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    reliability_figure(view, folder / "reliability.png", view.config.n_bins,
+    reliability_figure(view, tables, folder / "reliability.png", view.config.n_bins,
                        view.config.confidence)
     difficulty_figure(view, tables, folder / "ece_by_difficulty.png")
     if tables.get("intervals") is not None:

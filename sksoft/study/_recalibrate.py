@@ -21,6 +21,8 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from .._targets import one_hot
+from ..metrics import cross_entropy
+from ._evaluate import as_proba
 from ._registry import CALIBRATION_SELECTION, make_calibrator
 from ._vocabulary import calibrator_name
 
@@ -28,16 +30,8 @@ __all__ = ["recalibrate", "SELECTED"]
 
 #: the name of the calibrator chosen on the calibration split
 SELECTED = "selected"
+#: the probabilities' floor inside the selection's cross-entropy
 _EPS = 1e-12
-
-
-def _proba(P):
-    P = np.asarray(P, dtype=np.float64)
-    return P / P.sum(axis=1, keepdims=True)
-
-
-def _cross_entropy(T, P):
-    return float(-(T * np.log(np.clip(P, _EPS, 1.0))).sum(axis=1).mean())
 
 
 def _fit(cal, P, y, H):
@@ -56,7 +50,7 @@ def _selection_scores(candidates, P_cal, y_cal, H_cal, T_cal, random_state):
     scores = {}
     for name, cal in candidates.items():
         if cal is None:
-            scores[name] = _cross_entropy(T_cal, P_cal)
+            scores[name] = cross_entropy(T_cal, P_cal, eps=_EPS)
             continue
         if not splits:
             scores[name] = np.inf
@@ -65,7 +59,7 @@ def _selection_scores(candidates, P_cal, y_cal, H_cal, T_cal, random_state):
         try:
             for a, b in splits:
                 oof[b] = _fit(cal, P_cal[a], y_cal[a], H_cal[a]).predict_proba(P_cal[b])
-            scores[name] = _cross_entropy(T_cal, oof)
+            scores[name] = cross_entropy(T_cal, oof, eps=_EPS)
         except ValueError:  # a fold the recalibrator cannot fit (e.g. too few rows)
             scores[name] = np.inf
     return scores
@@ -98,7 +92,7 @@ def recalibrate(P_cal, y_cal, P_test, calibrators, targets, human_cal, random_st
         ``human_cal`` for the human target, None for gold), ``proba`` (t, K) and, for
         ``selected``, ``chosen`` (the chosen candidate's name).
     """
-    P_cal, P_test = _proba(P_cal), _proba(P_test)
+    P_cal, P_test = as_proba(P_cal), as_proba(P_test)
     y_cal = np.asarray(y_cal)
     K = P_cal.shape[1]
     names = [c for c in calibrators if c != "none"]

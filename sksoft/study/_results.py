@@ -1,4 +1,5 @@
-"""What a study run produced, in memory (the files are written by :mod:`._output`)."""
+"""The results stage: what a study run produced, in memory (:class:`StudyResults`, fed one
+:class:`._fit.FitRecord` at a time; the files are written by :mod:`._output`)."""
 
 from dataclasses import replace
 from pathlib import Path
@@ -7,17 +8,22 @@ import numpy as np
 
 from ._budget import uses_axes
 from ._differences import fit_keys
-from ._vocabulary import AXIS_COLUMNS, CALIBRATORS, COST_COLUMN, variant_name
+from ._vocabulary import AXIS_COLUMNS, CALIBRATORS, COST_COLUMN, present_in, variant_name
 
-__all__ = ["StudyResults", "RESULT_COLUMNS", "AXIS_RESULT_COLUMNS", "CURVE_COLUMNS",
-           "CHECKPOINT_COLUMNS", "result_columns"]
+__all__ = ["StudyResults", "RESULT_SCHEMA", "RESULT_COLUMNS", "AXIS_RESULT_COLUMNS",
+           "CURVE_COLUMNS", "CHECKPOINT_COLUMNS", "result_columns"]
 
-#: the tidy layout of results.csv
-RESULT_COLUMNS = ["regime", "source", "seed", "fold", "bin", "metric", "value"]
-#: the layout of results.csv with the recalibration or budget axes (see
-#: ``_vocabulary.AXIS_COLUMNS`` and ``COST_COLUMN``)
-AXIS_RESULT_COLUMNS = ["regime", "source", *AXIS_COLUMNS, COST_COLUMN, "seed", "fold", "bin",
-                       "metric", "value"]
+#: the one tidy schema of results.csv, for every axis: the fit's keys, the evaluation's axis
+#: values and cost (``_vocabulary.AXIS_COLUMNS`` and ``COST_COLUMN``: only in a run with the
+#: recalibration or budget axes, see :func:`result_columns`), the row
+RESULT_SCHEMA = ("regime", "source", *AXIS_COLUMNS, COST_COLUMN, "seed", "fold", "bin",
+                 "metric", "value")
+#: the columns of the schema that only a run with the axes has
+_AXIS_ONLY = (*AXIS_COLUMNS, COST_COLUMN)
+#: results.csv of a run without the axes (the schema less the axis columns)
+RESULT_COLUMNS = [c for c in RESULT_SCHEMA if c not in _AXIS_ONLY]
+#: results.csv of a run with the axes (the whole schema)
+AXIS_RESULT_COLUMNS = list(RESULT_SCHEMA)
 #: the layout of curves.csv
 CURVE_COLUMNS = ["regime", "source", "seed", "fold", "epoch", "train_loss", "valid_loss"]
 #: the tidy layout of dynamics.csv (held-out metrics at the checkpoint epochs)
@@ -26,7 +32,11 @@ CHECKPOINT_COLUMNS = ["regime", "source", "seed", "fold", "epoch", "metric", "va
 
 def result_columns(cfg):
     """The columns of results.csv of a run with the settings ``cfg``."""
-    return AXIS_RESULT_COLUMNS if uses_axes(cfg) else RESULT_COLUMNS
+    return _columns(uses_axes(cfg))
+
+
+def _columns(axes):
+    return AXIS_RESULT_COLUMNS if axes else RESULT_COLUMNS
 
 
 def _annotator_key(k):
@@ -108,53 +118,55 @@ class StudyResults:
         self.complete = False
         self.summary = None
         self.n_fits = 0
+        #: summed over the fits: seconds per timing of :class:`._fit.FitRecord`
+        self.fit_seconds = {}
+        #: seconds per stage of the run (plan, fits, analysis, figures, writing)
+        self.timing = {}
         self.settings = dict(settings or {})
 
-    def add(self, res):
-        """Add the outcome of one fit (see ``fit_one``): its raw evaluation and each
-        recalibrated one; return their tidy result rows."""
+    def add(self, record):
+        """Add one fit (a :class:`._fit.FitRecord`): its own evaluation and each recalibrated
+        one; return their tidy result rows (a DataFrame, in results.csv's layout)."""
         import pandas as pd
 
-        regime, source, seed, fold = res["task"]
+        regime, source, seed, fold = record.key
         self.n_fits += 1
-        evaluations = [(res.get("axes"), res["proba"], res["rows"], None)] + [
-            (e["axes"], e["proba"], e["rows"], e.get("chosen"))
-            for e in res.get("recalibrated") or ()]
         frames, raw = [], None
-        for axes, proba, rows, chosen in evaluations:
-            if axes is None:
-                new = pd.DataFrame([(regime, source, seed, fold, b, m, v) for b, m, v in rows],
-                                   columns=RESULT_COLUMNS)
+        for i, ev in enumerate(record.evaluations):
+            rows = record.fit_rows() if i == 0 else ev.rows
+            values = () if ev.axes is None else ev.axes.columns()
+            head = (regime, source, *values, seed, fold)
+            new = pd.DataFrame([head + (b, m, v) for b, m, v in rows],
+                               columns=_columns(ev.axes is not None))
+            if ev.axes is None:
                 variant = source
             else:
-                head = (regime, source, *(axes[c] for c in AXIS_COLUMNS), axes[COST_COLUMN],
-                        seed, fold)
-                new = pd.DataFrame([head + (b, m, v) for b, m, v in rows],
-                                   columns=AXIS_RESULT_COLUMNS)
                 new["annotators"] = new["annotators"].astype(object)
-                variant = variant_name(source, *(axes[c] for c in AXIS_COLUMNS))
+                variant = variant_name(source, *values[:len(AXIS_COLUMNS)])
             raw = variant if raw is None else raw
             key = (regime, variant, seed)
             if key not in self.oof:
                 self.oof[key] = np.full(self._data["human"].shape, np.nan, dtype=np.float32)
-            self.oof[key][res["test"]] = proba
-            self.fits.append({"keys": fit_keys(new), "test": res["test"], "proba": proba})
-            if chosen is not None:
+            self.oof[key][record.test] = ev.proba
+            self.fits.append({"keys": fit_keys(new), "test": record.test, "proba": ev.proba})
+            if ev.chosen is not None:
                 self.selections.append({"regime": regime, "variant": variant, "seed": seed,
-                                        "fold": fold, "chosen": chosen})
+                                        "fold": fold, "chosen": ev.chosen})
             frames.append(new)
         new = _concat(frames, frames[0].columns)
         self.results = _concat([self.results, new], new.columns)
-        if res["curves"]:
-            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in res["curves"]],
+        if record.curves:
+            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in record.curves],
                              columns=CURVE_COLUMNS)
             self.curves = _concat([self.curves, c], CURVE_COLUMNS)
-        if res.get("checkpoints"):
-            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in res["checkpoints"]],
+        if record.checkpoints:
+            c = pd.DataFrame([(regime, raw, seed, fold, *row) for row in record.checkpoints],
                              columns=CHECKPOINT_COLUMNS)
             self.checkpoints = _concat([self.checkpoints, c], CHECKPOINT_COLUMNS)
-        if res["dynamics"] is not None:
-            self.dynamics[(regime, raw)] = res["dynamics"]
+        if record.dynamics is not None:
+            self.dynamics[(regime, raw)] = record.dynamics
+        for name, seconds in record.timings.items():
+            self.fit_seconds[name] = self.fit_seconds.get(name, 0.0) + seconds
         return new
 
     @property
@@ -199,7 +211,7 @@ class StudyResults:
         df = self.results
         sources = list(self.config.sources)
         if "calibrator" not in df.columns:
-            return [s for s in sources if s in set(df["source"])]
+            return present_in(sources, df["source"])
         combos = df[["source", *AXIS_COLUMNS]].drop_duplicates()
         calibrators = [c for c in CALIBRATORS if c in self.config.calibrators]
 

@@ -8,6 +8,7 @@ __all__ = ["SOURCE_NAMES", "SOURCE_LABELS", "MODELS", "REGIMES", "METRICS", "MAI
            "EXTENDED_METRICS", "CALIBRATION_METRICS",
            "CARTOGRAPHY_METRICS", "TRAINING_METRICS", "DYNAMICS_METRICS", "HIGHER_IS_BETTER",
            "CALIBRATORS", "CALIBRATION_TARGETS", "ALLOCATIONS", "AXIS_COLUMNS", "COST_COLUMN",
+           "present_in",
            "checkpoint_epochs", "calibrator_name", "variant_name", "source_label"]
 
 #: the label sources compared by default (``dawid_skene`` needs annotator-level votes)
@@ -162,3 +163,10 @@ def source_label(name):
     name = str(name)
     base = name.split(" + ")[0].split(" @ ")[0]
     return SOURCE_LABELS.get(base, base) + name[len(base):]
+
+
+def present_in(order, values):
+    """The items of ``order`` (in its order) that are among ``values`` (a column, an index,
+    any iterable; read once)."""
+    present = set(values)
+    return [x for x in order if x in present]
