@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._targets import is_soft_target
+from .._targets import _as_float_array, is_soft_target
 from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
 from ._chunked import is_chunked
@@ -265,7 +265,8 @@ class _Extended:
 
     def __init__(self, y_true, y_prob, labels, stats, confidence):
         self.y_true = np.asarray(y_true)
-        self.y_prob = np.asarray(y_prob)
+        # (as the binned metrics read it: an object array of Python floats is fine)
+        self.y_prob = _as_float_array(y_prob, "y_prob")
         self.labels, self.stats, self.confidence = labels, stats, confidence
 
     def _compute(self, rows, w):

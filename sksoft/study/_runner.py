@@ -26,7 +26,7 @@ from ._budget import (
     subsample_human,
     uses_axes,
 )
-from ._config import StudyConfig
+from ._config import StudyConfig, check_data_settings
 from ._data import load_study_data
 from ._evaluate import cartography_correlations, checkpoint_metrics, evaluate, training_fit
 from ._recalibrate import recalibrate
@@ -333,9 +333,8 @@ def run(config=None, **kwargs):
             raise ValueError(f"give config or keyword settings, not both; got config and "
                              f"{sorted(kwargs)}.")
     cfg = (config or StudyConfig(**kwargs)).resolved()
-    writer = StudyWriter(cfg.out)
-    writer.start()
     data = load_study_data(cfg)
+    check_data_settings(cfg, data)
     if "dawid_skene" in cfg.sources and data.get("annotations") is None:
         raise ValueError(f"the dawid_skene source needs annotator-level votes, which {cfg.data} "
                          "does not provide (only vote counts).")
@@ -345,6 +344,15 @@ def run(config=None, **kwargs):
                          "annotations or counts, and this data has only label distributions; "
                          "use annotators ('all',).")
     tasks = _tasks(cfg, data)
+    writer = StudyWriter(cfg.out)  # everything is checked: only now is out touched
+    writer.start()
+    try:
+        return _run_tasks(cfg, data, tasks, writer)
+    finally:
+        writer.close()
+
+
+def _run_tasks(cfg, data, tasks, writer):
     writer.write_config(_config_json(cfg, data))
     results = StudyResults(cfg, data, writer.out,
                            settings={r: regime_settings(cfg, r) for r in cfg.regimes})
@@ -363,7 +371,7 @@ def run(config=None, **kwargs):
         results.complete = True
     except KeyboardInterrupt:
         print(f"\ninterrupted: {results.n_fits} of {len(tasks)} fits kept; writing partial "
-              f"results to {writer.out}", file=sys.stderr)
+              f"results to {cfg.out}", file=sys.stderr)
     finally:
         if bar is not None:
             bar.close()
