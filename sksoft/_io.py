@@ -38,7 +38,7 @@ _MAX_HEADER = 1 << 16
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 _METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
 #: bytes read at a time from a member
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20
 
 
 def check_path(path, name, *, kind="file"):

@@ -104,9 +104,8 @@ def _triplets_from_wide(wide, mask=None, name="annotations"):
         raise ValueError(f"{name} must hold integer class codes (and NaN for missing).")
     if labels.size and labels.min() < 0:
         raise ValueError(f"{name} hold a negative class code ({labels.min():g}).")
-    if labels.size and labels.max() >= MAX_CLASSES:
-        raise ValueError(f"{name} hold class code {labels.max():g}; codes must be below "
-                         f"{MAX_CLASSES} (they index the columns of the vote counts).")
+    if labels.size and labels.max() >= np.iinfo(np.intp).max:
+        raise ValueError(f"{name} hold class code {labels.max():g}, beyond any integer index.")
     labels = labels.astype(np.intp)
     return items.astype(np.intp), workers.astype(np.intp), labels
 
@@ -147,6 +146,10 @@ def _triplets(annotations, *, mask=None, classes=None, n_classes=None, name="ann
         return (items.astype(np.intp), workers.astype(np.intp), labels.astype(np.intp),
                 len(task_ids), len(worker_ids), np.asarray(classes))
     items, workers, labels = _triplets_from_wide(annotations, mask, name)
+    if classes is None and labels.size and labels.max() >= MAX_CLASSES:
+        raise ValueError(f"{name} hold class code {labels.max()}; codes must be below "
+                         f"{MAX_CLASSES} (they index the columns of the vote counts), or give "
+                         "n_classes / classes.")
     W = np.asarray(annotations)
     K = (int(labels.max()) + 1 if labels.size else 0) if classes is None else len(classes)
     if classes is not None and labels.size and labels.max() >= K:
