@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import bounded_memory
 from sksoft import metrics as M
 from sksoft.annotations import counts_to_soft, dawid_skene, to_counts
 from sksoft.cli import main
@@ -88,7 +89,8 @@ def test_a_bzip2_bomb_is_refused_before_it_inflates(bzip2_bomb, command, tmp_pat
         str(tmp_path / "out")]
     tracemalloc.start()
     try:
-        err = _cli_error(capsys, argv)
+        with bounded_memory():
+            err = _cli_error(capsys, argv)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -421,10 +423,11 @@ def test_counts_to_soft_refuses_an_infinite_prior_and_unrepresentable_counts():
 
 @pytest.mark.parametrize("fn", [to_counts, dawid_skene])
 def test_a_huge_class_code_is_a_value_error_naming_annotations(fn):
-    with pytest.raises(ValueError, match="annotations"):
-        fn(np.array([[2.0**40, 1]]))
-    with pytest.raises(ValueError, match="n_classes"):
-        fn(np.array([[0.0, 1]]), n_classes=2**40)
+    with bounded_memory():
+        with pytest.raises(ValueError, match="annotations"):
+            fn(np.array([[2.0**40, 1]]))
+        with pytest.raises(ValueError, match="n_classes"):
+            fn(np.array([[0.0, 1]]), n_classes=2**40)
 
 
 def test_a_huge_class_code_in_an_own_data_npz_is_refused_by_the_study(tmp_path, capsys):
@@ -443,7 +446,8 @@ def test_a_huge_class_code_in_an_own_data_npz_is_refused_by_the_study(tmp_path, 
     (["--classes", "1"], "--classes"), (["--repeat", "0"], "--repeat"),
 ])
 def test_bench_options_are_checked_naming_the_option(argv, option, capsys):
-    err = _cli_error(capsys, ["bench", "--no-peers", *argv])
+    with bounded_memory():
+        err = _cli_error(capsys, ["bench", "--no-peers", *argv])
     assert option in err
 
 

@@ -175,6 +175,10 @@ def calibration_report(
     every replicate. The Spearman entropy correlation is bootstrapped exactly (every row's
     weight in every replicate: O(n B), slower). Known approximation: the normal part treats
     the classwise bins of different classes as independent. Clusters are resampled exactly.
+    A replicate that draws no row (or cluster) of positive weight -- an empty resample, about
+    ``exp(-n)`` of them with ``n`` rows or clusters -- has no value: it is dropped from the
+    interval (conditioning on a non-empty resample, as redrawing would), never scored 0, and
+    ``Estimate.n_replicates`` counts the replicates kept.
 
     Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk,
     per group too (``groups`` then must be an array, coded before the pass); the Spearman

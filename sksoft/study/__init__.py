@@ -7,7 +7,8 @@
 Layout: ``_vocabulary`` (source names and labels, the metric table, which way is better),
 ``_config`` (:class:`StudyConfig`), ``_data`` (loading), ``_registry`` (sources and models by
 name), ``_evaluate`` (metrics of one fit), ``_runner`` (the run loop), ``_results``
-(:class:`StudyResults`, in memory), ``_output`` (the one writer), ``_report`` (tables and
+(:class:`StudyResults`, in memory), ``_output`` (the one writer), ``_outdir`` (the output
+folder: its lock, the staging folder, the commit), ``_report`` (tables and
 summary.md), ``_figures``, ``_cartography`` / ``_dynamics`` (training dynamics), ``_dask``;
 the recalibration and annotation-budget axes: ``_budget`` (votes, items, calibration split),
 ``_recalibrate`` (the recalibrators of one fit, the selected one), ``_cost_benefit`` (the

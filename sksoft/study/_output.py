@@ -35,7 +35,8 @@ class StudyWriter:
     def close(self):
         """Release the folder (after :meth:`finish`, or after a failure: then the earlier
         run's files stay as they were)."""
-        if not self._folder.close() and self.out.exists():
+        staged = self.out == self._folder.staging
+        if not self._folder.close() and staged and self.out.exists():
             import sys
 
             print(f"sksoft study: the run failed; {self._folder.out} keeps the earlier run's "
