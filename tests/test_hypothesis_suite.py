@@ -653,7 +653,7 @@ def test_annotation_functions_agree_with_references(case, prior):
                             "scalar", "too few classes", "bad scalar", "huge code",
                             "huge count", "infinite prior"]),
        seed=st.integers(0, 2**32 - 1))
-@share(1.0)
+@share(0.875)
 def test_annotation_functions_refuse_invalid_input(case, fn, how, seed):
     _, _, wide, K = case
     rng = np.random.default_rng(seed)
@@ -711,6 +711,29 @@ def test_annotation_functions_refuse_invalid_input(case, fn, how, seed):
 
 # --------------------------------------------------------------------------- hostile input
 # (issue 28: each class of problem the third hostile-input sweep found)
+@given(fn=st.sampled_from(["to_counts", "dawid_skene", "counts_to_soft", "fleiss_kappa",
+                           "agreement_summary", "subsample_counts", "prior"]),
+       value=st.floats(2.0**54, 1e308), seed=st.integers(0, 2**32 - 1))
+@share(0.125)
+def test_annotation_functions_refuse_values_that_size_or_overflow_a_result(fn, value, seed):
+    rng = np.random.default_rng(seed)
+    K = int(rng.integers(2, 5))
+    if fn in ("to_counts", "dawid_skene"):  # a class code: it sized the count matrix
+        a = rng.integers(0, K, (5, 3)).astype(float)
+        a[rng.integers(0, 5), rng.integers(0, 3)] = np.floor(value)
+        args, name = (a,), "annotations"
+    else:  # a count: row sums overflowed, or float64 votes are no longer whole
+        a = rng.integers(0, 5, (5, K)).astype(float)
+        a[rng.integers(0, 5), rng.integers(0, K)] = value
+        args, name = (a,), "counts"
+        if fn == "subsample_counts":
+            args = (a, 2)
+        if fn == "prior":
+            fn, args, name = "counts_to_soft", (np.abs(a) % 5,), "prior"
+    kw = {"prior": value} if name == "prior" else {}
+    with bounded_memory(), pytest.raises(ValueError, match=name):
+        getattr(A, fn)(*args, **kw)
+
 @given(case=metric_cases(), scale=st.sampled_from([1e307, 1e300, 2.0**600, 1e-300, 2.0**-900]))
 @share(0.5)
 def test_metrics_are_scale_free_in_the_weights(case, scale):
