@@ -3,10 +3,16 @@
 A file a user hands to sksoft (``sksoft report FILE.npz``, ``sksoft study --data FILE.npz``,
 the CIFAR-10 archive) may be truncated, of the wrong kind, or hostile. Every problem becomes a
 ``ValueError`` that names the file, and nothing is decompressed before it is known to be
-plausible: each ``.npz`` member's ``.npy`` header (a few hundred bytes) is read first and the
-member is refused when its declared size disagrees with the header, when the array would be
-larger than ``max_bytes``, or when it would inflate more than ``max_ratio`` times (a
-decompression bomb: real probability matrices and labels compress a few times, not thousands).
+plausible. Before a member of an ``.npz`` is opened, its entry in the archive's directory is
+checked: only stored and deflated members are read (what ``numpy.savez`` and
+``numpy.savez_compressed`` write; bzip2 and lzma decompress a whole block of up to gigabytes on
+the first small read, so no header check could run before the bomb went off), never encrypted
+ones, and the member is refused when its declared size exceeds ``max_bytes`` or it would
+inflate more than ``max_ratio`` times (a decompression bomb: real probability matrices and
+labels compress a few times, not thousands). Then its ``.npy`` header (a few hundred bytes) is
+read and the member is refused when its declared size disagrees with the header; the data are
+read in bounded chunks straight into the array (never held twice), and ``zipfile`` never
+inflates more than the declared size.
 """
 
 import ast
@@ -26,6 +32,13 @@ MAX_ARRAY_BYTES = 16 << 30
 #: The largest uncompressed / compressed size of a compressed member of more than 64 MiB.
 MAX_RATIO = 1000
 _RATIO_MIN_BYTES = 64 << 20
+#: the largest .npy header (numpy writes a few hundred bytes; the format allows 4 GiB)
+_MAX_HEADER = 1 << 16
+#: the compression methods read: those numpy writes (stored, deflated)
+_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_METHOD_NAMES = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "lzma"}
+#: bytes read at a time from a member
+_CHUNK = 1 << 20
 
 
 def check_path(path, name, *, kind="file"):
@@ -67,8 +80,32 @@ def load_npy(path, name="path", *, max_bytes=MAX_ARRAY_BYTES):
             raise ValueError(f"{name} ({path}) has {path.stat().st_size} bytes but its header "
                              f"describes {offset + n_bytes}: the file is truncated or corrupt.")
         fh.seek(offset)
-        data = fh.read(n_bytes)
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+        buf = _read_into(fh, n_bytes)
+    if buf.shape[0] != n_bytes:
+        raise ValueError(f"{name} ({path}) is truncated ({buf.shape[0]} of {n_bytes} bytes).")
+    return _as_array(buf, shape, dtype, fortran)
+
+
+def _read_into(fh, n_bytes, head=b""):
+    """``head`` and then up to ``n_bytes - len(head)`` bytes of ``fh``, read in bounded chunks
+    into one preallocated buffer (the bytes are never held twice); the buffer is cut short
+    when the stream ends early."""
+    buf = np.empty(n_bytes, dtype=np.uint8)
+    head = head[:n_bytes]
+    buf[:len(head)] = np.frombuffer(head, dtype=np.uint8)
+    pos = len(head)
+    view = memoryview(buf)
+    while pos < n_bytes:
+        got = fh.readinto(view[pos:pos + min(_CHUNK, n_bytes - pos)])
+        if not got:
+            return buf[:pos]
+        pos += got
+    return buf
+
+
+def _as_array(buf, shape, dtype, fortran):
+    """The array of ``shape`` and ``dtype`` whose bytes are ``buf`` (no copy)."""
+    return buf.view(dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _npy_header(raw, where):
@@ -131,9 +168,10 @@ def load_npz(path, *, names=None, required=(), max_bytes=MAX_ARRAY_BYTES, max_ra
         raise ValueError(f"{path} does not exist or is not a file.")
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        kind = "a plain .npy array" if path.read_bytes()[:6] == b"\x93NUMPY" else \
-            "not a (complete) zip archive"
+    except (zipfile.BadZipFile, ValueError, EOFError):
+        with open(path, "rb") as fh:
+            magic = fh.read(6)
+        kind = "a plain .npy array" if magic == b"\x93NUMPY" else "not a (complete) zip archive"
         raise ValueError(f"{path} is {kind}; an .npz archive of named arrays is expected "
                          "(numpy.savez).") from None
     out = {}
@@ -150,7 +188,26 @@ def load_npz(path, *, names=None, required=(), max_bytes=MAX_ARRAY_BYTES, max_ra
     return out
 
 
+def _check_entry(info, where, max_bytes, max_ratio):
+    """Refuse a member from its directory entry alone, before it is opened: its compression
+    method, encryption, declared size and compression ratio."""
+    if info.compress_type not in _METHODS:
+        method = _METHOD_NAMES.get(info.compress_type, f"method {info.compress_type}")
+        raise ValueError(f"{where} is compressed with {method}; only stored or deflated members "
+                         "are read (numpy.savez and numpy.savez_compressed write these).")
+    if info.flag_bits & 0x1:
+        raise ValueError(f"{where} is encrypted.")
+    if info.file_size > max_bytes + _MAX_HEADER:
+        raise ValueError(f"{where} declares {info.file_size / 2**30:.1f} GiB "
+                         f"(limit {max_bytes / 2**30:.1f} GiB).")
+    if (info.compress_type != zipfile.ZIP_STORED and info.file_size > _RATIO_MIN_BYTES
+            and info.file_size > max_ratio * max(info.compress_size, 1)):
+        raise ValueError(f"{where} would inflate {info.compress_size} bytes to "
+                         f"{info.file_size}: refused as a decompression bomb.")
+
+
 def _read_member(archive, info, where, max_bytes, max_ratio):
+    _check_entry(info, where, max_bytes, max_ratio)
     try:
         with archive.open(info) as fh:
             head = fh.read(4096)
@@ -162,16 +219,13 @@ def _read_member(archive, info, where, max_bytes, max_ratio):
             if info.file_size != offset + n_bytes:
                 raise ValueError(f"{where} declares {info.file_size} bytes but its header "
                                  f"describes {offset + n_bytes}: the archive is corrupt.")
-            if (info.compress_type != zipfile.ZIP_STORED and info.file_size > _RATIO_MIN_BYTES
-                    and info.file_size > max_ratio * max(info.compress_size, 1)):
-                raise ValueError(f"{where} would inflate {info.compress_size} bytes to "
-                                 f"{info.file_size}: refused as a decompression bomb.")
-            data = head[offset:] + fh.read(n_bytes - (len(head) - offset))
-    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile, zlib.error) as exc:
+            buf = _read_into(fh, n_bytes, head[offset:])
+    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile, zlib.error,
+            NotImplementedError, RuntimeError) as exc:
         raise ValueError(f"{where} cannot be read: {exc}.") from None
-    if len(data) != n_bytes:
-        raise ValueError(f"{where} is truncated ({len(data)} of {n_bytes} bytes).")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+    if buf.shape[0] != n_bytes:
+        raise ValueError(f"{where} is truncated ({buf.shape[0]} of {n_bytes} bytes).")
+    return _as_array(buf, shape, dtype, fortran)
 
 
 def read_tar_member(path, member_name, *, max_size, multiple_of=1):

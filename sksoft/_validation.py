@@ -41,6 +41,7 @@ __all__ = [
     "validate_params",
     "ValidatedParamsMixin",
     "check_sample_weight",
+    "WEIGHT_RANGE",
 ]
 
 #: The largest number of bins any metric (or the study) accepts. Beyond it nearly every bin
@@ -214,12 +215,23 @@ class ValidatedParamsMixin:
                         caller=type(self).__name__)
 
 
-def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
+#: metric weights whose largest value lies outside this range are rescaled by a power of two
+#: (exactly): their sums, and sums of their squares, then stay finite and normal
+WEIGHT_RANGE = (2.0**-256, 2.0**256)
+
+
+def check_sample_weight(sample_weight, n_samples, name="sample_weight", *, scale_free=False):
     """Validate weights: None, a scalar or a 1-D array of length ``n_samples``.
 
     Scalars are checked exactly like arrays -- finite, non-negative, not all zero -- and
     broadcast. Returns None or a C-contiguous float64 array (a new array; the input is never
     modified).
+
+    ``scale_free=True`` (the metrics, in which only ratios of weights matter): weights whose
+    largest value lies outside :data:`WEIGHT_RANGE` are multiplied by a power of two (exact)
+    that brings it into ``[0.5, 1)``, so that their sums cannot overflow (or underflow).
+    Otherwise (estimators, where the scale of the weights is that of the loss) weights whose
+    sum is not a finite float64 are refused.
 
     Examples
     --------
@@ -229,6 +241,8 @@ def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
     Traceback (most recent call last):
     ...
     ValueError: sample_weight contains NaN or infinity.
+    >>> check_sample_weight([1e307, 3e307], 2, scale_free=True).tolist()
+    [0.22250738585072014, 0.6675221575521604]
     """
     if sample_weight is None:
         return None
@@ -246,4 +260,11 @@ def check_sample_weight(sample_weight, n_samples, name="sample_weight"):
         raise ValueError(f"{name} must be non-negative; got a minimum of {w.min()!r}.")
     if not np.any(w > 0):
         raise ValueError(f"{name} sums to zero: at least one sample needs a positive weight.")
+    top = float(w.max())
+    if scale_free:
+        if not WEIGHT_RANGE[0] <= top <= WEIGHT_RANGE[1]:
+            w = np.ldexp(w, -np.frexp(top)[1])
+    elif not np.isfinite(w.sum()):
+        raise ValueError(f"{name} sums to more than the largest float64 ({top:g} at most "
+                         "per sample); rescale the weights.")
     return w

@@ -44,8 +44,16 @@ def _generator(random_state):
     return np.random.default_rng(random_state)
 
 
-def _check_counts(counts, name="counts", *, non_negative=True):
-    """A 2-D float64 matrix of finite (and non-negative) real values."""
+#: the largest vote count of a cell (integers are exact in float64 up to it)
+_MAX_VOTES = 2.0**53
+#: class codes of wide annotations must be below this (they size the (n_items, n_classes)
+#: count matrix); so must ``n_classes``
+MAX_CLASSES = 1 << 16
+
+
+def _check_counts(counts, name="counts", *, non_negative=True, bounded=True):
+    """A 2-D float64 matrix of finite (and non-negative) real values, each at most
+    ``_MAX_VOTES`` when ``bounded`` (beyond it row sums are inexact and soon overflow)."""
     if np.ndim(counts) == 0:
         raise TypeError(f"{name} must be a 2-D array (n_items, n_classes); got "
                         f"{type(counts).__name__}.")
@@ -56,6 +64,9 @@ def _check_counts(counts, name="counts", *, non_negative=True):
         raise ValueError(f"{name} contains NaN or infinity.")
     if non_negative and C.size and C.min() < 0:
         raise ValueError(f"{name} must be non-negative; got a minimum of {C.min()!r}.")
+    if bounded and C.size and np.abs(C).max() > _MAX_VOTES:
+        raise ValueError(f"{name} must be at most {_MAX_VOTES:.0f} votes per cell; got "
+                         f"{np.abs(C).max():g}.")
     return C
 
 
@@ -93,6 +104,8 @@ def _triplets_from_wide(wide, mask=None, name="annotations"):
         raise ValueError(f"{name} must hold integer class codes (and NaN for missing).")
     if labels.size and labels.min() < 0:
         raise ValueError(f"{name} hold a negative class code ({labels.min():g}).")
+    if labels.size and labels.max() >= np.iinfo(np.intp).max:
+        raise ValueError(f"{name} hold class code {labels.max():g}, beyond any integer index.")
     labels = labels.astype(np.intp)
     return items.astype(np.intp), workers.astype(np.intp), labels
 
@@ -104,7 +117,7 @@ def _triplets(annotations, *, mask=None, classes=None, n_classes=None, name="ann
     """
     if n_classes is not None:
         n_classes = check_scalar(n_classes, "n_classes",
-                                 Interval(numbers.Integral, 1, None, closed="left"))
+                                 Interval(numbers.Integral, 1, MAX_CLASSES, closed="both"))
     if classes is not None:
         classes = check_classes(classes, name="classes", n_classes=n_classes,
                                 columns="classes (n_classes)")
@@ -133,6 +146,10 @@ def _triplets(annotations, *, mask=None, classes=None, n_classes=None, name="ann
         return (items.astype(np.intp), workers.astype(np.intp), labels.astype(np.intp),
                 len(task_ids), len(worker_ids), np.asarray(classes))
     items, workers, labels = _triplets_from_wide(annotations, mask, name)
+    if classes is None and labels.size and labels.max() >= MAX_CLASSES:
+        raise ValueError(f"{name} hold class code {labels.max()}; codes must be below "
+                         f"{MAX_CLASSES} (they index the columns of the vote counts), or give "
+                         "n_classes / classes.")
     W = np.asarray(annotations)
     K = (int(labels.max()) + 1 if labels.size else 0) if classes is None else len(classes)
     if classes is not None and labels.size and labels.max() >= K:
@@ -232,7 +249,7 @@ def counts_to_soft(counts, *, prior=0.0):
     >>> counts_to_soft([[3, 1], [0, 4]], prior=1.0).tolist()
     [[0.6666666666666666, 0.3333333333333333], [0.16666666666666666, 0.8333333333333334]]
     """
-    prior = check_scalar(prior, "prior", Interval(numbers.Real, 0, None, closed="left"))
+    prior = check_scalar(prior, "prior", Interval(numbers.Real, 0, _MAX_VOTES, closed="both"))
     C = _check_counts(counts)
     C = C + prior
     totals = C.sum(axis=1, keepdims=True)
@@ -240,10 +257,6 @@ def counts_to_soft(counts, *, prior=0.0):
         row = int(np.flatnonzero(totals.ravel() == 0)[0])
         raise ValueError(f"item {row} has no votes; use prior > 0 to give it a uniform label.")
     return C / totals
-
-
-#: the largest vote count :func:`subsample_counts` takes (integers are exact in float64 up to it)
-_MAX_VOTES = 2.0**53
 
 
 def _check_n_votes(n_votes):
@@ -292,14 +305,9 @@ def subsample_counts(counts, n_votes, *, random_state=None):
     """
     n_votes = _check_n_votes(n_votes)
     check_scalar(random_state, "random_state", "random_state")
-    C = _check_counts(counts)
+    C = _check_counts(counts)  # (at most 2**53 per cell: the int64 cast cannot wrap around)
     if np.any(C != np.round(C)):
         raise ValueError("counts must hold whole numbers of votes.")
-    if C.size and C.max() > _MAX_VOTES:
-        # (each vote is drawn individually; beyond this the float64 counts are not exact and
-        # the int64 cast would wrap around)
-        raise ValueError(f"counts must be at most {_MAX_VOTES:.0f} votes per cell; got "
-                         f"{C.max():g}.")
     C = C.astype(np.int64)
     n, K = C.shape
     flat = C.ravel()
@@ -390,7 +398,7 @@ def majority_vote(counts, *, tie_break="first", random_state=None):
     """
     check_scalar(tie_break, "tie_break", Options(("first", "random")))
     check_scalar(random_state, "random_state", "random_state")
-    C = _check_counts(counts, non_negative=False)
+    C = _check_counts(counts, non_negative=False, bounded=False)
     if C.shape[0] == 0 or C.shape[1] == 0:
         raise ValueError(f"counts must be a non-empty 2-D array; got shape {C.shape}.")
     if tie_break == "first":

@@ -215,28 +215,64 @@ def _bench_parser(sub):
     return p
 
 
+#: the largest case ``sksoft bench`` makes (rows x classes): 2**28 probabilities, 1 GiB in
+#: float32 and 2 GiB in float64, held a few times over by the peers
+MAX_BENCH_VALUES = 1 << 28
+
+
 def bench(args):
+    import math
+
+    from . import _bench
+
+    if args.markdown:
+        return _bench_markdown(args.markdown)
+    if args.repeat < 1:
+        raise ValueError(f"--repeat must be at least 1; got {args.repeat}.")
+    sizes = args.sizes or ([1e4, 1e5] if args.quick else [1e4, 1e6])
+    bad = [s for s in sizes if not (math.isfinite(s) and s >= 1 and s == int(s))]
+    if bad:
+        raise ValueError(f"--sizes must be positive whole numbers of rows; got {bad[0]!r}.")
+    bad = [k for k in args.classes if k < 2]
+    if bad:
+        raise ValueError(f"--classes must be at least 2; got {bad[0]}.")
+    n, K = max(int(s) for s in sizes), max(args.classes)
+    if n * K > MAX_BENCH_VALUES:
+        raise ValueError(f"--sizes {n:g} with --classes {K}: {n * K:.3g} probabilities; at most "
+                         f"{MAX_BENCH_VALUES:.3g} (N x K) are benchmarked.")
+    peers = False if args.no_peers else (True if args.peers is None else args.peers)
+    _bench.run(sizes=[int(s) for s in sizes], classes=args.classes, dtypes=args.dtype,
+               metrics=args.metrics, peers=peers, repeat=min(3, args.repeat) if args.quick else args.repeat,
+               json_path=args.json)
+    return 0
+
+
+_BENCH_ROW = {"n": int, "K": int, "dtype": str, "method": str, "seconds": (int, float),
+              "ratio_to_floor": (int, float)}
+
+
+def _bench_markdown(path):
+    """Print the Markdown tables of a JSON saved by ``sksoft bench --json``."""
     import json
     from pathlib import Path
 
     from . import _bench
 
-    if args.markdown:
-        rows = json.loads(Path(args.markdown).read_text())["rows"]
-        for dtype in dict.fromkeys(r["dtype"] for r in rows):
-            print(_bench.markdown(rows, dtype) + "\n")
-        return 0
-    if args.repeat < 1:
-        raise ValueError("--repeat must be at least 1.")
-    sizes = args.sizes or ([1e4, 1e5] if args.quick else [1e4, 1e6])
-    if any(s < 1 or s != int(s) for s in sizes):
-        raise ValueError("--sizes must be positive whole numbers of rows.")
-    if any(k < 2 for k in args.classes):
-        raise ValueError("--classes must be at least 2.")
-    peers = False if args.no_peers else (True if args.peers is None else args.peers)
-    _bench.run(sizes=[int(s) for s in sizes], classes=args.classes, dtypes=args.dtype,
-               metrics=args.metrics, peers=peers, repeat=min(3, args.repeat) if args.quick else args.repeat,
-               json_path=args.json)
+    what = f"--markdown: {path} is not a JSON saved by sksoft bench --json"
+    try:
+        saved = json.loads(Path(path).read_text())
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} (not text).") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what} ({exc}).") from None
+    rows = saved.get("rows") if isinstance(saved, dict) else None
+    if not isinstance(rows, list) or not all(
+            isinstance(r, dict) and all(isinstance(r.get(k), t) and not isinstance(r.get(k), bool)
+                                        for k, t in _BENCH_ROW.items()) for r in rows):
+        raise ValueError(f"{what}: it needs \"rows\", a list of objects with "
+                         f"{', '.join(_BENCH_ROW)}.")
+    for dtype in dict.fromkeys(r["dtype"] for r in rows):
+        print(_bench.markdown(rows, dtype) + "\n")
     return 0
 
 
@@ -254,19 +290,29 @@ def main(argv=None):
     if args.command in ("report", "bench"):
         try:
             return (report if args.command == "report" else bench)(args)
-        except (ValueError, TypeError, OSError) as exc:
-            parser.error(str(exc))
+        except _ERRORS as exc:
+            parser.error(_message(exc))
     from .study import run
 
     try:
         results = _run(run, args)
-    except (ValueError, TypeError, OSError) as exc:
-        parser.error(str(exc))
+    except _ERRORS as exc:
+        parser.error(_message(exc))
     summary = (results.out / "summary.md").read_text()
     print(summary)
     if not results.complete:
         return 130
     return 0
+
+
+#: what the commands turn into ``sksoft: error: ...`` (exit 2) instead of a traceback
+_ERRORS = (ValueError, TypeError, OSError, MemoryError)
+
+
+def _message(exc):
+    if isinstance(exc, MemoryError):
+        return f"out of memory ({exc or 'an allocation failed'}); try smaller inputs or options."
+    return str(exc)
 
 
 def _annotators(values):

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -56,3 +57,25 @@ def random_probs(rng, n, K, kind="dirichlet", dtype=np.float64):
     else:
         p = rng.dirichlet(np.ones(K), size=n)
     return p.astype(dtype)
+
+
+@contextlib.contextmanager
+def bounded_memory(extra=512 << 20):
+    """At most ``extra`` more bytes of address space inside the block (Linux): a regression
+    of a bomb or an unbounded allocation fails with MemoryError instead of eating the
+    machine."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as fh:
+            size = next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmSize"))
+    except (ImportError, OSError, StopIteration):  # pragma: no cover - not Linux
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

@@ -741,3 +741,129 @@ def test_bad_values_raise_an_error_naming_the_parameter(name, param, which, valu
     pattern = rf"(?<![A-Za-z0-9_]){re.escape(param)}(?![A-Za-z0-9_])"
     assert re.search(pattern, str(info.value)), (
         f"{name}({param}=...): the message does not name {param!r}: {info.value}")
+
+
+# --------------------------------------------------------------------------- hostile values
+# (issue 28) Values beyond each parameter's (wrong type, out of range) pair that a hostile-input
+# sweep found to slip through: each must raise the error named, naming the parameter.
+HOSTILE = [
+    ("annotations.counts_to_soft", {"prior": np.inf}, ValueError, "prior"),
+    ("annotations.counts_to_soft", {"counts": np.full((N, K), 1e308)}, ValueError, "counts"),
+    ("annotations.subsample_counts", {"counts": np.full((N, K), 1e300)}, ValueError, "counts"),
+    ("annotations.fleiss_kappa", {"counts": np.full((N, K), 1e308)}, ValueError, "counts"),
+    ("annotations.to_counts", {"annotations": np.array([[2.0**40, 1]])}, ValueError,
+     "annotations"),
+    ("annotations.to_counts", {"n_classes": 2**40}, ValueError, "n_classes"),
+    ("annotations.dawid_skene", {"annotations": np.array([[2.0**40, 1]])}, ValueError,
+     "annotations"),
+    ("annotations.dawid_skene", {"n_classes": 2**40}, ValueError, "n_classes"),
+    ("study.own_data", {"arrays": {"X": X.astype(str), "y_gold": Y_HARD,
+                                   "soft_labels": Y_SOFT}}, TypeError, "X"),
+    ("study.run", {"data": {"X": X, "y_gold": Y_HARD, "soft_labels": Y_SOFT}, "folds": 2,
+                   "difficulty_bins": N, "progress": False}, ValueError, "difficulty_bins"),
+    ("linear_model.SoftLogisticRegression", {}, ValueError, "sample_weight"),
+]
+
+
+def _hostile_call(name, overrides, tmp_path):
+    if name == "study.run":
+        return sksoft.study.run(out=str(tmp_path / "never"), **overrides)
+    if name == "linear_model.SoftLogisticRegression":  # weights whose total overflows
+        return _resolve(name)().fit(X, Y_HARD, sample_weight=np.full(N, 1e307))
+    return _call(name, overrides, tmp_path)
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name, overrides, exc, param", HOSTILE,
+                         ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(HOSTILE)])
+def test_hostile_values_raise_an_error_naming_the_parameter(name, overrides, exc, param,
+                                                            tmp_path):
+    assert name in REGISTRY
+    with pytest.raises(Exception) as info:
+        _hostile_call(name, overrides, tmp_path)
+    assert issubclass(info.type, exc), f"{name}: {info.type.__name__}: {info.value}"
+    assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(param)}(?![A-Za-z0-9_])", str(info.value)), \
+        f"{name}: the message does not name {param!r}: {info.value}"
+    assert not (tmp_path / "never").exists()  # (the study checks everything before --out)
+
+
+def _numbers(obj):
+    """The numbers of a metric's result, flat, and its bootstrap estimates."""
+    metrics = importlib.import_module("sksoft.metrics")
+    if isinstance(obj, metrics.CalibrationReport):
+        values = [v for block in [obj.overall, *obj.groups.values()] for k, v in block.items()
+                  if k != "weight"]
+    elif isinstance(obj, dict):
+        values = [v for k, v in obj.items() if k != "weight"]
+    elif isinstance(obj, float):
+        values = [obj]
+    elif isinstance(obj, tuple):
+        values = [np.asarray(v, dtype=float) for v in obj]
+    elif hasattr(obj, "__dict__"):  # curves, decompositions: their arrays of values
+        values = [np.asarray(v, dtype=float) for k, v in vars(obj).items()
+                  if not k.endswith(("count", "counts", "weight", "weights")) and v is not None
+                  and np.asarray(v).dtype.kind in "fiu"]
+    else:
+        values = [np.asarray(obj, dtype=float)]
+    flat = np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in values])
+    return flat, [v for v in values if isinstance(v, metrics.Estimate)]
+
+
+def _weighted_metrics():
+    return [pytest.param(n, id=n) for n, e in REGISTRY.items()
+            if n.startswith("metrics.") and e["kind"] == "function" and "sample_weight" in e["bad"]]
+
+
+@pytest.mark.parametrize("name", _weighted_metrics())
+def test_every_metric_is_scale_free_in_its_weights(name, tmp_path):
+    args = REGISTRY[name]["args"]
+    args = args(tmp_path) if callable(args) else args
+    n = next(np.shape(v)[0] for v in args.values() if np.ndim(v) >= 1)
+    w = RNG.uniform(0.5, 1.0, n)
+    seeded = {"random_state": 0} if "random_state" in REGISTRY[name]["bad"] else {}
+    want = _numbers(_call(name, {"sample_weight": w, **seeded}, tmp_path))[0]
+    for scale in (1e307, 1e-300):
+        with np.errstate(over="raise", invalid="raise"):
+            got = _numbers(_call(name, {"sample_weight": w * scale, **seeded}, tmp_path))[0]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, equal_nan=True,
+                                   err_msg=f"{name} with weights x {scale:g}")
+
+
+#: bootstrapped functions whose result on identical rows says nothing about empty resamples
+_NO_ESTIMATE = {"metrics.bootstrap_weights": "returns the weights themselves",
+                "metrics.entropy_correlation": "identical rows have no entropy variation (NaN)",
+                "metrics.reliability_curve": "hard labels get Wilson intervals, no bootstrap"}
+
+
+def _bootstrapped_metrics():
+    return [pytest.param(n, id=n) for n, e in REGISTRY.items()
+            if n.startswith("metrics.") and e["kind"] == "function" and "n_bootstrap" in e["bad"]
+            and n not in _NO_ESTIMATE]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", _bootstrapped_metrics())
+def test_no_bootstrap_scores_an_empty_resample(name, tmp_path):
+    # two identical rows: a resample is one of them (the point's value) or empty (e^-2 of
+    # the replicates), which must be dropped, never scored
+    args = REGISTRY[name]["args"]
+    args = args(tmp_path) if callable(args) else args
+    rows = {"y_true": np.array([1, 1]) if np.ndim(args.get("y_true", 0)) == 1 else
+            np.tile(Y_SOFT[:1], (2, 1)), "y_prob": np.tile(P[:1], (2, 1))}
+    sized = [k for k, v in args.items() if np.ndim(v) >= 1 and k not in rows]
+    overrides = {**{k: rows[k] for k in rows if k in args}, **{k: None for k in sized},
+                 "n_bootstrap": 200, "random_state": 0}
+    result = _call(name, overrides, tmp_path)
+    metrics = importlib.import_module("sksoft.metrics")
+    if isinstance(result, metrics.CalibrationReport):
+        # (the debiased errors give a resample of one distinct row 0 by their definition:
+        # a bin of fewer than two rows carries no estimate of its gap)
+        estimates = {k: v for k, v in result.overall.items() if not k.endswith("_debiased")}
+    else:
+        estimates = {name: result}
+    estimates = {k: v for k, v in estimates.items()
+                 if isinstance(v, metrics.Estimate) and np.isfinite(v)}
+    assert estimates, name
+    for metric, estimate in estimates.items():
+        assert estimate.low == pytest.approx(float(estimate), abs=1e-12), metric
+        assert estimate.high == pytest.approx(float(estimate), abs=1e-12), metric

@@ -104,7 +104,7 @@ def equal_mass_edges(values, n_bins, sample_weight=None):
         v = v.astype(np.float64)
     if not np.all(np.isfinite(v)):
         raise ValueError("values contains NaN or infinity.")
-    w = check_sample_weight(sample_weight, v.shape[0])
+    w = check_sample_weight(sample_weight, v.shape[0], scale_free=True)
     return _equal_mass_edges(v, n_bins, w)
 
 

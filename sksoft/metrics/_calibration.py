@@ -97,7 +97,11 @@ def expected_calibration_error(
     labels : array-like, optional
         The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
     sample_weight : array-like of shape (n_samples,), optional
-        Non-negative weights; bin shares and means are weighted.
+        Non-negative weights; bin shares and means are weighted. Only their ratios matter:
+        weights whose largest value is beyond ``2**256`` or below ``2**-256`` are rescaled
+        by a power of two (exactly) before any sum, so that no sum overflows (the total
+        ``weight`` of :func:`calibration_report` is then in those units); out of core,
+        where chunks cannot be rescaled one by one, such weights are refused.
     n_bootstrap : int, default=0
         With ``B > 0`` the result is an :class:`Estimate` (a float with ``.low``, ``.high``,
         ``.se``): an interval from ``B`` bootstrap replicates, computed inside the pass (see

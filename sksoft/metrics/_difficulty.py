@@ -95,7 +95,7 @@ def difficulty_bins(scores, *, n_bins=5, strategy="quantile", sample_weight=None
         raise ValueError("scores is empty.")
     if not np.all(np.isfinite(s)):
         raise ValueError("scores contains NaN or infinity.")
-    w = check_sample_weight(sample_weight, s.shape[0])
+    w = check_sample_weight(sample_weight, s.shape[0], scale_free=True)
     if strategy == "uniform":
         lo, hi = float(s.min()), float(s.max())
         edges = np.linspace(lo, hi, n_bins + 1) if hi > lo else np.array([lo, hi])

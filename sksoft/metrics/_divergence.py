@@ -275,7 +275,7 @@ def spearman_correlation(x, y, *, sample_weight=None):
         raise ValueError(f"x and y must have the same length; got {a.shape[0]} and {b.shape[0]}.")
     if a.shape[0] == 0:
         raise ValueError("x is empty: it has 0 samples.")
-    w = check_sample_weight(sample_weight, a.shape[0])
+    w = check_sample_weight(sample_weight, a.shape[0], scale_free=True)
     return _weighted_spearman(a.astype(np.float64), b.astype(np.float64), w)
 
 

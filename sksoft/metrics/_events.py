@@ -122,7 +122,7 @@ def check_event_inputs(y_true, y_prob, *, mode, labels, sample_weight, n_threads
                             classes_name="labels")
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
-    weight = check_sample_weight(sample_weight, n)
+    weight = check_sample_weight(sample_weight, n, scale_free=True)
     n_threads = resolve_threads(n_threads, prob.size)
     if targets.soft:
         soft, codes = targets.proba, _EMPTY_CODES

@@ -63,7 +63,8 @@ def calibration_errors(hist, norms=("l1",), var=None):
     positive when over-confident), "over" / "under" (its positive and negative parts: ECE =
     over + under), "l2_debiased" (the squared gap of every bin less the variance of its mean
     target, weighted, clipped at 0, square-rooted; needs ``var``). Returns a dict norm ->
-    value (or array over the leading axes).
+    value (or array over the leading axes), NaN where the histogram has no weight at all (an
+    empty bootstrap resample is no evidence of calibration, never an error of 0).
     """
     count = hist[..., 0]
     filled = count > 0
@@ -91,6 +92,9 @@ def calibration_errors(hist, norms=("l1",), var=None):
             out[norm] = np.sqrt(np.maximum((share * terms).sum(axis=-1), 0.0))
         else:  # pragma: no cover - checked by the callers
             raise ValueError(f"unknown norm {norm!r}")
+    empty = total[..., 0] <= 0
+    if np.any(empty):
+        out = {norm: np.where(empty, np.nan, v) for norm, v in out.items()}
     return out
 
 

@@ -45,7 +45,9 @@ __all__ = ["Estimate", "INTERVALS", "bootstrap_interval", "bootstrap_p_value", "
 class Estimate(float):
     """A metric's value with its bootstrap interval: a ``float`` (the point estimate) with
     attributes ``low``, ``high`` (the percentile interval), ``se`` (the bootstrap standard
-    error) and ``confidence``.
+    error), ``confidence`` and ``n_replicates`` (the replicates the interval is made of: those
+    with a finite value; an empty resample -- no row or cluster drawn with positive weight --
+    has none and is dropped, never scored; None when not known).
 
     Examples
     --------
@@ -56,21 +58,24 @@ class Estimate(float):
     0.12 [0.1, 0.15]
     """
 
-    def __new__(cls, value, *, low, high, se, confidence):
+    def __new__(cls, value, *, low, high, se, confidence, n_replicates=None):
         obj = super().__new__(cls, value)
         obj.low, obj.high, obj.se, obj.confidence = float(low), float(high), float(se), \
             float(confidence)
+        obj.n_replicates = None if n_replicates is None else int(n_replicates)
         return obj
 
     def __repr__(self):
         return f"{float(self)!r} [{self.low!r}, {self.high!r}]"
 
     def __reduce__(self):
-        return (_estimate, (float(self), self.low, self.high, self.se, self.confidence))
+        return (_estimate, (float(self), self.low, self.high, self.se, self.confidence,
+                            self.n_replicates))
 
 
-def _estimate(value, low, high, se, confidence):
-    return Estimate(value, low=low, high=high, se=se, confidence=confidence)
+def _estimate(value, low, high, se, confidence, n_replicates=None):
+    return Estimate(value, low=low, high=high, se=se, confidence=confidence,
+                    n_replicates=n_replicates)
 
 
 def percentile_interval(point, replicates, confidence, axis=0):
@@ -87,7 +92,8 @@ def percentile_interval(point, replicates, confidence, axis=0):
     bad = finite < 2
     lo, hi, se = (np.where(bad, np.nan, x) for x in (lo, hi, se))
     if np.ndim(lo) == 0:
-        return Estimate(point, low=lo, high=hi, se=se, confidence=confidence)
+        return Estimate(point, low=lo, high=hi, se=se, confidence=confidence,
+                        n_replicates=finite)
     return lo, hi, se
 
 

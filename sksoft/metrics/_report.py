@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._targets import is_soft_target
+from .._targets import _as_float_array, is_soft_target
 from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
 from ._chunked import is_chunked
@@ -212,6 +212,10 @@ def calibration_report(
     :func:`expected_calibration_error_floor` and do not call a difference of binned ECE
     significant from its interval; for inference on calibration use the debiased L2 error,
     the NLL, the Brier score or their CORP MCB terms.
+    A replicate that draws no row (or cluster) of positive weight -- an empty resample, about
+    ``exp(-n)`` of them with ``n`` rows or clusters -- has no value: it is dropped from the
+    interval (conditioning on a non-empty resample, as redrawing would), never scored 0, and
+    ``Estimate.n_replicates`` counts the replicates kept.
 
     Out-of-core input (dask arrays, memmaps, iterators of chunks) is evaluated chunk by chunk,
     per group too (``groups`` then must be an array, coded before the pass); the Spearman
@@ -308,7 +312,8 @@ class _Extended:
 
     def __init__(self, y_true, y_prob, labels, stats, confidence, interval="auto"):
         self.y_true = np.asarray(y_true)
-        self.y_prob = np.asarray(y_prob)
+        # (as the binned metrics read it: an object array of Python floats is fine)
+        self.y_prob = _as_float_array(y_prob, "y_prob")
         self.labels, self.stats, self.confidence = labels, stats, confidence
         self.interval = interval
 

@@ -187,7 +187,7 @@ class CalibrationStats:
         for statistics built with ``clusters=True``).
         """
         prob, targets, weight = check_metric_inputs(y_true, y_prob, labels=self.labels,
-                                                    sample_weight=sample_weight)
+                                                    sample_weight=sample_weight, chunk=True)
         if prob.shape[1] != self.n_classes:
             raise ValueError(f"y_prob has {prob.shape[1]} columns; these statistics have "
                              f"{self.n_classes} classes.")

@@ -13,7 +13,14 @@ import numbers
 import numpy as np
 
 from .._targets import check_probability_matrix, check_targets, is_soft_target
-from .._validation import MAX_BINS, Interval, Options, check_sample_weight, check_scalar
+from .._validation import (
+    MAX_BINS,
+    WEIGHT_RANGE,
+    Interval,
+    Options,
+    check_sample_weight,
+    check_scalar,
+)
 from . import _kernels
 
 __all__ = [
@@ -117,14 +124,17 @@ def check_groups(groups, n, name="groups"):
     return np.ascontiguousarray(codes, dtype=np.intp), labels
 
 
-def check_metric_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
+def check_metric_inputs(y_true, y_prob, *, labels=None, sample_weight=None, chunk=False):
     """Check the arrays shared by all metrics.
 
     Returns ``(prob, targets, weight)``: ``prob`` is the caller's array itself when it is a
     C-contiguous float32/float64 matrix (a 1-D ``y_prob`` holds positive-class probabilities of
     a binary problem), ``targets`` a :class:`sksoft._targets.Targets` (hard labels as column
     codes, by the label rule; the pass checks their range and the soft rows), ``weight`` None
-    or float64.
+    or float64, rescaled by a power of two when its largest value is outside
+    :data:`sksoft._validation.WEIGHT_RANGE` (every metric is scale-free in the weights). A
+    ``chunk`` of out-of-core input cannot be rescaled on its own (all chunks must share one
+    scale): such weights are refused there.
     """
     prob = check_probability_matrix(y_prob, name="y_prob", allow_1d=True)
     n, K = prob.shape
@@ -136,5 +146,10 @@ def check_metric_inputs(y_true, y_prob, *, labels=None, sample_weight=None):
                             trust_range=trust, classes_name="labels")
     if targets.n_samples != n:
         raise ValueError(f"y_true has {targets.n_samples} samples but y_prob has {n}.")
-    weight = check_sample_weight(sample_weight, n)
+    weight = check_sample_weight(sample_weight, n, scale_free=not chunk)
+    if chunk and weight is not None and not WEIGHT_RANGE[0] <= weight.max() <= WEIGHT_RANGE[1]:
+        raise ValueError(f"sample_weight reaches {weight.max():g}: out-of-core weights must lie "
+                         f"within [{WEIGHT_RANGE[0]:g}, {WEIGHT_RANGE[1]:g}] (chunks cannot be "
+                         "rescaled one by one); divide them by a constant, which changes no "
+                         "metric.")
     return prob, targets, weight

@@ -17,7 +17,8 @@ Layout, one road of stages with a typed record between them (see :mod:`._runner`
   intervals of ``_differences`` over :func:`sksoft.metrics.compare_predictions`, and the
   summary's sections: ``_report``, ``_differences_report``, ``_cost_benefit``);
 * output -- ``_output``: :class:`._output.StudyWriter` writes every file (``_figures``
-  renders the figures from the analysis's tables); it computes nothing.
+  renders the figures from the analysis's tables); it computes nothing. ``_outdir`` holds
+  the output folder: its lock, the staging folder, the commit that replaces an earlier run.
 
 Beside the road: ``_vocabulary`` (source names and labels, the metric table, which way is
 better), ``_config`` (:class:`StudyConfig`), ``_data`` (loading), ``_registry`` (sources,

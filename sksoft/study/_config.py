@@ -18,7 +18,7 @@ from ._vocabulary import (
     SOURCE_NAMES,
 )
 
-__all__ = ["StudyConfig", "COST_BENEFIT", "DEFAULTS"]
+__all__ = ["StudyConfig", "COST_BENEFIT", "DEFAULTS", "check_data_settings"]
 
 BACKENDS = ("loky", "dask", "sequential")
 #: the regimes of a --quick run when none are given (both fit the 2-minute budget on 2 cores)
@@ -208,6 +208,19 @@ class StudyConfig:
                 raise ValueError(f"for the cnn, hidden is one integer (the channels of its "
                                  f"first stage); got {cfg.hidden!r}.")
             cfg.hidden = tuple(int(h) for h in hidden)
+
+
+def check_data_settings(cfg, data):
+    """The settings that depend on the data (a resolved ``cfg`` and the loaded data): each
+    fold's evaluation items are split into ``difficulty_bins`` bins, so there can be no more
+    bins than a fold has items (beyond, the bins are empty and the study's tables grow with
+    them: 10,000 bins of 150 items took gigabytes)."""
+    n_items = int(data["human"].shape[0])
+    smallest_fold = n_items // cfg.folds
+    if cfg.difficulty_bins > max(1, smallest_fold):
+        raise ValueError(f"difficulty_bins ({cfg.difficulty_bins}) must be at most the number "
+                         f"of evaluation items of a fold ({n_items} items / {cfg.folds} folds "
+                         f"= {smallest_fold}).")
 
 
 _POSITIVE = [Interval(numbers.Integral, 1, None, closed="left")]

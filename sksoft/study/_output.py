@@ -3,7 +3,9 @@ curves.csv, dynamics.csv, differences.csv, summary.md, figures and cartography e
 computes nothing: the tables and the text come from the analysis (:mod:`._analysis`).
 
 results.csv is appended fit by fit while the study runs, so that an interrupted (or killed)
-run keeps every finished fit; everything else is written once at the end.
+run keeps every finished fit; everything else is written once at the end. The files are
+written into a staging folder of the locked output folder and replace the earlier run's at
+the end (see :mod:`._outdir`).
 """
 
 import json
@@ -11,25 +13,34 @@ import time
 from pathlib import Path
 
 from ._cartography import write_training_dynamics
+from ._outdir import OutputFolder
 from ._report import timing_markdown
 
 __all__ = ["StudyWriter"]
 
-_STALE = ("results.csv", "curves.csv", "dynamics.csv", "summary.md", "differences.csv")
-
 
 class StudyWriter:
-    """Writes one study run's files into the folder ``out`` (created if needed)."""
+    """Writes one study run's files into the folder ``out`` (created if needed): while it
+    runs into ``out``'s staging folder (``self.out``), moved into ``out`` by :meth:`finish`."""
 
     def __init__(self, out):
         self.out = Path(out)
+        self._folder = OutputFolder(out)
 
     def start(self):
-        """Create the folder and remove the tables of an earlier run in it."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        for stale in _STALE:
-            if (self.out / stale).exists():
-                (self.out / stale).unlink()
+        """Lock the folder (``ValueError`` if another study writes there) and write into a
+        fresh staging folder from now on."""
+        self.out = self._folder.open()
+
+    def close(self):
+        """Release the folder (after :meth:`finish`, or after a failure: then the earlier
+        run's files stay as they were)."""
+        staged = self.out == self._folder.staging
+        if not self._folder.close() and staged and self.out.exists():
+            import sys
+
+            print(f"sksoft study: the run failed; {self._folder.out} keeps the earlier run's "
+                  f"files, this run's finished fits are in {self.out}", file=sys.stderr)
 
     def write_config(self, config_json):
         """config.json: the settings, the data, the versions, the seeding rules (and, at the
@@ -70,4 +81,5 @@ class StudyWriter:
         results.timing["writing"] += time.perf_counter() - t2
         if config_json is not None:
             self.write_config({**config_json, "timing": dict(results.timing)})
-        return out
+        results.out = self.out = self._folder.commit()
+        return self.out

@@ -16,7 +16,7 @@ from dataclasses import fields
 
 from .._threads import available_cores
 from ._analysis import analyse
-from ._config import StudyConfig
+from ._config import StudyConfig, check_data_settings
 from ._data import load_study_data
 from ._fit import fit_one
 from ._output import StudyWriter
@@ -114,9 +114,8 @@ def run(config=None, **kwargs):
             raise ValueError(f"give config or keyword settings, not both; got config and "
                              f"{sorted(kwargs)}.")
     cfg = (config or StudyConfig(**kwargs)).resolved()
-    writer = StudyWriter(cfg.out)
-    writer.start()
     data = load_study_data(cfg)
+    check_data_settings(cfg, data)
     if "dawid_skene" in cfg.sources and data.get("annotations") is None:
         raise ValueError(f"the dawid_skene source needs annotator-level votes, which {cfg.data} "
                          "does not provide (only vote counts).")
@@ -128,6 +127,15 @@ def run(config=None, **kwargs):
     t0 = time.perf_counter()
     tasks = plan_tasks(cfg, data)
     t_plan = time.perf_counter()
+    writer = StudyWriter(cfg.out)  # everything is checked: only now is out touched
+    writer.start()
+    try:
+        return _run_tasks(cfg, data, tasks, writer, t0, t_plan)
+    finally:
+        writer.close()
+
+
+def _run_tasks(cfg, data, tasks, writer, t0, t_plan):
     config_json = _config_json(cfg, data)
     writer.write_config(config_json)
     results = StudyResults(cfg, data, writer.out,
@@ -147,7 +155,7 @@ def run(config=None, **kwargs):
         results.complete = True
     except KeyboardInterrupt:
         print(f"\ninterrupted: {results.n_fits} of {len(tasks)} fits kept; writing partial "
-              f"results to {writer.out}", file=sys.stderr)
+              f"results to {cfg.out}", file=sys.stderr)
     finally:
         if bar is not None:
             bar.close()
