@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from ._optional import check_extra
 from .study import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
 from .study._vocabulary import ALLOCATIONS, CALIBRATION_TARGETS, CALIBRATORS
 
@@ -238,6 +239,10 @@ def main(argv=None):
             return (report if args.command == "report" else bench)(args)
         except (ValueError, TypeError, OSError) as exc:
             parser.error(str(exc))
+    try:
+        check_extra("study", purpose="sksoft study")  # torch, skorch, pandas, matplotlib, tqdm
+    except ImportError as exc:
+        parser.error(str(exc))
     from .study import run
 
     try:

@@ -151,8 +151,8 @@ def test_clusters_of_single_rows_and_of_duplicates():
     # and resampling clusters is wider than resampling rows when clusters share outcomes
     big_y = np.repeat(y, 20)
     big_p = np.repeat(p, 20, axis=0)
-    by_row = M.brier_score(big_y, big_p, n_bootstrap=200, random_state=0)
-    by_cluster = M.brier_score(big_y, big_p, n_bootstrap=200, random_state=0,
+    by_row = M.brier_score_loss(big_y, big_p, n_bootstrap=200, random_state=0)
+    by_cluster = M.brier_score_loss(big_y, big_p, n_bootstrap=200, random_state=0,
                                clusters=np.repeat(np.arange(50), 20))
     assert by_cluster.se > 3 * by_row.se
 
@@ -216,7 +216,7 @@ def test_intervals_cover_the_population_value_slow(soft):
 # ------------------------------------------------------------------ reliability bands
 def test_reliability_bands():
     rng, p, y = _case(9, 3000, 3, False)
-    curve = M.reliability_curve(y, p, n_bins=8, confidence=0.9)
+    curve = M.reliability_curve(y, p, n_bins=8, n_bootstrap=200, confidence=0.9)
     ok = curve.count > 0
     assert np.all(curve.accuracy_low[ok] <= curve.accuracy[ok])
     assert np.all(curve.accuracy[ok] <= curve.accuracy_high[ok])
@@ -232,8 +232,10 @@ def test_reliability_bands():
     assert (curve.accuracy_low[b], curve.accuracy_high[b]) == pytest.approx(
         (center - half, center + half))
     soft = random_probs(rng, 3000, 3, "grid")
-    band = M.reliability_curve(soft, p, n_bins=8, confidence=0.9, random_state=0)
+    band = M.reliability_curve(soft, p, n_bins=8, n_bootstrap=200, confidence=0.9,
+                                random_state=0)
     ok = band.count > 0
     assert np.all(band.accuracy_low[ok] <= band.accuracy_high[ok])
-    cls = M.reliability_curve(y, p, n_bins=8, mode="classwise", confidence=0.9)
+    cls = M.reliability_curve(y, p, n_bins=8, mode="classwise", n_bootstrap=200,
+                              confidence=0.9)
     assert cls.accuracy_low.shape == (3, 8)

@@ -18,13 +18,16 @@ from ._corp import (
 )
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
-    accuracy,
-    brier_score,
-    cross_entropy,
+    accuracy,  # deprecated alias of accuracy_score (not in __all__)
+    accuracy_score,
+    brier_score,  # deprecated alias of brier_score_loss
+    brier_score_loss,
+    cross_entropy,  # deprecated alias of log_loss
     entropy,
     entropy_correlation,
     jensen_shannon_divergence,
     kl_divergence,
+    log_loss,
     spearman_correlation,
     total_variation,
 )
@@ -46,12 +49,11 @@ __all__ = [
     "SCORERS",
     "ScoreDecomposition",
     "SmoothReliabilityCurve",
-    "accuracy",
+    "accuracy_score",
     "bootstrap_weights",
-    "brier_score",
+    "brier_score_loss",
     "calibration_report",
     "classwise_calibration_error",
-    "cross_entropy",
     "difficulty_bins",
     "difficulty_scores",
     "entropy",
@@ -63,6 +65,7 @@ __all__ = [
     "isotonic_reliability_curve",
     "jensen_shannon_divergence",
     "kl_divergence",
+    "log_loss",
     "make_proba_scorer",
     "openmp_enabled",
     "reliability_curve",
