@@ -44,6 +44,18 @@ def test_scikit_learn_has_an_upper_bound():
     assert ">=" in spec and "<" in spec.replace("<=", ""), spec
 
 
+def test_one_version_source():
+    tomllib = pytest.importorskip("tomllib")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and "version" in project["project"]["dynamic"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "sksoft.__version__"}
+    assert re.search(r'^__version__ = "[^"]+"$', (PACKAGE / "__init__.py").read_text(), re.M)
+
+
+def test_license_file():
+    assert "BSD 3-Clause" in (ROOT / "LICENSE").read_text()
+
+
 def test_no_import_circles():
     res = subprocess.run([sys.executable, str(TOOL), str(PACKAGE)], capture_output=True,
                          text=True)

@@ -133,6 +133,10 @@ def test_nothing_but_the_core_is_importable():
         assert importlib.util.find_spec(name) is None, f"{name} is installed"
     # the installed package (with its compiled kernels), not the source tree
     assert "site-packages" in sksoft.__file__, sksoft.__file__
+    # one version source: the wheel's metadata is read from sksoft.__version__
+    import importlib.metadata
+
+    assert importlib.metadata.version("sksoft") == sksoft.__version__
 
 
 @core_only
