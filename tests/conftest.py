@@ -99,6 +99,42 @@ def _auto_markers(item):
     return torch, study
 
 
+def _file_markers(path):
+    """The automatic markers every test of a test file gets (from its top-level imports)."""
+    top = _module_imports(str(path))
+    return {"torch": bool(_TORCH.search(top)), "study": bool(_STUDY.search(top))}
+
+
+def _deselects(markexpr, marks):
+    """True when ``-m markexpr`` deselects every test carrying ``marks``, whatever other
+    markers they have (evaluated with the unknown names all False and all True)."""
+    try:
+        code = compile(markexpr, "<-m>", "eval")
+    except SyntaxError:
+        return False
+    for other in (False, True):
+        names = {n: marks.get(n, other) for n in code.co_names}
+        try:
+            if eval(code, {"__builtins__": {}}, names):  # noqa: S307 (names are booleans)
+                return False
+        except Exception:  # noqa: BLE001 - an expression we do not understand: collect
+            return False
+    return True
+
+
+def pytest_ignore_collect(collection_path, config):
+    """Under ``-m "not torch ..."``, do not even import the test files whose every test is
+    deselected (importing torch and the study is most of the collection time)."""
+    markexpr = config.getoption("markexpr", "")
+    if not markexpr or collection_path.suffix != ".py" or \
+            not collection_path.name.startswith("test_"):
+        return None
+    marks = _file_markers(collection_path)
+    if any(marks.values()) and _deselects(markexpr, marks):
+        return True
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         torch, study = _auto_markers(item)

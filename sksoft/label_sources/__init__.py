@@ -16,17 +16,17 @@ estimators they clone.
 
 Together they make the controlled comparison of the human-vs-model uncertainty study:
 
-==========================  =========================  ============================
-source                      mode                       uncertainty
-==========================  =========================  ============================
-:class:`GoldLabels`         gold                       none
-:class:`HumanSoftLabels`    human (may correct gold)   human
-:class:`HumanMajority`      human (may correct gold)   none  ("correction only")
-:class:`ModeAlignedHumanLabels`  gold                  human ("uncertainty only")
-:class:`LabelSmoothing`     gold                       uniform, synthetic
-:class:`TeacherDistillation`  teacher                  model, synthetic
-:class:`EnsembleDisagreement`  ensemble                model, synthetic
-==========================  =========================  ============================
+================================  =========================  ============================
+source                            mode                       uncertainty
+================================  =========================  ============================
+:class:`GoldLabels`               gold                       none
+:class:`HumanSoftLabels`          human (may correct gold)   human
+:class:`HumanMajority`            human (may correct gold)   none  ("correction only")
+:class:`ModeAlignedHumanLabels`   gold                       human ("uncertainty only")
+:class:`LabelSmoothing`           gold                       uniform, synthetic
+:class:`TeacherDistillation`      teacher                    model, synthetic
+:class:`EnsembleDisagreement`     ensemble                   model, synthetic
+================================  =========================  ============================
 """
 
 from .._label_source import LabelSource, make_training_targets
