@@ -7,13 +7,18 @@ core-only environment of ``.ci/run`` (``SKSOFT_CORE_ONLY=1``, checked in ``conft
 """
 
 import importlib
+import importlib.metadata
+import importlib.util
 import os
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import sklearn.model_selection  # noqa: F401  (imported before a test hides torch: scipy's
+import sklearn.utils.validation  # noqa: F401  array-API helpers look torch up in sys.modules)
 
+import sksoft.metrics  # noqa: F401
 from sksoft._optional import EXTRAS, check_extra, import_optional
 
 CORE_ONLY = os.environ.get("SKSOFT_CORE_ONLY") == "1"
@@ -137,8 +142,6 @@ def test_nothing_but_the_core_is_importable():
     # the installed package (with its compiled kernels), not the source tree
     assert "site-packages" in sksoft.__file__, sksoft.__file__
     # one version source: the wheel's metadata is read from sksoft.__version__
-    import importlib.metadata
-
     assert importlib.metadata.version("sksoft") == sksoft.__version__
 
 
