@@ -34,7 +34,7 @@ from sksoft.metrics import get_scorer
 
 SCORERS = {
     "acc": "gold_soft_accuracy",
-    "nll": "gold_neg_cross_entropy",
+    "nll": "gold_neg_log_loss",
     "ece": "gold_neg_expected_calibration_error",
     "human_kl": "human_neg_kl_divergence",
     "human_ece": "human_neg_expected_calibration_error",
@@ -49,7 +49,7 @@ def sources(seed):
         "human soft": HumanSoftLabels(),
         "human majority": HumanMajority(),
         "mode-aligned human": ModeAlignedHumanLabels(),
-        "label smoothing": LabelSmoothing(0.1),
+        "label smoothing": LabelSmoothing(epsilon=0.1),
         "teacher distillation": TeacherDistillation(temperature=2.0, cv=3, random_state=seed),
         "ensemble": EnsembleDisagreement(n_members=3, cv=3, random_state=seed),
     }

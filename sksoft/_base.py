@@ -62,7 +62,7 @@ class SoftClassifierMixin:
         ``y`` follows the target contract (:mod:`sksoft._targets`). For a soft-label matrix
         ``y`` (columns in the order of ``classes_``) the reference label of each row is the
         class with the largest target probability (first one on ties), so the score is never
-        NaN. Use :func:`sksoft.metrics.accuracy` for the soft (expected) accuracy instead.
+        NaN. Use :func:`sksoft.metrics.accuracy_score` for the soft (expected) accuracy instead.
         """
         if is_soft_target(y):
             t = check_targets(y, classes=self.classes_, n_classes=len(self.classes_))

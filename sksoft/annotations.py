@@ -13,11 +13,13 @@ and agreement statistics follow; :func:`dawid_skene` works on the individual ann
 """
 
 import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 
+from ._optional import import_optional
 from ._targets import _reject_non_numeric, check_classes
 from ._validation import Interval, Options, check_sample_weight, check_scalar
 
@@ -123,10 +125,7 @@ def _triplets(annotations, *, mask=None, classes=None, n_classes=None, name="ann
                                 columns="classes (n_classes)")
     elif n_classes is not None:
         classes = np.arange(n_classes)
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover
-        pd = None
+    pd = sys.modules.get("pandas")  # a DataFrame can only come from an imported pandas
     if pd is not None and isinstance(annotations, pd.DataFrame):
         missing = {"task", "worker", "label"} - set(annotations.columns)
         if missing:
@@ -179,7 +178,7 @@ def wide_to_long(wide, *, mask=None, task_ids=None, worker_ids=None):
     >>> wide_to_long(np.array([[0, np.nan], [1, 1]])).values.tolist()
     [[0, 0, 0], [1, 0, 1], [1, 1, 1]]
     """
-    import pandas as pd
+    pd = import_optional("pandas", extra="study", purpose="wide_to_long")
 
     items, workers, labels = _triplets_from_wide(wide, mask, "wide")
     shape = np.shape(wide)
@@ -200,7 +199,7 @@ def long_to_wide(df, *, classes=None):
     task_ids, worker_ids, classes : ndarray
         Row, column and code labels (sorted unique values unless ``classes`` is given).
     """
-    import pandas as pd
+    pd = import_optional("pandas", extra="study", purpose="long_to_wide")
 
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df (long annotations) must be a pandas DataFrame with columns task, "

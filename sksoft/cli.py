@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from ._optional import check_extra
 from .study import MODELS, REGIMES, SOURCE_LABELS, SOURCE_NAMES
 from .study._vocabulary import ALLOCATIONS, CALIBRATION_TARGETS, CALIBRATORS
 
@@ -292,6 +293,10 @@ def main(argv=None):
             return (report if args.command == "report" else bench)(args)
         except _ERRORS as exc:
             parser.error(_message(exc))
+    try:
+        check_extra("study", purpose="sksoft study")  # torch, skorch, pandas, matplotlib, tqdm
+    except ImportError as exc:
+        parser.error(str(exc))
     from .study import run
 
     try:

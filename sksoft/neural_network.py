@@ -4,11 +4,16 @@ import contextlib
 import numbers
 
 import numpy as np
-import torch
 from scipy.sparse import issparse
 from sklearn.base import ClassifierMixin
 from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import validate_data
+
+from ._optional import import_optional
+
+# the networks are the torch extra: an ImportError naming it when torch or skorch is absent
+torch = import_optional("torch", extra="torch", purpose="sksoft.neural_network")
+import_optional("skorch", extra="torch", purpose="sksoft.neural_network")
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochScoring
 from skorch.dataset import Dataset
@@ -19,7 +24,7 @@ from ._label_source import LabelSource
 from ._targets import check_targets
 from ._threads import thread_budget
 from ._validation import Interval, Options, check_param, validate_params
-from .metrics import cross_entropy, expected_calibration_error
+from .metrics import expected_calibration_error, log_loss
 from .nn import MLP
 
 __all__ = ["SoftNeuralNetClassifier", "resolve_device"]
@@ -67,7 +72,7 @@ def _check_callbacks(callbacks):
 
 
 def _valid_nll(net, X, y):
-    return cross_entropy(np.asarray(y), net.predict_proba(X))
+    return log_loss(np.asarray(y), net.predict_proba(X))
 
 
 def _valid_ece(net, X, y):

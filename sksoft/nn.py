@@ -7,10 +7,11 @@ Both return *logits*; the classifier's loss (cross-entropy with probability targ
 
 import numbers
 
-import torch
-from torch import nn
-
+from ._optional import import_optional
 from ._validation import Interval, check_scalar
+
+torch = import_optional("torch", extra="torch", purpose="sksoft.nn")
+nn = torch.nn
 
 __all__ = ["MLP", "SmallCNN"]
 

@@ -406,11 +406,11 @@ def test_score_decomposition_matches_reference(mode, soft, weighted, score):
 
 
 def test_classwise_brier_components_sum_to_multiclass_brier():
-    from sksoft.metrics import brier_score
+    from sksoft.metrics import brier_score_loss
 
     y, P, _ = random_problem(np.random.default_rng(8), 400, 4)
     d = score_decomposition(y, P, mode="classwise")
-    assert 4 * d.score == pytest.approx(brier_score(y, P), abs=1e-12)
+    assert 4 * d.score == pytest.approx(brier_score_loss(y, P), abs=1e-12)
 
 
 def test_score_decomposition_edge_cases():
@@ -456,7 +456,7 @@ def test_isotonic_curve_matches_reference_pav(soft, weighted):
     P = np.round(P, 2)
     P /= P.sum(axis=1, keepdims=True)
     ww = np.ones(80) if w is None else w
-    curve = isotonic_reliability_curve(y, P, sample_weight=w, n_resamples=0)
+    curve = isotonic_reliability_curve(y, P, sample_weight=w, n_bootstrap=0)
     assert isinstance(curve, IsotonicReliabilityCurve)
     (p, t), = ref_events(y, P)
     xs, fit, weights = ref_pav(p, t, ww)
@@ -465,7 +465,7 @@ def test_isotonic_curve_matches_reference_pav(soft, weighted):
     np.testing.assert_allclose(curve.count, weights, atol=1e-12)
     assert np.all(np.diff(curve.accuracy) >= 0)
     assert curve.lower is None and curve.upper is None
-    curves = isotonic_reliability_curve(y, P, mode="classwise", sample_weight=w, n_resamples=0)
+    curves = isotonic_reliability_curve(y, P, mode="classwise", sample_weight=w, n_bootstrap=0)
     assert len(curves) == 3
     for (p, t), c in zip(ref_events(y, P, "classwise"), curves):
         np.testing.assert_allclose(c.accuracy, ref_pav(p, t, ww)[1], atol=1e-14)
@@ -476,7 +476,7 @@ def test_isotonic_curve_consistency_band():
     n = 3000
     p = rng.uniform(size=n)
     calibrated = (rng.uniform(size=n) < p).astype(int)
-    curve = isotonic_reliability_curve(calibrated, p, n_resamples=200, random_state=0)
+    curve = isotonic_reliability_curve(calibrated, p, n_bootstrap=200, random_state=0)
     assert 900 <= curve.band_index.shape[0] <= 1000
     lo, hi = curve.lower, curve.upper
     assert np.all((0 <= lo) & (lo <= hi) & (hi <= 1))
@@ -485,18 +485,18 @@ def test_isotonic_curve_consistency_band():
     assert inside.mean() > 0.8
     # a distorted model leaves the band
     distorted = (rng.uniform(size=n) < p ** 2).astype(int)
-    bad = isotonic_reliability_curve(distorted, p, n_resamples=200, random_state=0)
+    bad = isotonic_reliability_curve(distorted, p, n_bootstrap=200, random_state=0)
     acc = bad.accuracy[bad.band_index]
     assert ((bad.lower <= acc) & (acc <= bad.upper)).mean() < 0.5
     # reproducible; weighted and tied predictions take the per-row path
-    again = isotonic_reliability_curve(calibrated, p, n_resamples=200, random_state=0)
+    again = isotonic_reliability_curve(calibrated, p, n_bootstrap=200, random_state=0)
     np.testing.assert_array_equal(again.lower, lo)
     tied = np.round(p, 1)
     c = isotonic_reliability_curve(calibrated, tied, sample_weight=np.full(n, 2.0),
-                                   n_resamples=50, random_state=np.random.default_rng(1))
+                                   n_bootstrap=50, random_state=np.random.default_rng(1))
     assert c.band_index.shape == (11,) and np.all(c.lower <= c.upper)
     # the band narrows where there is more data
-    few = isotonic_reliability_curve(calibrated[:300], tied[:300], n_resamples=200,
+    few = isotonic_reliability_curve(calibrated[:300], tied[:300], n_bootstrap=200,
                                      random_state=0)
     assert np.mean(few.upper - few.lower) > np.mean(c.upper - c.lower)
 
@@ -569,8 +569,8 @@ def test_one_hot_soft_targets_equal_hard_labels(problem):
             a = score_decomposition(onehot, P, score=score, mode=mode, sample_weight=w)
             b = score_decomposition(y, P, score=score, mode=mode, sample_weight=w)
             assert (a.score, a.mcb, a.dsc, a.unc) == (b.score, b.mcb, b.dsc, b.unc)
-        ca = isotonic_reliability_curve(onehot, P, mode=mode, sample_weight=w, n_resamples=0)
-        cb = isotonic_reliability_curve(y, P, mode=mode, sample_weight=w, n_resamples=0)
+        ca = isotonic_reliability_curve(onehot, P, mode=mode, sample_weight=w, n_bootstrap=0)
+        cb = isotonic_reliability_curve(y, P, mode=mode, sample_weight=w, n_bootstrap=0)
         for u, v in zip(np.atleast_1d(ca), np.atleast_1d(cb)):
             np.testing.assert_array_equal(u.accuracy, v.accuracy)
             np.testing.assert_array_equal(u.confidence, v.confidence)
@@ -618,7 +618,7 @@ def test_recalibration_reduces_smooth_ece_and_mcb(seed, distortion):
     # recalibrated with the calibration map learnt by PAV on an independent sample
     fit_truth = rng.beta(2, 2, size=n)
     fit_y = (rng.uniform(size=n) < fit_truth).astype(int)
-    curve = isotonic_reliability_curve(fit_y, fit_truth ** distortion, n_resamples=0)
+    curve = isotonic_reliability_curve(fit_y, fit_truth ** distortion, n_bootstrap=0)
     recal = np.interp(model, curve.confidence, curve.accuracy)
     assert smooth_calibration_error(y, recal) < smooth_calibration_error(y, model)
     assert score_decomposition(y, recal).mcb < score_decomposition(y, model).mcb
@@ -626,7 +626,7 @@ def test_recalibration_reduces_smooth_ece_and_mcb(seed, distortion):
     assert score_decomposition(y, recal, score="log", eps=1e-3).mcb < \
         score_decomposition(y, model, score="log", eps=1e-3).mcb
     # and PAV-recalibrated in-sample predictions have no CORP miscalibration at all
-    in_sample = isotonic_reliability_curve(y, model, n_resamples=0)
+    in_sample = isotonic_reliability_curve(y, model, n_bootstrap=0)
     r = np.interp(model, in_sample.confidence, in_sample.accuracy)
     assert score_decomposition(y, r).mcb == pytest.approx(0, abs=1e-15)
 
@@ -646,7 +646,7 @@ def test_inputs_are_not_modified_and_layouts_agree():
     for fn in (smooth_calibration_error, score_decomposition):
         values = [fn(y, X, sample_weight=w) for X in (P, strided, ro)]
         assert values[0] == values[1] == values[2]
-    isotonic_reliability_curve(y, ro, sample_weight=w, n_resamples=3, random_state=0)
+    isotonic_reliability_curve(y, ro, sample_weight=w, n_bootstrap=3, random_state=0)
     smooth_reliability_curve(y, ro, sample_weight=w)
     for a, b in zip((y, P, w), copies):
         np.testing.assert_array_equal(a, b)
@@ -739,8 +739,8 @@ def test_bad_parameters():
         score_decomposition(y, P, score="crps")
     with pytest.raises(ValueError, match="eps"):
         score_decomposition(y, P, eps=0.5)
-    with pytest.raises(ValueError, match="n_resamples"):
-        isotonic_reliability_curve(y, P, n_resamples=-1)
+    with pytest.raises(ValueError, match="n_bootstrap"):
+        isotonic_reliability_curve(y, P, n_bootstrap=-1)
     with pytest.raises(ValueError, match="confidence"):
         isotonic_reliability_curve(y, P, confidence=1.0)
     with pytest.raises(ValueError, match="max_band_points"):

@@ -9,10 +9,10 @@ from conftest import random_probs
 from sksoft.label_sources import GoldLabels, HumanSoftLabels, LabelSmoothing
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.metrics import (
-    brier_score,
+    brier_score_loss,
     calibration_report,
     classwise_calibration_error,
-    cross_entropy,
+    log_loss,
     expected_calibration_error,
 )
 
@@ -60,15 +60,15 @@ def test_memmap_and_iterators_equal_in_memory(tmp_path):
     assert classwise_calibration_error(y, mm) == pytest.approx(classwise_calibration_error(y, p))
     gen_p = (p[i:i + 500] for i in range(0, len(p), 500))
     gen_y = (y[i:i + 500] for i in range(0, len(y), 500))
-    assert brier_score(gen_y, gen_p) == pytest.approx(brier_score(y, p), rel=1e-12)
+    assert brier_score_loss(gen_y, gen_p) == pytest.approx(brier_score_loss(y, p), rel=1e-12)
     with pytest.raises(ValueError, match="quantile"):
         expected_calibration_error(y, mm, strategy="quantile")
     with pytest.raises(ValueError, match="fewer rows"):
-        cross_entropy(iter([y[:10]]), iter([p[:10], p[10:20]]))
+        log_loss(iter([y[:10]]), iter([p[:10], p[10:20]]))
     with pytest.raises(ValueError, match="y_prob contains NaN"):
         bad = p.copy()
         bad[2000, 0] = np.nan
-        cross_entropy(da.from_array(y, chunks=1000), da.from_array(bad, chunks=(1000, 4)))
+        log_loss(da.from_array(y, chunks=1000), da.from_array(bad, chunks=(1000, 4)))
 
 
 def test_out_of_core_with_in_memory_labels_groups_and_weights(tmp_path):
@@ -137,9 +137,9 @@ def test_gridsearch_on_dask_equals_sequential(client):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 5))
     human = rng.dirichlet(np.ones(3), size=300)
-    grid = {"label_source": [GoldLabels(), HumanSoftLabels(), LabelSmoothing(0.2)],
+    grid = {"label_source": [GoldLabels(), HumanSoftLabels(), LabelSmoothing(epsilon=0.2)],
             "C": [0.1, 1.0]}
-    kw = dict(scoring={"nll": get_scorer("neg_cross_entropy"),
+    kw = dict(scoring={"nll": get_scorer("neg_log_loss"),
                        "ece": get_scorer("neg_expected_calibration_error")},
               refit="nll", cv=SoftStratifiedKFold(4, shuffle=True, random_state=0))
     seq = GridSearchCV(SoftLogisticRegression(), grid, **kw).fit(X, human)

@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from sksoft.calibration import TemperatureScaling, apply_temperature, fit_temperature
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.meta import SoftExpand
-from sksoft.metrics import cross_entropy, get_scorer
+from sksoft.metrics import log_loss, get_scorer
 from sksoft.model_selection import SoftStratifiedKFold, cross_val_predict_proba
 
 torch = pytest.importorskip("torch")
@@ -88,7 +88,7 @@ def test_soft_logreg_equals_expanded_sklearn_on_soft_targets():
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
     # soft training beats hard training on the soft cross-entropy it optimises
     hard = SoftLogisticRegression(C=2.0).fit(X, Y.argmax(1))
-    assert cross_entropy(Y, ours.predict_proba(X)) < cross_entropy(Y, hard.predict_proba(X))
+    assert log_loss(Y, ours.predict_proba(X)) < log_loss(Y, hard.predict_proba(X))
 
 
 def test_string_labels_and_classes_parameter():
@@ -169,7 +169,7 @@ def test_pipeline_gridsearch_cross_validate_with_soft_y():
     pipe.fit(X, Y)
     assert pipe.predict_proba(X).shape == Y.shape
     scoring = {
-        "nll": get_scorer("neg_cross_entropy"),
+        "nll": get_scorer("neg_log_loss"),
         "ece": get_scorer("neg_expected_calibration_error"),
         "kl": get_scorer("neg_kl_divergence"),
         "acc": get_scorer("soft_accuracy"),
@@ -194,10 +194,10 @@ def test_scorers_with_string_labels_and_binary():
     y = np.array(["no", "yes"])[Y.argmax(1)]
     clf = SoftLogisticRegression().fit(X, y)
     s = get_scorer("neg_multiclass_brier_score")(clf, X, y)
-    from sksoft.metrics import brier_score
+    from sksoft.metrics import brier_score_loss
 
-    assert s == pytest.approx(-brier_score(y, clf.predict_proba(X), labels=clf.classes_))
-    assert np.isfinite(get_scorer("neg_cross_entropy")(clf, X, Y))
+    assert s == pytest.approx(-brier_score_loss(y, clf.predict_proba(X), labels=clf.classes_))
+    assert np.isfinite(get_scorer("neg_log_loss")(clf, X, Y))
     with pytest.raises(ValueError, match="not an sksoft scorer"):
         get_scorer("nope")
 
@@ -219,8 +219,8 @@ def test_temperature_scaling_soft_and_prefit():
     base = SoftLogisticRegression(C=100).fit(X[:200], Y[:200].argmax(1))
     ts = TemperatureScaling(base, cv="prefit").fit(X[200:], Y[200:])
     assert ts.temperature_ == pytest.approx(fit_temperature(Y[200:], base.predict_proba(X[200:])))
-    before = cross_entropy(Y[200:], base.predict_proba(X[200:]))
-    after = cross_entropy(Y[200:], ts.predict_proba(X[200:]))
+    before = log_loss(Y[200:], base.predict_proba(X[200:]))
+    after = log_loss(Y[200:], ts.predict_proba(X[200:]))
     assert after <= before + 1e-12
     np.testing.assert_allclose(ts.predict_proba(X[:3]),
                                apply_temperature(base.predict_proba(X[:3]), ts.temperature_))
@@ -230,7 +230,7 @@ def test_temperature_scaling_soft_and_prefit():
     # the fitted temperature is a minimum of the loss
     T = fit_temperature(Y, base.predict_proba(X))
     for t in (T * 0.9, T * 1.1):
-        assert cross_entropy(Y, apply_temperature(base.predict_proba(X), T)) <= cross_entropy(
+        assert log_loss(Y, apply_temperature(base.predict_proba(X), T)) <= log_loss(
             Y, apply_temperature(base.predict_proba(X), t)) + 1e-9
 
 
@@ -260,7 +260,7 @@ def test_neural_net_gridsearch_and_device_auto():
     X, Y = soft_data(n=150, K=3)
     net = SoftNeuralNetClassifier(max_epochs=3, random_state=0, device="auto", train_split=None)
     gs = GridSearchCV(net, {"module__hidden_units": [(4,), (32,)], "lr": [0.01, 0.05]},
-                      scoring=get_scorer("neg_cross_entropy"), cv=SoftStratifiedKFold(3))
+                      scoring=get_scorer("neg_log_loss"), cv=SoftStratifiedKFold(3))
     gs.fit(X.astype(np.float32), Y)
     assert np.all(np.isfinite(gs.cv_results_["mean_test_score"]))
     assert gs.best_estimator_.device == "auto"

@@ -20,7 +20,7 @@ from sksoft._io import load_npz, read_tar_member
 P2 = np.array([[0.9, 0.1], [0.2, 0.8]])
 P3 = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
 
-HARD_METRICS = [M.accuracy, M.brier_score, M.cross_entropy, M.kl_divergence,
+HARD_METRICS = [M.accuracy_score, M.brier_score_loss, M.log_loss, M.kl_divergence,
                 M.jensen_shannon_divergence, M.total_variation,
                 M.expected_calibration_error, M.classwise_calibration_error,
                 lambda y, p: M.calibration_report(y, p)["ece"]]
@@ -37,14 +37,14 @@ def test_labels_outside_the_columns_are_named_not_remapped(metric, y, P, bad):
 
 def test_labels_argument_is_the_only_remapping():
     y = np.array(["b", "a", "c"])
-    assert M.accuracy(y, P3, labels=["a", "b", "c"]) == pytest.approx(1 / 3)
-    assert M.accuracy(y, P3, labels=["b", "a", "c"]) == pytest.approx(1.0)
+    assert M.accuracy_score(y, P3, labels=["a", "b", "c"]) == pytest.approx(1 / 3)
+    assert M.accuracy_score(y, P3, labels=["b", "a", "c"]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"labels=\[\.\.\.\]"):
-        M.accuracy(y, P3)
+        M.accuracy_score(y, P3)
     with pytest.raises(ValueError, match="not in `labels`"):
-        M.accuracy(y, P3, labels=["a", "b", "d"])
+        M.accuracy_score(y, P3, labels=["a", "b", "d"])
     # a subset of the classes present is fine: codes are columns, not ranks
-    assert M.accuracy(np.array([2, 2, 2]), P3) == pytest.approx(1 / 3)
+    assert M.accuracy_score(np.array([2, 2, 2]), P3) == pytest.approx(1 / 3)
 
 
 # ---------------------------------------------------------------- 2. out of core = in memory
@@ -77,7 +77,7 @@ def test_every_metric_out_of_core_equals_in_memory_with_late_labels(tmp_path, so
         "ece": lambda yy, pp: M.expected_calibration_error(yy, pp, sample_weight=w),
         "mce": lambda yy, pp: M.expected_calibration_error(yy, pp, norm="max"),
         "classwise": lambda yy, pp: M.classwise_calibration_error(yy, pp),
-        "accuracy": M.accuracy, "brier": M.brier_score, "ce": M.cross_entropy,
+        "accuracy": M.accuracy_score, "brier": M.brier_score_loss, "ce": M.log_loss,
         "kl": M.kl_divergence, "js": M.jensen_shannon_divergence, "tv": M.total_variation,
         "curve": lambda yy, pp: M.reliability_curve(yy, pp).count.tolist(),
     }
@@ -95,17 +95,17 @@ def test_every_metric_out_of_core_equals_in_memory_with_late_labels(tmp_path, so
     if not soft:
         shifted = y - 1
         with pytest.raises(ValueError, match=r"labels outside \[0, 4\): -1"):
-            M.accuracy(shifted, p)
+            M.accuracy_score(shifted, p)
         for name, make in _sources(tmp_path, p, chunk).items():
             with pytest.raises(ValueError, match=r"labels outside \[0, 4\): -1"):
-                M.accuracy(shifted, make())
+                M.accuracy_score(shifted, make())
     # string labels decode the same way in every chunk
     names = np.array(list("abcd"))
     ys = names[rng.integers(0, K, n)]
     ys[:chunk] = "a"
     for name, make in _sources(tmp_path, p, chunk).items():
-        assert M.accuracy(ys, make(), labels=names) == pytest.approx(
-            M.accuracy(ys, p, labels=names)), name
+        assert M.accuracy_score(ys, make(), labels=names) == pytest.approx(
+            M.accuracy_score(ys, p, labels=names)), name
 
 
 # ---------------------------------------------------------------- 3. scalar sample weights
@@ -137,17 +137,17 @@ def test_scalar_sample_weight_is_checked_like_an_array(bad):
 @pytest.mark.parametrize("eps", [2.0, np.nan, -1.0, 0.5, np.inf])
 def test_eps_outside_zero_to_one_over_k_is_refused(eps):
     with pytest.raises(ValueError, match="eps"):
-        M.cross_entropy([0, 1], P2, eps=eps)
+        M.log_loss([0, 1], P2, eps=eps)
     with pytest.raises(ValueError, match="eps"):
         M.calibration_report([0, 1], P2, eps=eps)
 
 
 def test_eps_inside_the_range_clips():
     P = np.array([[1.0, 0.0]])
-    assert M.cross_entropy([1], P, eps=0.1) == pytest.approx(-np.log(0.1))
-    assert M.cross_entropy([1], P, eps=0.0) == np.inf
+    assert M.log_loss([1], P, eps=0.1) == pytest.approx(-np.log(0.1))
+    assert M.log_loss([1], P, eps=0.0) == np.inf
     with pytest.raises(TypeError, match="eps"):
-        M.cross_entropy([1], P, eps="small")
+        M.log_loss([1], P, eps="small")
 
 
 # ---------------------------------------------------------------- 5. junk dtypes
@@ -168,7 +168,7 @@ def test_non_real_y_prob_is_refused_before_any_cast(make, exc):
 
 
 def test_object_array_of_floats_is_fine():
-    assert M.accuracy([0, 1], P2.astype(object)) == 1.0
+    assert M.accuracy_score([0, 1], P2.astype(object)) == 1.0
 
 
 # ---------------------------------------------------------------- 6. torch tensors as X

@@ -96,9 +96,9 @@ def _weights(w, n):
 
 
 METRICS = {
-    "accuracy": M.accuracy,
-    "brier": M.brier_score,
-    "cross_entropy": M.cross_entropy,
+    "accuracy": M.accuracy_score,
+    "brier": M.brier_score_loss,
+    "cross_entropy": M.log_loss,
     "kl_divergence": M.kl_divergence,
     "jensen_shannon": M.jensen_shannon_divergence,
     "total_variation": M.total_variation,
@@ -133,7 +133,7 @@ def test_metrics_agree_with_numpy_references(case, n_bins, norm):
     # the same hard labels named by labels= give the same numbers
     if y.ndim == 1:
         names = np.array([f"class {k}" for k in range(K)])
-        assert M.accuracy(names[y], p, labels=names, sample_weight=w) == pytest.approx(
+        assert M.accuracy_score(names[y], p, labels=names, sample_weight=w) == pytest.approx(
             want["accuracy"], **tol)
     # no input was modified
     for a, b in zip([a for a in (y, p, w) if a is not None], before):
@@ -245,9 +245,10 @@ METRIC_CALLS = [
                                                "n_threads"}),
     (M.calibration_report, _COMMON | {"n_bins", "strategy", "n_threads", "eps"}),
     (M.reliability_curve, {"sample_weight", "labels", "n_bins", "strategy"}),
-    (M.cross_entropy, _COMMON | {"eps"}),
+    (M.log_loss, _COMMON | {"eps"}),
     (M.kl_divergence, _COMMON | {"eps"}),
-    *[(fn, _COMMON) for fn in (M.accuracy, M.brier_score, M.jensen_shannon_divergence,
+    *[(fn, _COMMON) for fn in (M.accuracy_score, M.brier_score_loss,
+                               M.jensen_shannon_divergence,
                                M.total_variation)],
 ]
 
@@ -525,11 +526,11 @@ def _source(name, params):
                                          prior=params["prior"]),
         "majority": lambda: HumanMajority(),
         "mode_aligned": lambda: ModeAlignedHumanLabels(),
-        "smoothing": lambda: LabelSmoothing(params["epsilon"]),
-        "crowd_soft": lambda: CrowdAggregate("soft", prior=params["prior"]),
-        "crowd_majority": lambda: CrowdAggregate("majority"),
-        "mixture": lambda: MixtureOfSources([GoldLabels(), HumanSoftLabels()],
-                                            [params["weight"], 1 - params["weight"]]),
+        "smoothing": lambda: LabelSmoothing(epsilon=params["epsilon"]),
+        "crowd_soft": lambda: CrowdAggregate(method="soft", prior=params["prior"]),
+        "crowd_majority": lambda: CrowdAggregate(method="majority"),
+        "mixture": lambda: MixtureOfSources(sources=[GoldLabels(), HumanSoftLabels()],
+                                            weights=[params["weight"], 1 - params["weight"]]),
     }[name]()
 
 
@@ -564,7 +565,7 @@ def test_model_based_sources_give_distributions(case, which):
     assume(len(np.unique(gold)) >= 2 and counts[counts > 0].min() >= 2)  # cv=2 stratifies
     source = {"teacher": TeacherDistillation(cv=2, random_state=0),
               "ensemble": EnsembleDisagreement(cv=2, n_members=2, random_state=0),
-              "dawid_skene": CrowdAggregate("dawid_skene", max_iter=20)}[which]
+              "dawid_skene": CrowdAggregate(method="dawid_skene", max_iter=20)}[which]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         Y, _ = make_training_targets(source, X, gold, annotations=wide, classes=np.arange(K))
@@ -575,10 +576,11 @@ def test_model_based_sources_give_distributions(case, which):
 BAD_SOURCE_PARAMS = [
     lambda: HumanSoftLabels(temperature=0.0), lambda: HumanSoftLabels(temperature="hot"),
     lambda: HumanSoftLabels(prior=-1.0), lambda: HumanSoftLabels(prior=np.nan),
-    lambda: LabelSmoothing(1.5), lambda: LabelSmoothing(np.inf), lambda: LabelSmoothing("a"),
-    lambda: CrowdAggregate("vote"), lambda: CrowdAggregate(prior=-1), lambda: CrowdAggregate(
-        max_iter=0), lambda: MixtureOfSources([]), lambda: MixtureOfSources("gold"),
-    lambda: MixtureOfSources([GoldLabels()], [-1.0]), lambda: TeacherDistillation(cv=1),
+    lambda: LabelSmoothing(epsilon=1.5), lambda: LabelSmoothing(epsilon=np.inf),
+    lambda: LabelSmoothing(epsilon="a"),
+    lambda: CrowdAggregate(method="vote"), lambda: CrowdAggregate(prior=-1), lambda: CrowdAggregate(
+        max_iter=0), lambda: MixtureOfSources(sources=[]), lambda: MixtureOfSources(sources="gold"),
+    lambda: MixtureOfSources(sources=[GoldLabels()], weights=[-1.0]), lambda: TeacherDistillation(cv=1),
     lambda: TeacherDistillation(alpha=2.0), lambda: EnsembleDisagreement(n_members=0),
     lambda: EnsembleDisagreement(method="dropout"),
 ]

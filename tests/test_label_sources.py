@@ -63,7 +63,7 @@ def test_hand_made_targets():
     hm = HumanMajority().make_targets(None, gold, human=human, n_classes=K)
     np.testing.assert_array_equal(hm.argmax(1), [0, 0, 2, 1])
     np.testing.assert_array_equal(hm.sum(1), 1)
-    ls = LabelSmoothing(0.3).make_targets(None, gold, n_classes=K)
+    ls = LabelSmoothing(epsilon=0.3).make_targets(None, gold, n_classes=K)
     np.testing.assert_allclose(ls.sum(1), 1)
     np.testing.assert_allclose(ls[0], [0.8, 0.1, 0.1])
     hs = HumanSoftLabels().make_targets(None, gold, human=human, n_classes=K)
@@ -73,7 +73,7 @@ def test_hand_made_targets():
     np.testing.assert_allclose(sharp[3], [0, 0.7**2 / (0.7**2 + 0.3**2), 0.3**2 / (0.7**2 + 0.3**2)])
     smooth = HumanSoftLabels(prior=1.0).make_targets(None, gold, human=human, n_classes=K)
     np.testing.assert_allclose(smooth[3], [0.25, 1.7 / 4, 1.3 / 4])
-    mix = MixtureOfSources([GoldLabels(), HumanSoftLabels()], weights=[3, 1])
+    mix = MixtureOfSources(sources=[GoldLabels(), HumanSoftLabels()], weights=[3, 1])
     np.testing.assert_allclose(mix.make_targets(None, gold, human=human, n_classes=K),
                                0.75 * np.eye(3)[gold] + 0.25 * human)
     np.testing.assert_array_equal(GoldLabels().make_targets(None, gold, n_classes=K), np.eye(3)[gold])
@@ -84,7 +84,7 @@ def test_source_errors_and_soft_y_path():
     with pytest.raises(ValueError, match="needs human label distributions"):
         SoftLogisticRegression(label_source=HumanSoftLabels()).fit(X, gold)
     with pytest.raises(ValueError, match="epsilon"):
-        SoftLogisticRegression(label_source=LabelSmoothing(2.0)).fit(X, gold)
+        SoftLogisticRegression(label_source=LabelSmoothing(epsilon=2.0)).fit(X, gold)
     with pytest.raises(TypeError, match="LabelSource"):
         SoftLogisticRegression(label_source="gold").fit(X, gold)
     with pytest.raises(ValueError, match="soft_labels has 2 columns"):
@@ -97,12 +97,13 @@ def test_source_errors_and_soft_y_path():
 
 
 def test_nested_params_and_clone():
-    clf = SoftLogisticRegression(label_source=TeacherDistillation(SoftLogisticRegression(C=1.0)))
+    clf = SoftLogisticRegression(label_source=TeacherDistillation(teacher=SoftLogisticRegression(C=1.0)))
     clf.set_params(label_source__temperature=3.0, label_source__teacher__C=0.1)
     assert clf.label_source.temperature == 3.0 and clf.label_source.teacher.C == 0.1
     c = clone(clf)
     assert c.label_source is not clf.label_source and c.label_source.teacher.C == 0.1
-    mix = MixtureOfSources([("gold", GoldLabels()), ("smooth", LabelSmoothing(0.1))])
+    mix = MixtureOfSources(sources=[("gold", GoldLabels()),
+                                    ("smooth", LabelSmoothing(epsilon=0.1))])
     est = SoftLogisticRegression(label_source=mix)
     est.set_params(label_source__smooth__epsilon=0.4, label_source__weights=[1, 3])
     assert mix.get_params()["smooth__epsilon"] == 0.4
@@ -129,8 +130,9 @@ class SpyTeacher(ClassifierMixin, BaseEstimator):
 
 
 @pytest.mark.parametrize("source", [
-    TeacherDistillation(SpyTeacher(), cv=3, random_state=0),
-    EnsembleDisagreement(SpyTeacher(), n_members=2, cv=3, method="bootstrap", random_state=0),
+    TeacherDistillation(teacher=SpyTeacher(), cv=3, random_state=0),
+    EnsembleDisagreement(estimator=SpyTeacher(), n_members=2, cv=3, method="bootstrap",
+                         random_state=0),
 ])
 def test_no_teacher_sees_test_rows_or_rows_it_labels(source, routing):
     X, gold, human = data(n=120)
@@ -153,13 +155,14 @@ def test_no_teacher_sees_test_rows_or_rows_it_labels(source, routing):
 
 # --------------------------------------------------------------------------- grid search
 SOURCES = [GoldLabels(), HumanSoftLabels(), HumanMajority(), ModeAlignedHumanLabels(),
-           LabelSmoothing(0.1), TeacherDistillation(cv=3), EnsembleDisagreement(n_members=2, cv=3)]
+           LabelSmoothing(epsilon=0.1), TeacherDistillation(cv=3),
+           EnsembleDisagreement(n_members=2, cv=3)]
 
 
 def test_grid_over_sources_with_routed_soft_labels(routing):
     X, gold, human = data()
     scoring = {name: get_scorer(name) for name in (
-        "gold_soft_accuracy", "gold_neg_cross_entropy", "human_neg_kl_divergence",
+        "gold_soft_accuracy", "gold_neg_log_loss", "human_neg_kl_divergence",
         "human_neg_expected_calibration_error", "human_entropy_correlation",
         "gold_neg_expected_calibration_error_hardest_bin")}
     gs = GridSearchCV(SoftLogisticRegression(), {"label_source": SOURCES}, scoring=scoring,
@@ -222,7 +225,7 @@ def test_sources_work_with_the_network():
     X, gold, human = data(n=150)
     net = SoftNeuralNetClassifier(max_epochs=3, random_state=0, train_split=None)
     gs = GridSearchCV(net, {"label_source": [GoldLabels(), HumanSoftLabels()]},
-                      scoring=get_scorer("gold_neg_cross_entropy"), cv=3)
+                      scoring=get_scorer("gold_neg_log_loss"), cv=3)
     gs.fit(X.astype(np.float32), gold, soft_labels=human)
     assert np.all(np.isfinite(gs.cv_results_["mean_test_score"]))
 
@@ -255,9 +258,11 @@ class WeightSpy(ClassifierMixin, BaseEstimator):
 
 
 @pytest.mark.parametrize("source", [
-    TeacherDistillation(WeightSpy(), cv=3, random_state=0),
-    EnsembleDisagreement(WeightSpy(), n_members=2, cv=3, method="bootstrap", random_state=0),
-    EnsembleDisagreement(WeightSpy(), n_members=2, cv=3, method="seeds", random_state=0),
+    TeacherDistillation(teacher=WeightSpy(), cv=3, random_state=0),
+    EnsembleDisagreement(estimator=WeightSpy(), n_members=2, cv=3, method="bootstrap",
+                         random_state=0),
+    EnsembleDisagreement(estimator=WeightSpy(), n_members=2, cv=3, method="seeds",
+                         random_state=0),
 ], ids=["teacher", "ensemble-bootstrap", "ensemble-seeds"])
 def test_model_sources_pass_sample_weight_to_their_models(source):
     # issue 13: sample_weight reached make_targets and was used by no source
@@ -277,7 +282,7 @@ def test_model_sources_pass_sample_weight_to_their_models(source):
 def test_model_source_warns_when_its_model_cannot_take_weights():
     X, gold, human = data(n=90)
     X = np.column_stack([np.arange(90.0), X])
-    est = SoftLogisticRegression(label_source=TeacherDistillation(SpyTeacher(), cv=3))
+    est = SoftLogisticRegression(label_source=TeacherDistillation(teacher=SpyTeacher(), cv=3))
     with pytest.warns(UserWarning, match="cannot pass sample_weight to SpyTeacher.fit"):
         est.fit(X, gold, sample_weight=np.arange(90) % 3 + 1.0)
     with warnings.catch_warnings():
@@ -301,16 +306,17 @@ def test_crowd_aggregate_weights_its_dawid_skene_fit():
     d = make_ambiguous_digits(annotators_per_item=5, random_state=0)
     X, gold, A = d.X[:200], d.y_gold[:200], d.annotations[:200]
     w = np.random.default_rng(1).integers(0, 4, 200).astype(float)
-    Y, _ = make_training_targets(CrowdAggregate("dawid_skene"), X, gold, annotations=A,
+    Y, _ = make_training_targets(CrowdAggregate(method="dawid_skene"), X, gold, annotations=A,
                                  sample_weight=w)
     np.testing.assert_allclose(Y, dawid_skene(A, n_classes=10, sample_weight=w).posteriors)
-    unweighted, _ = make_training_targets(CrowdAggregate("dawid_skene"), X, gold, annotations=A)
+    unweighted, _ = make_training_targets(CrowdAggregate(method="dawid_skene"), X, gold,
+                                          annotations=A)
     assert not np.allclose(Y, unweighted)
     # vote fractions and majority votes are per item: the weights do not change them
     for method in ("soft", "majority"):
-        a, _ = make_training_targets(CrowdAggregate(method), X, gold, annotations=A,
+        a, _ = make_training_targets(CrowdAggregate(method=method), X, gold, annotations=A,
                                      sample_weight=w)
-        b, _ = make_training_targets(CrowdAggregate(method), X, gold, annotations=A)
+        b, _ = make_training_targets(CrowdAggregate(method=method), X, gold, annotations=A)
         np.testing.assert_array_equal(a, b)
 
 

@@ -241,10 +241,11 @@ def _registry():
              "labels": (5, [0, 0, 1]), "eps": ("small", 0.5), "variance": BOOL,
              "n_bootstrap": (2.5, -1), "random_state": SEED, "clusters": BOOL},
             then=lambda s: s.update(Y_HARD, P).compute()),
-        "metrics.accuracy": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT}, ARRAYS),
-        "metrics.brier_score": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT}, ARRAYS),
-        "metrics.cross_entropy": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT,
-                                           "eps": ("small", 0.5)}, ARRAYS),
+        "metrics.accuracy_score": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT}, ARRAYS),
+        "metrics.brier_score_loss": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT},
+                                       ARRAYS),
+        "metrics.log_loss": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT,
+                                      "eps": ("small", 0.5)}, ARRAYS),
         "metrics.kl_divergence": fn(HARD, {**LABELS, **BOOT, "sample_weight": WEIGHT,
                                            "eps": ("small", 0.5)}, ARRAYS),
         "metrics.jensen_shannon_divergence": fn(HARD, {**LABELS, **BOOT,
@@ -310,9 +311,8 @@ def _registry():
         "metrics.PitmanMorganResult": unchecked("a result container"),
         "metrics.reliability_curve": fn(
             HARD, {**BINS, **LABELS, "sample_weight": WEIGHT, "mode": (1, "both"),
-                   "confidence": ("high", 1.5),
-                   "n_bootstrap": (With(2.5, confidence=0.9), With(-1, confidence=0.9)),
-                   "random_state": (With("seed", confidence=0.9), With(-1, confidence=0.9))},
+                   "n_bootstrap": (2.5, -1), "confidence": ("high", 1.5),
+                   "random_state": (With("seed", n_bootstrap=5), With(-1, n_bootstrap=5))},
             ARRAYS),
         "metrics.entropy": fn({"y_prob": P}, {"sample_weight": WEIGHT, "average": BOOL},
                               {"y_prob": ARRAY}),
@@ -399,7 +399,7 @@ def _registry():
                    "sample_weight": WEIGHT, "eps": ("small", 0.5), **THREADS}, ARRAYS),
         "metrics.isotonic_reliability_curve": fn(
             HARD, {"mode": (1, "both"), **LABELS, "sample_weight": WEIGHT,
-                   "n_resamples": (2.5, -1), "confidence": ("high", 1.5),
+                   "n_bootstrap": (2.5, -1), "confidence": ("high", 1.5),
                    "max_band_points": (10.5, 1), "random_state": SEED, **THREADS}, ARRAYS),
         # ---------------------------------------------------------------- calibration
         "calibration.TemperatureScaling": estimator(
@@ -433,6 +433,11 @@ def _registry():
             {"proba": P, "thresholds": [(np.array([0.0, 1.0]), np.array([0.0, 1.0]))] * K},
             {"proba": ([["a", "b"]], -P), "thresholds": ("maps", [])}),
         # ---------------------------------------------------------------- plotting
+        "plotting.ReliabilityDisplay": init(
+            {"curve": _curve()},
+            {"curve": ("curve", NO_RANGE("any curve type is drawable")),
+             "name": (3, NO_RANGE("any string names it"))},
+            then=lambda disp: disp.plot()),
         "plotting.plot_reliability_diagram": fn(
             {"curve": _curve()},
             {"curve": ("curve", NO_RANGE("any curve type is drawable")),

@@ -50,7 +50,7 @@ def test_extended_log_decomposition_clips_like_the_cross_entropy(dtype):
 
 
 def test_extended_report_intervals_and_out_of_core_refusal():
-    import dask.array as da
+    da = pytest.importorskip("dask.array")
 
     rng, p, y = _data(1, 400)
     rep = M.calibration_report(y, p, extended=True, n_bootstrap=30, random_state=0)
@@ -62,8 +62,9 @@ def test_extended_report_intervals_and_out_of_core_refusal():
 
 def test_reliability_curve_isotonic_route():
     rng, p, y = _data(2)
-    curve = M.reliability_curve(y, p, strategy="isotonic", confidence=0.9, random_state=0)
-    want = M.isotonic_reliability_curve(y, p, mode="top-label", n_resamples=200,
+    curve = M.reliability_curve(y, p, strategy="isotonic", n_bootstrap=200, confidence=0.9,
+                                random_state=0)
+    want = M.isotonic_reliability_curve(y, p, mode="top-label", n_bootstrap=200,
                                         confidence=0.9, random_state=0)
     np.testing.assert_array_equal(curve.accuracy, want.accuracy)
     np.testing.assert_array_equal(curve.lower, want.lower)
@@ -92,16 +93,16 @@ def test_new_scorers():
 
 
 def test_plot_reliability_diagram_draws_every_curve():
-    import matplotlib
-
+    matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from sksoft.plotting import plot_reliability_diagram
 
     rng, p, y = _data(4)
-    curves = [M.reliability_curve(y, p, n_bins=8, confidence=0.95),
-              M.reliability_curve(y, p, strategy="isotonic", confidence=0.9, random_state=0),
+    curves = [M.reliability_curve(y, p, n_bins=8, n_bootstrap=200, confidence=0.95),
+              M.reliability_curve(y, p, strategy="isotonic", n_bootstrap=200, confidence=0.9,
+                                  random_state=0),
               M.smooth_reliability_curve(y, p)]
     for curve in curves:
         ax, hist = plot_reliability_diagram(curve, label="model")

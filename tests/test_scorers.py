@@ -8,8 +8,8 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.metrics import (
-    brier_score,
-    cross_entropy,
+    brier_score_loss,
+    log_loss,
     expected_calibration_error,
     get_scorer,
     get_scorer_names,
@@ -55,13 +55,13 @@ def test_binary_problems_score_both_columns_and_string_labels():
     labels = np.array(["no", "yes"])[y]
     clf = SoftLogisticRegression().fit(X, labels)
     P = clf.predict_proba(X)
-    assert get_scorer("neg_cross_entropy")(clf, X, labels) == pytest.approx(
-        -cross_entropy(y, P))
+    assert get_scorer("neg_log_loss")(clf, X, labels) == pytest.approx(
+        -log_loss(y, P))
     soft = np.column_stack([1 - P[:, 1] * 0.9, P[:, 1] * 0.9])
     assert get_scorer("neg_kl_divergence")(clf, X, soft) == pytest.approx(-kl_divergence(soft, P))
     # the gold label of a soft row is its argmax
-    assert get_scorer("gold_neg_cross_entropy")(clf, X, soft) == pytest.approx(
-        -cross_entropy(soft.argmax(1), P))
+    assert get_scorer("gold_neg_log_loss")(clf, X, soft) == pytest.approx(
+        -log_loss(soft.argmax(1), P))
 
 
 def test_scorer_protocol_and_repr():
@@ -77,11 +77,11 @@ def test_scorer_protocol_and_repr():
     assert scorer(clf, X, y, sample_weight=w) == pytest.approx(
         -expected_calibration_error(y, P, n_bins=10, sample_weight=w))
     with pytest.raises(ValueError, match="against"):
-        make_proba_scorer(brier_score, against="model")
+        make_proba_scorer(brier_score_loss, against="model")
     with pytest.raises(TypeError, match="callable"):
         make_proba_scorer("brier_score")
     with pytest.raises(RuntimeError, match="metadata routing"):
-        get_scorer("neg_cross_entropy").set_score_request(sample_weight=True)
+        get_scorer("neg_log_loss").set_score_request(sample_weight=True)
 
 
 def test_metadata_routing_of_sample_weight_and_soft_labels(routing):
@@ -89,7 +89,7 @@ def test_metadata_routing_of_sample_weight_and_soft_labels(routing):
     w = np.random.default_rng(1).uniform(0.2, 3.0, len(y))
     cv = KFold(3, shuffle=True, random_state=0)
     est = SoftLogisticRegression().set_fit_request(sample_weight=False)
-    scoring = {"nll": get_scorer("neg_cross_entropy").set_score_request(sample_weight=True),
+    scoring = {"nll": get_scorer("neg_log_loss").set_score_request(sample_weight=True),
                "kl": get_scorer("human_neg_kl_divergence").set_score_request(sample_weight=False)}
     res = cross_validate(est, X, y, cv=cv, scoring=scoring, return_estimator=True,
                          return_indices=True,
@@ -97,11 +97,11 @@ def test_metadata_routing_of_sample_weight_and_soft_labels(routing):
     for k, (fitted, test) in enumerate(zip(res["estimator"], res["indices"]["test"])):
         P = fitted.predict_proba(X[test])
         assert res["test_nll"][k] == pytest.approx(
-            -cross_entropy(y[test], P, sample_weight=w[test]))
+            -log_loss(y[test], P, sample_weight=w[test]))
         assert res["test_kl"][k] == pytest.approx(-kl_divergence(human[test], P))
     # sample_weight passed but not requested by a scorer that knows it: an error, as in sklearn
     with pytest.raises(ValueError, match="sample_weight"):
-        cross_validate(est, X, y, cv=cv, scoring=get_scorer("neg_cross_entropy"),
+        cross_validate(est, X, y, cv=cv, scoring=get_scorer("neg_log_loss"),
                        params={"sample_weight": w})
     # GridSearchCV routes the human labels to the scorer's test fold too
     gs = GridSearchCV(SoftLogisticRegression(), {"C": [0.01, 1.0]}, cv=cv,

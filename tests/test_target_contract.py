@@ -24,7 +24,7 @@ from sksoft.calibration import TemperatureScaling, fit_temperature
 from sksoft.cli import main
 from sksoft.linear_model import SoftLogisticRegression
 from sksoft.meta import SoftExpand
-from sksoft.metrics import cross_entropy, get_scorer
+from sksoft.metrics import log_loss, get_scorer
 from sksoft.model_selection import SoftStratifiedKFold, cross_val_predict_proba
 
 N, K = 60, 3
@@ -80,7 +80,7 @@ def _fitted(make):
 def _scorer(y, classes):
     # hard labels are decoded with the classes_ of the fitted estimator
     est = SoftLogisticRegression().fit(X, CODES if classes is None else np.asarray(classes)[CODES])
-    return get_scorer("neg_cross_entropy")(est, X, y)
+    return get_scorer("neg_log_loss")(est, X, y)
 
 
 def _split(y, classes):
@@ -113,8 +113,8 @@ ENTRY_POINTS = {
         _fitted(lambda c: _net().set_params(classes=c)), True),
     # no classes parameter: a fit without classes defines them
     "TemperatureScaling.fit": (_fitted(lambda c: TemperatureScaling(cv=3)), False),
-    "metrics.cross_entropy": (lambda y, c: cross_entropy(y, P, labels=c), True),
-    "scorer neg_cross_entropy": (_scorer, True),
+    "metrics.log_loss": (lambda y, c: log_loss(y, P, labels=c), True),
+    "scorer neg_log_loss": (_scorer, True),
     "SoftStratifiedKFold.split": (_split, False),  # no columns: no classes to be outside of
     "fit_temperature": (lambda y, c: fit_temperature(y, P, labels=c), True),
     "cross_val_predict_proba": (

@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._io import check_path
+from .._optional import import_optional
 from .._validation import Options, check_scalar
 from ..annotations import counts_to_soft
 
@@ -32,7 +33,7 @@ def load_chaosnli(path, *, subset="nli"):
         ``counts``, ``soft_labels``, ``y_gold`` (the label of the original 5-vote dataset),
         ``subset``, ``class_names``.
     """
-    import pandas as pd
+    pd = import_optional("pandas", extra="study", purpose="load_chaosnli")
 
     check_scalar(subset, "subset", Options(("nli", "snli", "mnli_m", "alphanli")))
     path = check_path(path, "path")

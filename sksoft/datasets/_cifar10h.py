@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from .._io import check_path, load_npy, load_npz, read_tar_member
+from .._optional import import_optional
 from .._validation import check_scalar
 from ..annotations import counts_to_soft
 
@@ -166,11 +167,11 @@ def _download(url, dest, sha256, *, progress=True, timeout=60):
                 with urllib.request.urlopen(url, timeout=timeout) as resp:
                     total = int(resp.headers.get("Content-Length") or 0) or None
                     bar = None
-                    if progress:
-                        from tqdm.auto import tqdm
-
-                        bar = tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                                   leave=False)
+                    tqdm = progress and import_optional("tqdm.auto", extra="study",
+                                                        required=False)
+                    if tqdm:  # a bar when tqdm is installed
+                        bar = tqdm.tqdm(total=total, unit="B", unit_scale=True,
+                                        desc=dest.name, leave=False)
                     received = 0
                     while True:
                         chunk = resp.read(1 << 16)

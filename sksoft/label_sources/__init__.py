@@ -18,22 +18,22 @@ estimators they clone.
 
 Together they make the controlled comparison of the human-vs-model uncertainty study:
 
-==========================  =========================  ============================
-source                      mode                       uncertainty
-==========================  =========================  ============================
-:class:`GoldLabels`         gold                       none
-:class:`HumanSoftLabels`    human (may correct gold)   human
-:class:`HumanMajority`      human (may correct gold)   none  ("correction only")
-:class:`ModeAlignedHumanLabels`  gold                  human ("uncertainty only")
-:class:`LabelSmoothing`     gold                       uniform, synthetic
-:class:`ShuffledHumanLabels`  another same-gold item's  another same-gold item's
-                            human mode                 ("class-level null")
-:class:`EntropyMatchedSmoothing`  gold                 the item's human amount,
-                                                       uniform direction ("dose")
-:class:`TeacherDistillation`  teacher                  model, synthetic
-:class:`EnsembleDisagreement`  ensemble                model, synthetic
-:class:`ExternalSoftLabels`  external (LLM, crowd)   external
-==========================  =========================  ============================
+================================  =========================  ============================
+source                            mode                       uncertainty
+================================  =========================  ============================
+:class:`GoldLabels`               gold                       none
+:class:`HumanSoftLabels`          human (may correct gold)   human
+:class:`HumanMajority`            human (may correct gold)   none  ("correction only")
+:class:`ModeAlignedHumanLabels`   gold                       human ("uncertainty only")
+:class:`LabelSmoothing`           gold                       uniform, synthetic
+:class:`ShuffledHumanLabels`      another same-gold item's   another same-gold item's
+                                  human mode                 ("class-level null")
+:class:`EntropyMatchedSmoothing`  gold                       the item's human amount,
+                                                             uniform direction ("dose")
+:class:`TeacherDistillation`      teacher                    model, synthetic
+:class:`EnsembleDisagreement`     ensemble                   model, synthetic
+:class:`ExternalSoftLabels`       external (LLM, crowd)      external
+================================  =========================  ============================
 """
 
 from .._label_source import LabelSource, make_training_targets

@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from .._deprecation import deprecate_positional_args
 from .._label_source import LabelSource
 from .._targets import one_hot
 from .._validation import Interval, Options
@@ -36,8 +37,8 @@ class CrowdAggregate(LabelSource):
     --------
     >>> import numpy as np
     >>> votes = np.array([[0, 0, 1], [1, 1, np.nan]])
-    >>> CrowdAggregate("soft").make_targets(None, np.array([0, 1]), annotations=votes,
-    ...                                     n_classes=2).round(3).tolist()
+    >>> CrowdAggregate(method="soft").make_targets(None, np.array([0, 1]), annotations=votes,
+    ...                                            n_classes=2).round(3).tolist()
     [[0.667, 0.333], [0.0, 1.0]]
     """
 
@@ -49,7 +50,8 @@ class CrowdAggregate(LabelSource):
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
     }
 
-    def __init__(self, method="dawid_skene", prior=0.0, max_iter=100):
+    @deprecate_positional_args
+    def __init__(self, *, method="dawid_skene", prior=0.0, max_iter=100):
         self.method = method
         self.prior = prior
         self.max_iter = max_iter

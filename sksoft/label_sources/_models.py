@@ -14,6 +14,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import has_fit_parameter
 
+from .._deprecation import deprecate_positional_args
 from .._indexing import take_rows
 from .._label_source import LabelSource
 from .._calibration_maps import apply_temperature
@@ -102,7 +103,8 @@ class TeacherDistillation(LabelSource):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, teacher=None, temperature=1.0, alpha=1.0, cv=5, random_state=None):
+    @deprecate_positional_args
+    def __init__(self, *, teacher=None, temperature=1.0, alpha=1.0, cv=5, random_state=None):
         self.teacher = teacher
         self.temperature = temperature
         self.alpha = alpha
@@ -154,7 +156,8 @@ class EnsembleDisagreement(LabelSource):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, n_members=5, method="bootstrap", output="mean", cv=5,
+    @deprecate_positional_args
+    def __init__(self, *, estimator=None, n_members=5, method="bootstrap", output="mean", cv=5,
                  random_state=None):
         self.estimator = estimator
         self.n_members = n_members

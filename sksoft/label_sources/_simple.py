@@ -4,6 +4,7 @@ import numbers
 
 import numpy as np
 
+from .._deprecation import deprecate_positional_args
 from .._label_source import LabelSource, human_mode
 from .._targets import one_hot
 from .._validation import Interval
@@ -63,7 +64,8 @@ class HumanSoftLabels(LabelSource):
         "prior": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
-    def __init__(self, temperature=1.0, prior=0.0):
+    @deprecate_positional_args
+    def __init__(self, *, temperature=1.0, prior=0.0):
         self.temperature = temperature
         self.prior = prior
 
@@ -145,13 +147,14 @@ class LabelSmoothing(LabelSource):
     Examples
     --------
     >>> import numpy as np
-    >>> LabelSmoothing(0.3).make_targets(None, np.array([0]), n_classes=3).round(3).tolist()
+    >>> LabelSmoothing(epsilon=0.3).make_targets(None, np.array([0]), n_classes=3).round(3).tolist()
     [[0.8, 0.1, 0.1]]
     """
 
     _parameter_constraints = {"epsilon": [Interval(numbers.Real, 0, 1, closed="both")]}
 
-    def __init__(self, epsilon=0.1):
+    @deprecate_positional_args
+    def __init__(self, *, epsilon=0.1):
         self.epsilon = epsilon
 
     def make_targets(self, X, gold, *, human=None, annotations=None, n_classes,
@@ -172,7 +175,8 @@ class MixtureOfSources(LabelSource):
     Examples
     --------
     >>> import numpy as np
-    >>> mix = MixtureOfSources([("gold", GoldLabels()), ("human", HumanSoftLabels())], [0.5, 0.5])
+    >>> mix = MixtureOfSources(sources=[("gold", GoldLabels()), ("human", HumanSoftLabels())],
+    ...                        weights=[0.5, 0.5])
     >>> mix.make_targets(None, np.array([0]), human=np.array([[0.2, 0.8]]), n_classes=2).tolist()
     [[0.6, 0.4]]
     """
@@ -182,7 +186,8 @@ class MixtureOfSources(LabelSource):
         "weights": ["array-like", None],
     }
 
-    def __init__(self, sources, weights=None):
+    @deprecate_positional_args
+    def __init__(self, *, sources, weights=None):
         self.sources = sources
         self.weights = weights
 

@@ -25,13 +25,16 @@ from ._conformal import (
 )
 from ._difficulty import difficulty_bins, difficulty_scores
 from ._divergence import (
-    accuracy,
-    brier_score,
-    cross_entropy,
+    accuracy,  # deprecated alias of accuracy_score (not in __all__)
+    accuracy_score,
+    brier_score,  # deprecated alias of brier_score_loss
+    brier_score_loss,
+    cross_entropy,  # deprecated alias of log_loss
     entropy,
     entropy_correlation,
     jensen_shannon_divergence,
     kl_divergence,
+    log_loss,
     spearman_correlation,
     total_variation,
 )
@@ -95,17 +98,16 @@ __all__ = [
     "ScoreDecomposition",
     "SizeStratifiedCoverage",
     "SmoothReliabilityCurve",
-    "accuracy",
+    "accuracy_score",
     "annotator_absolute_distance",
     "annotator_error_rate",
     "benjamini_hochberg",
     "bootstrap_weights",
-    "brier_score",
+    "brier_score_loss",
     "calibration_report",
     "calibration_test",
     "classwise_calibration_error",
     "coverage_score",
-    "cross_entropy",
     "difficulty_bins",
     "difficulty_scores",
     "entropy",
@@ -120,6 +122,7 @@ __all__ = [
     "isotonic_reliability_curve",
     "jensen_shannon_divergence",
     "kl_divergence",
+    "log_loss",
     "make_proba_scorer",
     "make_set_scorer",
     "manhattan_distance",

@@ -74,7 +74,7 @@ def _keys(random_state):
 
 
 def bootstrap_weights(n_samples, n_bootstrap, random_state=None, *, start=0):
-    """The Poisson(1) resampling weights of rows ``start .. start + n_samples - 1``.
+    """The Poisson(1) resampling weights of rows ``start`` to ``start + n_samples - 1``.
 
     A metric's ``n_bootstrap`` replicates (``n_bootstrap=`` of the metric functions) are the
     metric of the data reweighted by these weights -- exactly so for every bin and group of

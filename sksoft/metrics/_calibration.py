@@ -1,7 +1,10 @@
 """Calibration errors and reliability curves (thin validating wrappers over the one pass)."""
 
+import functools
+
 import numpy as np
 
+from .._deprecation import warn_deprecated
 from .._targets import is_soft_target
 from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
@@ -233,6 +236,30 @@ def classwise_calibration_error(
                         plugin=plugin if debias else None)
 
 
+def _band_switch_before_0_2(func):
+    """Until 0.3: ``reliability_curve(confidence=c)`` alone still draws the bands (with the
+    200 replicates that were the default), and ``confidence=None`` still means none -- with a
+    FutureWarning. The bands are now asked like every interval, ``n_bootstrap > 0``."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if "confidence" in kwargs and kwargs["confidence"] is None:
+            kwargs.pop("confidence")
+            warn_deprecated("reliability_curve(confidence=None) is deprecated since sksoft "
+                            "0.2: no band is the default (n_bootstrap=0); leave confidence "
+                            "out.")
+        elif "confidence" in kwargs and "n_bootstrap" not in kwargs:
+            kwargs["n_bootstrap"] = 200
+            warn_deprecated("reliability_curve(confidence=...) without n_bootstrap: since "
+                            "sksoft 0.2 the band is asked with n_bootstrap > 0, as every "
+                            "interval (confidence only sets its level); drawing it with "
+                            "n_bootstrap=200 as before. Pass n_bootstrap=200 to keep this "
+                            "and silence the warning.")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+@_band_switch_before_0_2
 def reliability_curve(
     y_true,
     y_prob,
@@ -242,8 +269,8 @@ def reliability_curve(
     mode="top-label",
     labels=None,
     sample_weight=None,
-    confidence=None,
-    n_bootstrap=200,
+    n_bootstrap=0,
+    confidence=0.95,
     random_state=None,
 ):
     """Per-bin mean confidence, accuracy and count: the data of a reliability diagram.
@@ -256,24 +283,29 @@ def reliability_curve(
         The bins of :func:`expected_calibration_error`, or ``"isotonic"``: the CORP curve of
         :func:`isotonic_reliability_curve` -- the pool-adjacent-violators recalibration of the
         predictions, no bins to choose -- returned as an :class:`IsotonicReliabilityCurve`,
-        with, when ``confidence`` is given and the labels are hard, the consistency band of
+        with, when ``n_bootstrap > 0`` and the labels are hard, the consistency band of
         ``n_bootstrap`` redraws of the outcomes under calibration.
     mode : {"top-label", "classwise"}, default="top-label"
         Top-label confidence vs soft-aware accuracy, or one curve per class (arrays of shape
         ``(n_classes, n_bins)``).
-    confidence : float, optional
-        Also an interval for every bin's mean accuracy at this level: for hard labels the
+    n_bootstrap : int, default=0
+        With ``B > 0``, also an interval for every bin's mean accuracy: for hard labels the
         Wilson score interval of the bin's proportion (with sample weights, of its effective
-        number of rows ``(sum w)^2 / sum w^2``); for soft targets the percentile interval of
-        ``n_bootstrap`` bootstrap replicates (seeded by ``random_state``). Empty bins get NaN.
-    n_bootstrap : int, default=200
+        number of rows ``(sum w)^2 / sum w^2``; it needs no replicates, so any ``B > 0`` gives
+        the same band); for soft targets the percentile interval of ``B`` bootstrap
+        replicates. Empty bins get NaN. (Before sksoft 0.2 the band was asked by
+        ``confidence``, with ``n_bootstrap=200``; that spelling still works until 0.3, with a
+        ``FutureWarning``.)
+    confidence : float, default=0.95
+        Level of the intervals.
     random_state : int, RandomState or Generator, optional
+        Seeds the bootstrap.
 
     Returns
     -------
     ReliabilityCurve
         ``edges``, ``confidence``, ``accuracy`` (NaN in empty bins), ``count``, and with
-        ``confidence`` the bands ``accuracy_low`` / ``accuracy_high``.
+        ``n_bootstrap`` the bands ``accuracy_low`` / ``accuracy_high``.
 
     Examples
     --------
@@ -282,7 +314,7 @@ def reliability_curve(
     >>> curve.count.tolist(), curve.accuracy.tolist()
     ([0.0, 3.0], [nan, 0.6666666666666666])
     >>> band = reliability_curve([0, 1, 1], np.array([[.9, .1], [.2, .8], [.6, .4]]), n_bins=2,
-    ...                          confidence=0.95)
+    ...                          n_bootstrap=200, confidence=0.95)
     >>> np.round(band.accuracy_low, 3).tolist(), np.round(band.accuracy_high, 3).tolist()
     ([nan, 0.208], [nan, 0.939])
     """
@@ -290,21 +322,20 @@ def reliability_curve(
     if isinstance(strategy, str) and strategy == "isotonic":
         return isotonic_reliability_curve(
             y_true, y_prob, mode=mode, labels=labels, sample_weight=sample_weight,
-            n_resamples=n_bootstrap if confidence is not None else 0,
-            confidence=0.9 if confidence is None else confidence, random_state=random_state)
+            n_bootstrap=n_bootstrap, confidence=confidence, random_state=random_state)
     classwise = mode == "classwise"
     soft = is_soft_target(y_true)
-    if confidence is not None:
-        n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
+    n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
+    band = n_bootstrap > 0
     stats = compute_stats(
         y_true, y_prob, n_bins=n_bins, strategy=strategy, labels=labels,
         sample_weight=sample_weight, classwise=classwise,
-        variance=confidence is not None and not soft,
-        n_bootstrap=n_bootstrap if confidence is not None and soft else 0,
+        variance=band and not soft,
+        n_bootstrap=n_bootstrap if band and soft else 0,
         random_state=random_state,
     )
     curve = stats.reliability_curve(mode)
-    if confidence is None:
+    if not band:
         return curve
     if soft:
         reps = replicate_tables(stats)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._deprecation import renamed_parameters
 from .._validation import Interval, Options, check_scalar
 from ._kernels import events as _ek
 from ._events import check_event_inputs
@@ -180,15 +181,15 @@ def score_decomposition(y_true, y_prob, *, score="brier", mode=None, labels=None
     score : {"brier", "log"}, default="brier"
         ``"brier"``: the squared error ``(p - t)^2`` of the event's probability (for a binary
         problem, scikit-learn's ``brier_score_loss``; half of sksoft's two-class
-        :func:`~sksoft.metrics.brier_score`). ``"log"``: the binary cross-entropy ``-t log p -
-        (1 - t) log(1 - p)`` (for hard labels the log loss).
+        :func:`~sksoft.metrics.brier_score_loss`). ``"log"``: the binary cross-entropy
+        ``-t log p - (1 - t) log(1 - p)`` (for hard labels the log loss).
     mode : {"top-label", "classwise", "binary"}, optional
         The events (default: ``"binary"`` for 1-D ``y_prob``, ``"top-label"`` otherwise):
         ``"top-label"`` -- confidence against the target's mass on the predicted class
         (correctness for hard labels); ``"binary"`` -- the second column against ``y == 1`` (or
         ``labels[1]``); ``"classwise"`` -- each class one-vs-rest, the components averaged over
         the classes (``K`` times the average Brier components decompose sksoft's multiclass
-        ``brier_score``), with the per-class decompositions in ``per_class``.
+        ``brier_score_loss``), with the per-class decompositions in ``per_class``.
     labels : array-like of shape (n_classes,), optional
         The class of each column of ``y_prob``, for hard labels that are not ``0..K-1``.
     sample_weight : array-like of shape (n_samples,), optional
@@ -266,7 +267,7 @@ class IsotonicReliabilityCurve:
         range.
     lower, upper : ndarray of float, or None
         The consistency band at ``confidence[band_index]``; None for soft targets or
-        ``n_resamples=0``.
+        ``n_bootstrap=0``.
     """
 
     confidence: np.ndarray
@@ -312,15 +313,17 @@ def _consistency_band(groups, weight, n_resamples, confidence, rng, band_index):
     return lower, upper
 
 
+@renamed_parameters(n_resamples="n_bootstrap")
 def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample_weight=None,
-                               n_resamples=100, confidence=0.9, max_band_points=1000,
+                               n_bootstrap=100, confidence=0.9, max_band_points=1000,
                                random_state=None, n_threads=None):
     """CORP reliability curve: the PAV-recalibrated predictions, with consistency bands.
 
     No bins to choose: the curve maps each distinct prediction to its isotonic recalibration
     (Dimitriadis, Gneiting & Jordan, 2021). For hard labels the consistency band shows where
     the curve of a *calibrated* predictor with the same predictions would lie: outcomes are
-    redrawn as Bernoulli(p_i) ``n_resamples`` times, each redraw is recalibrated with PAV, and
+    redrawn as Bernoulli(p_i) ``n_bootstrap`` times (a parametric bootstrap under
+    calibration), each redraw is recalibrated with PAV, and
     the band holds the pointwise ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles.
     (The authors' R package ``reliabilitydiag`` also resamples the predictions with
     replacement; here the predictions and weights are kept, i.e. the band is conditional on
@@ -330,13 +333,15 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
     ----------
     y_true, y_prob, mode, labels, sample_weight, n_threads
         As in :func:`score_decomposition`.
-    n_resamples : int, default=100
-        Redraws for the consistency band (0: no band).
+    n_bootstrap : int, default=100
+        Redraws for the consistency band (0: no band). Called ``n_resamples`` before sksoft
+        0.2 (still accepted until 0.3, with a ``FutureWarning``).
     confidence : float in (0, 1), default=0.9
-        Coverage of the band.
+        Coverage of the band (90%, the CORP paper's default, where the other intervals of
+        sksoft default to 95%).
     max_band_points : int, default=1000
         Evaluate the band at all distinct predictions when there are at most this many, else at
-        no more than this many spread evenly over their range (bounds memory: ``n_resamples``
+        no more than this many spread evenly over their range (bounds memory: ``n_bootstrap``
         fits are kept at these points).
     random_state : None, int, numpy RandomState or Generator
         Seed of the redraws.
@@ -356,11 +361,11 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
     >>> import numpy as np
     >>> from sksoft.metrics import isotonic_reliability_curve
     >>> c = isotonic_reliability_curve([0, 1, 0, 1, 1], np.array([0.2, 0.3, 0.5, 0.5, 0.9]),
-    ...                                n_resamples=0)
+    ...                                n_bootstrap=0)
     >>> c.confidence.tolist(), np.round(c.accuracy, 3).tolist(), c.count.tolist()
     ([0.2, 0.3, 0.5, 0.9], [0.0, 0.667, 0.667, 1.0], [1.0, 1.0, 2.0, 1.0])
     """
-    n_resamples = check_scalar(n_resamples, "n_resamples",
+    n_bootstrap = check_scalar(n_bootstrap, "n_bootstrap",
                                Interval(numbers.Integral, 0, None, closed="left"))
     confidence = check_scalar(confidence, "confidence",
                               Interval(numbers.Real, 0, 1, closed="neither"))
@@ -379,9 +384,9 @@ def isotonic_reliability_curve(y_true, y_prob, *, mode=None, labels=None, sample
         groups = _groups(inputs, k, i == 0)
         r = _pav(groups.W, groups.T)
         band_index = lower = upper = None
-        if inputs.hard and n_resamples > 0:
+        if inputs.hard and n_bootstrap > 0:
             band_index = _band_index(groups.p, max_band_points)
-            lower, upper = _consistency_band(groups, inputs.weight, n_resamples, confidence,
+            lower, upper = _consistency_band(groups, inputs.weight, n_bootstrap, confidence,
                                              rng, band_index)
         curves.append(IsotonicReliabilityCurve(
             confidence=groups.p, accuracy=r, count=groups.W, band_index=band_index,

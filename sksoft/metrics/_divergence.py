@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._deprecation import deprecated_alias
 from .._targets import is_soft_target
 from .._validation import check_sample_weight, check_scalar
 from . import _kernels
@@ -11,9 +12,9 @@ from ._formulas import metric_columns
 from ._intervals import metric_range, metric_value, percentile_interval, spearman_replicates
 
 __all__ = [
-    "accuracy",
-    "brier_score",
-    "cross_entropy",
+    "accuracy_score",
+    "brier_score_loss",
+    "log_loss",
     "kl_divergence",
     "jensen_shannon_divergence",
     "total_variation",
@@ -79,19 +80,25 @@ def _mean_of(name, y_true, y_prob, sample_weight, labels, boot, eps=None):
 
 
 @_documented()
-def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
-             confidence=0.95, random_state=None, clusters=None):
+def accuracy_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+                   confidence=0.95, random_state=None, clusters=None):
     """Top-label accuracy of probabilistic predictions, soft-aware.
 
     With hard labels, the fraction of rows whose argmax is the label. With soft labels, the mean
     probability mass that the target puts on the predicted class (the expected accuracy against
-    a random annotator), ``mean_i y_true[i, argmax y_prob[i]]``.
+    a random annotator), ``mean_i y_true[i, argmax y_prob[i]]``. Higher is better. Unlike
+    scikit-learn's ``accuracy_score`` it takes probabilities (the argmax is the prediction).
+    (Called ``accuracy`` before sksoft 0.2.)
 
     {params}
+    See Also
+    --------
+    sklearn.metrics.accuracy_score : The same for hard labels and hard predictions.
+
     Examples
     --------
     >>> import numpy as np
-    >>> round(accuracy(np.array([[0.7, 0.3], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.9, 0.1]])), 4)
+    >>> round(accuracy_score(np.array([[0.7, 0.3], [0.2, 0.8]]), np.array([[0.6, 0.4], [0.9, 0.1]])), 4)
     0.45
     """
     return _mean_of("accuracy", y_true, y_prob, sample_weight, labels,
@@ -99,18 +106,29 @@ def accuracy(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
 
 
 @_documented()
-def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
-                confidence=0.95, random_state=None, clusters=None):
+def brier_score_loss(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=0,
+                     confidence=0.95, random_state=None, clusters=None):
     """Multiclass Brier score: mean over items of ``sum_k (y_prob[i, k] - y_true[i, k])^2``.
 
-    Not halved (ranges over [0, 2]); for binary problems this is twice scikit-learn's
-    ``brier_score_loss``. Lower is better.
+    Not halved (ranges over [0, 2]), also for two classes: scikit-learn's
+    ``brier_score_loss`` halves it on binary problems by default (``scale_by_half="auto"``),
+    so there this is ``brier_score_loss(..., scale_by_half=False)``. Lower is better.
+    (Called ``brier_score`` before sksoft 0.2.)
 
     {params}
+    See Also
+    --------
+    sklearn.metrics.brier_score_loss : The same for hard labels.
+
+    References
+    ----------
+    .. [1] G. W. Brier, "Verification of forecasts expressed in terms of probability",
+       Monthly Weather Review 78(1), 1950.
+
     Examples
     --------
     >>> import numpy as np
-    >>> round(brier_score([0, 1], np.array([[0.8, 0.2], [0.4, 0.6]])), 4)
+    >>> round(brier_score_loss([0, 1], np.array([[0.8, 0.2], [0.4, 0.6]])), 4)
     0.2
     """
     return _mean_of("brier", y_true, y_prob, sample_weight, labels,
@@ -118,19 +136,25 @@ def brier_score(y_true, y_prob, *, labels=None, sample_weight=None, n_bootstrap=
 
 
 @_documented(eps=True)
-def cross_entropy(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
-                  confidence=0.95, random_state=None, clusters=None):
+def log_loss(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, n_bootstrap=0,
+             confidence=0.95, random_state=None, clusters=None):
     """Cross-entropy in nats: NLL for hard targets, ``-sum_k t_k log p_k`` for soft ones.
 
     Probabilities are clipped from below at ``eps`` inside the logarithm (default: the machine
     epsilon of ``y_prob``'s dtype, as scikit-learn's ``log_loss``), so a zero probability on a
-    target class costs ``-log(eps)`` instead of infinity.
+    target class costs ``-log(eps)`` instead of infinity. Lower is better. (Called
+    ``cross_entropy`` before sksoft 0.2.)
 
     {params}
+    See Also
+    --------
+    sklearn.metrics.log_loss : The same for hard labels.
+    kl_divergence : The cross-entropy less the target's entropy.
+
     Examples
     --------
     >>> import numpy as np
-    >>> round(cross_entropy([0, 1], np.array([[0.5, 0.5], [0.2, 0.8]])), 4)
+    >>> round(log_loss([0, 1], np.array([[0.5, 0.5], [0.2, 0.8]])), 4)
     0.4581
     """
     return _mean_of("cross_entropy", y_true, y_prob, sample_weight, labels,
@@ -142,7 +166,7 @@ def kl_divergence(y_true, y_prob, *, labels=None, sample_weight=None, eps=None, 
                   confidence=0.95, random_state=None, clusters=None):
     """Mean ``KL(y_true || y_prob)`` in nats (cross-entropy minus the target entropy).
 
-    Uses the same clipping as :func:`cross_entropy`. Equals the NLL for hard targets.
+    Uses the same clipping as :func:`log_loss`. Equals the NLL for hard targets.
 
     {params}
     Examples
@@ -185,6 +209,12 @@ def total_variation(y_true, y_prob, *, labels=None, sample_weight=None, n_bootst
     """
     return _mean_of("total_variation", y_true, y_prob, sample_weight, labels,
                     (n_bootstrap, confidence, random_state, clusters))
+
+
+# The names before sksoft 0.2, when they broke scikit-learn's *_score / *_loss convention.
+accuracy = deprecated_alias(accuracy_score, "accuracy")
+brier_score = deprecated_alias(brier_score_loss, "brier_score")
+cross_entropy = deprecated_alias(log_loss, "cross_entropy")
 
 
 def entropy(y_prob, *, sample_weight=None, average=True):

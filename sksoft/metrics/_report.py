@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._optional import import_optional
 from .._targets import _as_float_array, is_soft_target
 from .._validation import check_scalar
 from ._bootstrap import check_bootstrap
@@ -65,7 +66,7 @@ class CalibrationReport:
 
     def to_frame(self):
         """A pandas DataFrame with one row per group plus an ``"overall"`` row."""
-        import pandas as pd
+        pd = import_optional("pandas", extra="study", purpose="CalibrationReport.to_frame")
 
         rows = {"overall": _flat(self.overall)}
         rows.update({g: _flat(m) for g, m in self.groups.items()})
@@ -154,7 +155,7 @@ def calibration_report(
     groups : array-like of shape (n_samples,), optional
         Group of each sample, e.g. difficulty bins from :func:`difficulty_bins`.
     eps : float, optional
-        Clipping inside the logarithm, see :func:`cross_entropy`.
+        Clipping inside the logarithm, see :func:`log_loss`.
     n_bootstrap : int, default=0
         With ``B > 0``, every value is an :class:`Estimate` -- a float with a percentile
         interval (``.low``, ``.high``) and bootstrap standard error (``.se``) -- from ``B``
@@ -321,7 +322,7 @@ class _Extended:
         y, p = self.y_true[rows], self.y_prob[rows]
         out = {"smooth_ece": smooth_calibration_error(y, p, labels=self.labels,
                                                       sample_weight=w, mode="top-label")}
-        # the log score clips like cross_entropy (eps: the report's, by default the machine
+        # the log score clips like log_loss (eps: the report's, by default the machine
         # epsilon of y_prob's dtype), so that a confidence of exactly 1 on a wrong prediction
         # is a large finite loss as in the NLL, not an infinite MCB
         eps = self.stats.eps

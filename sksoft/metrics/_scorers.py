@@ -22,6 +22,7 @@ decode hard labels), and its target is always ``y``.
 import copy
 import inspect
 import numbers
+import warnings
 
 import numpy as np
 import sklearn
@@ -37,12 +38,12 @@ from ._lewidi import manhattan_distance, wasserstein_ordinal
 from ._smooth import smooth_calibration_error
 from ._validation import check_n_bins
 from ._divergence import (
-    accuracy,
-    brier_score,
-    cross_entropy,
+    accuracy_score,
+    brier_score_loss,
     entropy_correlation,
     jensen_shannon_divergence,
     kl_divergence,
+    log_loss,
     total_variation,
 )
 
@@ -219,11 +220,11 @@ def make_proba_scorer(score_func, *, greater_is_better=True, against="y", diffic
     --------
     >>> import numpy as np
     >>> from sksoft.linear_model import SoftLogisticRegression
-    >>> from sksoft.metrics import make_proba_scorer, brier_score
-    >>> scorer = make_proba_scorer(brier_score, greater_is_better=False)
+    >>> from sksoft.metrics import make_proba_scorer, brier_score_loss
+    >>> scorer = make_proba_scorer(brier_score_loss, greater_is_better=False)
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0, 0, 1, 1])
     >>> clf = SoftLogisticRegression().fit(X, y)
-    >>> bool(scorer(clf, X, y) == -brier_score(y, clf.predict_proba(X)))
+    >>> bool(scorer(clf, X, y) == -brier_score_loss(y, clf.predict_proba(X)))
     True
     """
     check_scalar(score_func, "score_func", callable)
@@ -327,16 +328,17 @@ def miscalibration(y_true, y_prob, *, score="brier", labels=None, sample_weight=
                                      sample_weight=sample_weight).mcb)
 
 _BASE = {
-    "soft_accuracy": (accuracy, True, {}),
+    "soft_accuracy": (accuracy_score, True, {}),
     "neg_expected_calibration_error": (expected_calibration_error, False, {}),
     "neg_maximum_calibration_error": (expected_calibration_error, False, {"norm": "max"}),
     "neg_rms_calibration_error": (expected_calibration_error, False, {"norm": "l2"}),
     "neg_adaptive_calibration_error": (expected_calibration_error, False, {"strategy": "quantile"}),
     "neg_classwise_calibration_error": (classwise_calibration_error, False, {}),
     # the multiclass Brier score sums over all K columns: on a binary problem it is twice
-    # scikit-learn's brier_score_loss, so it must not share the name of its neg_brier_score
-    "neg_multiclass_brier_score": (brier_score, False, {}),
-    "neg_cross_entropy": (cross_entropy, False, {}),
+    # scikit-learn's default brier_score_loss, so it must not share the name of its
+    # neg_brier_score
+    "neg_multiclass_brier_score": (brier_score_loss, False, {}),
+    "neg_log_loss": (log_loss, False, {}),
     "neg_kl_divergence": (kl_divergence, False, {}),
     "neg_jensen_shannon_divergence": (jensen_shannon_divergence, False, {}),
     "neg_total_variation": (total_variation, False, {}),
@@ -353,14 +355,14 @@ _BASE = {
 _CALIBRATION = ("neg_debiased_calibration_error", "neg_smooth_calibration_error",
                 "neg_miscalibration_brier")
 _GOLD = ("soft_accuracy", "neg_expected_calibration_error", "neg_classwise_calibration_error",
-         "neg_multiclass_brier_score", "neg_cross_entropy", "neg_miscalibration_log") \
+         "neg_multiclass_brier_score", "neg_log_loss", "neg_miscalibration_log") \
     + _CALIBRATION
-_HUMAN = ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
+_HUMAN = ("soft_accuracy", "neg_expected_calibration_error", "neg_log_loss",
           "neg_kl_divergence", "neg_jensen_shannon_divergence", "neg_total_variation",
           "neg_manhattan_distance", "neg_wasserstein_ordinal",
           "entropy_correlation") + _CALIBRATION
 _BINNED = {
-    "gold": ("soft_accuracy", "neg_expected_calibration_error", "neg_cross_entropy",
+    "gold": ("soft_accuracy", "neg_expected_calibration_error", "neg_log_loss",
              "neg_debiased_calibration_error", "neg_smooth_calibration_error"),
     "human": ("neg_kl_divergence", "neg_expected_calibration_error",
               "neg_debiased_calibration_error"),
@@ -401,7 +403,30 @@ def _build_scorers():
     return out
 
 
-SCORERS = _build_scorers()
+class _Scorers(dict):
+    """The scorers by name; a name from before sksoft 0.2 still works, with a FutureWarning."""
+
+    def __missing__(self, name):
+        new = _renamed_scorer(name)
+        if new is None:
+            raise KeyError(name)
+        return self[new]
+
+
+def _renamed_scorer(name):
+    """The current name of a scorer called ``name`` before 0.2 (and warn), else None."""
+    if not isinstance(name, str) or "neg_cross_entropy" not in name:
+        return None
+    new = name.replace("neg_cross_entropy", "neg_log_loss")
+    if new not in SCORERS:
+        return None
+    warnings.warn(f"the scorer {name!r} was renamed {new!r} in sksoft 0.2 (after the metric "
+                  "cross_entropy, now log_loss, as scikit-learn's neg_log_loss); the old name "
+                  "will be removed in sksoft 0.3.", FutureWarning, stacklevel=3)
+    return new
+
+
+SCORERS = _Scorers(_build_scorers())
 
 
 def get_scorer_names():
@@ -427,13 +452,14 @@ def get_scorer(name):
     --------
     >>> from sksoft.metrics import get_scorer
     >>> get_scorer("neg_multiclass_brier_score")
-    make_proba_scorer(brier_score, greater_is_better=False)
+    make_proba_scorer(brier_score_loss, greater_is_better=False)
     """
     if callable(name):
         return name
     check_scalar(name, "name", str)
+    name = _renamed_scorer(name) or name
     try:
-        return copy.deepcopy(SCORERS[name])
+        return copy.deepcopy(dict.__getitem__(SCORERS, name))
     except KeyError:
         raise ValueError(
             f"name={name!r} is not an sksoft scorer; choose one of {get_scorer_names()}."

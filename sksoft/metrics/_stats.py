@@ -43,7 +43,7 @@ class ReliabilityCurve:
         Total sample weight in each bin (the number of samples without weights).
     accuracy_low, accuracy_high : ndarray or None
         The interval of every bin's mean accuracy (see :func:`reliability_curve`'s
-        ``confidence``); None without one.
+        ``n_bootstrap``); None without one.
     """
 
     edges: np.ndarray
