@@ -107,7 +107,7 @@ def grid_search_backends(model="logreg"):
 
     def search(n_jobs):
         gs = GridSearchCV(base, grid, n_jobs=n_jobs,
-                          scoring=get_scorer("neg_cross_entropy"),
+                          scoring=get_scorer("neg_log_loss"),
                           cv=StratifiedKFold(3, shuffle=True, random_state=0))
         t0 = time.perf_counter()
         gs.fit(X, d.y_gold, soft_labels=d.soft_labels)

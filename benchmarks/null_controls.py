@@ -48,7 +48,7 @@ from sksoft.label_sources import (
     ShuffledHumanLabels,
 )
 from sksoft.linear_model import SoftLogisticRegression
-from sksoft.metrics import bootstrap_weights, cross_entropy, expected_calibration_error, \
+from sksoft.metrics import bootstrap_weights, log_loss, expected_calibration_error, \
     kl_divergence
 from sksoft.model_selection import cross_val_predict_proba
 
@@ -61,12 +61,12 @@ SOURCES = {"gold": GoldLabels(), "human": HumanSoftLabels(),
 def metrics(d):
     """name -> f(P, sample_weight): lower is better for all of them."""
     return {
-        "NLL(gold)": lambda P, w: cross_entropy(d.y_gold, P, sample_weight=w),
+        "NLL(gold)": lambda P, w: log_loss(d.y_gold, P, sample_weight=w),
         "ECE(gold)": lambda P, w: expected_calibration_error(d.y_gold, P, sample_weight=w),
         "dL2(gold)": lambda P, w: expected_calibration_error(d.y_gold, P, norm="l2",
                                                              debias=True, sample_weight=w),
         "KL(human)": lambda P, w: kl_divergence(d.soft_labels, P, sample_weight=w),
-        "NLL(clean)": lambda P, w: cross_entropy(d.y_clean, P, sample_weight=w),
+        "NLL(clean)": lambda P, w: log_loss(d.y_clean, P, sample_weight=w),
         "KL(true)": lambda P, w: kl_divergence(d.true_proba, P, sample_weight=w),
     }
 

@@ -353,7 +353,7 @@ _WEIGHTED = {
                                                              sample_weight=w),
     "classwise": lambda w: M.classwise_calibration_error(Y, P, sample_weight=w),
     "report": lambda w: M.calibration_report(Y, P, sample_weight=w, extended=True),
-    "brier": lambda w: M.brier_score(Y_SOFT, P, sample_weight=w),
+    "brier": lambda w: M.brier_score_loss(Y_SOFT, P, sample_weight=w),
     "decomposition": lambda w: M.score_decomposition(Y, P, sample_weight=w, mode="top-label"),
     "smooth": lambda w: M.smooth_calibration_error(Y, P, sample_weight=w, mode="top-label"),
     "entropy_correlation": lambda w: M.entropy_correlation(Y_SOFT, P, sample_weight=w),
@@ -390,8 +390,8 @@ def test_weights_that_cannot_be_rescaled_are_refused_naming_sample_weight():
 def test_empty_resamples_are_dropped_not_scored(n_rows):
     # every non-empty resample of identical rows has the point's value
     y, p = np.ones(n_rows, dtype=int), np.tile([[0.7, 0.3]], (n_rows, 1))
-    for fn in (M.expected_calibration_error, M.classwise_calibration_error, M.accuracy,
-               M.brier_score):
+    for fn in (M.expected_calibration_error, M.classwise_calibration_error, M.accuracy_score,
+               M.brier_score_loss):
         e = fn(y, p, n_bootstrap=300, random_state=0)
         assert e.low == pytest.approx(float(e)) and e.high == pytest.approx(float(e)), fn
         assert 0 < 300 - e.n_replicates  # e^-n of them were empty, and counted

@@ -747,7 +747,7 @@ def test_metrics_are_scale_free_in_the_weights(case, scale):
                lambda wt: M.expected_calibration_error(y, p, norm="l2", debias=True,
                                                        sample_weight=wt),
                lambda wt: M.classwise_calibration_error(y, p, sample_weight=wt),
-               lambda wt: M.brier_score(y, p, sample_weight=wt),
+               lambda wt: M.brier_score_loss(y, p, sample_weight=wt),
                lambda wt: M.calibration_report(y, p, sample_weight=wt)["cross_entropy"]):
         want, got = fn(w), fn(big)
         assert np.isfinite(got) and got == pytest.approx(want, rel=1e-9, abs=1e-12)
@@ -766,8 +766,8 @@ def test_bootstrap_intervals_never_score_an_empty_resample(n, K, seed, clusters)
     kw = dict(n_bootstrap=200, random_state=seed)
     if clusters:
         kw["clusters"] = np.arange(rows) % n
-    for fn in (M.expected_calibration_error, M.classwise_calibration_error, M.accuracy,
-               M.brier_score, M.cross_entropy):
+    for fn in (M.expected_calibration_error, M.classwise_calibration_error, M.accuracy_score,
+               M.brier_score_loss, M.log_loss):
         e = fn(y, p, **kw)
         assert e.low == pytest.approx(float(e), abs=1e-12), fn.__name__
         assert e.high == pytest.approx(float(e), abs=1e-12), fn.__name__

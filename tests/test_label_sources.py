@@ -390,8 +390,8 @@ def test_external_labels_in_a_grid_search_against_human_labels(routing, tmp_path
     assert kl[4] < kl[3] - 0.05  # each row must get its own item's distribution
     assert gs.best_index_ in (1, 3)
     # MixtureOfSources passes item_index on to its external part
-    mix = MixtureOfSources([("h", HumanSoftLabels()), ("x", ExternalSoftLabels(
-        soft_labels=llm))], [0.5, 0.5])
+    mix = MixtureOfSources(sources=[("h", HumanSoftLabels()), ("x", ExternalSoftLabels(
+        soft_labels=llm))], weights=[0.5, 0.5])
     Y, _ = make_training_targets(mix, X[:5], gold[:5], soft_labels=human[:5],
                                  item_index=np.arange(5, 10), classes=np.arange(3))
     np.testing.assert_allclose(Y, 0.5 * human[:5] + 0.5 * llm[5:10])
@@ -675,7 +675,7 @@ def test_grid_over_controls_with_routed_soft_labels(routing):
         {"label_source": [GoldLabels(), HumanSoftLabels(), ShuffledHumanLabels(random_state=0),
                           EntropyMatchedSmoothing()]},
         scoring={"kl": get_scorer("human_neg_kl_divergence"),
-                 "nll": get_scorer("gold_neg_cross_entropy")},
+                 "nll": get_scorer("gold_neg_log_loss")},
         refit="kl", cv=StratifiedKFold(3), error_score="raise")
     gs.fit(X, gold, soft_labels=human)
     kl = gs.cv_results_["mean_test_kl"]

@@ -163,7 +163,7 @@ def test_recalibrator_on_a_sparse_pipeline():
 def test_tfidf_pipeline_grid_search_over_label_sources(routing):
     texts, gold, human = corpus()
     pipe = make_pipeline(TfidfVectorizer(), SoftLogisticRegression(C=5.0))
-    sources = [GoldLabels(), HumanSoftLabels(), LabelSmoothing(0.2), TeacherDistillation(cv=3)]
+    sources = [GoldLabels(), HumanSoftLabels(), LabelSmoothing(epsilon=0.2), TeacherDistillation(cv=3)]
     scoring = {"kl": get_scorer("human_neg_kl_divergence"),
                "acc": get_scorer("gold_soft_accuracy")}
     gs = GridSearchCV(pipe, {"softlogisticregression__label_source": sources},

@@ -150,7 +150,7 @@ def test_lewidi_annotations_feed_crowd_methods_and_perspectivist_metrics(shared_
                    for i in range(784)])
     assert err == pytest.approx(ref, abs=1e-12) and 0 < err < 0.5
     X = np.random.default_rng(0).normal(size=(784, 3))
-    est = SoftLogisticRegression(label_source=CrowdAggregate("dawid_skene", max_iter=20))
+    est = SoftLogisticRegression(label_source=CrowdAggregate(method="dawid_skene", max_iter=20))
     est.fit(X, d.y_gold, annotations=d.annotations)
     raw = load_lewidi2023(*_paths(shared_data), dataset="ConvAbuse", split="dev", label="raw")
     assert raw.class_names.tolist() == [-3, -2, -1, 0, 1] and raw.counts.shape == (812, 5)

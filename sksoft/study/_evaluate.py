@@ -4,13 +4,13 @@ import numpy as np
 
 from .._label_source import human_mode
 from ..metrics import (
-    accuracy,
+    accuracy_score,
     calibration_report,
-    cross_entropy,
     difficulty_bins,
     difficulty_scores,
     expected_calibration_error,
     kl_divergence,
+    log_loss,
     spearman_correlation,
 )
 from ._cartography import data_map
@@ -99,11 +99,11 @@ def training_fit(P, targets, gold):
     """
     P = as_proba(P)
     T = np.asarray(targets, dtype=np.float64)
-    return [("all", "train_own_accuracy", accuracy(T.argmax(axis=1), P)),
-            ("all", "train_own_nll", cross_entropy(T, P)),
+    return [("all", "train_own_accuracy", accuracy_score(T.argmax(axis=1), P)),
+            ("all", "train_own_nll", log_loss(T, P)),
             ("all", "train_own_kl", kl_divergence(T, P)),
-            ("all", "train_gold_accuracy", accuracy(gold, P)),
-            ("all", "train_gold_nll", cross_entropy(gold, P))]
+            ("all", "train_gold_accuracy", accuracy_score(gold, P)),
+            ("all", "train_gold_nll", log_loss(gold, P))]
 
 
 def checkpoint_metrics(proba, churn, gold, human, n_bins=15):
@@ -125,9 +125,9 @@ def checkpoint_metrics(proba, churn, gold, human, n_bins=15):
     rows = []
     for epoch in sorted(proba):
         P = as_proba(proba[epoch])
-        rows += [(epoch, "gold_nll", cross_entropy(gold, P)),
+        rows += [(epoch, "gold_nll", log_loss(gold, P)),
                  (epoch, "gold_ece", expected_calibration_error(gold, P, n_bins=n_bins)),
                  (epoch, "human_kl", kl_divergence(human, P)),
-                 (epoch, "gold_accuracy", accuracy(gold, P)),
+                 (epoch, "gold_accuracy", accuracy_score(gold, P)),
                  (epoch, "churn", float(churn.get(epoch, np.nan)))]
     return [(int(e), m, float(v)) for e, m, v in rows]

@@ -72,7 +72,8 @@ def reliability_figure(results, tables, path, n_bins=15, confidence=0.95):
         seed_used.add(seed)
         P = results.oof[(source, seed)]
         ok = ~np.isnan(P).any(1)
-        rc = reliability_curve(gold[ok], as_proba(P[ok]), n_bins=n_bins, confidence=confidence)
+        rc = reliability_curve(gold[ok], as_proba(P[ok]), n_bins=n_bins, n_bootstrap=200,
+                               confidence=confidence)
         plot_reliability_diagram(rc, ax=ax, label="accuracy (gold)")
         ax.set_title(f"{source_label(source)}\n{_ece_title(tables, source)}", fontsize=9)
     for ax in axes.ravel()[len(sources):]:

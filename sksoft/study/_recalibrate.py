@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from .._targets import one_hot
-from ..metrics import cross_entropy
+from ..metrics import log_loss
 from ._evaluate import as_proba
 from ._registry import CALIBRATION_SELECTION, make_calibrator
 from ._vocabulary import calibrator_name
@@ -50,7 +50,7 @@ def _selection_scores(candidates, P_cal, y_cal, H_cal, T_cal, random_state):
     scores = {}
     for name, cal in candidates.items():
         if cal is None:
-            scores[name] = cross_entropy(T_cal, P_cal, eps=_EPS)
+            scores[name] = log_loss(T_cal, P_cal, eps=_EPS)
             continue
         if not splits:
             scores[name] = np.inf
@@ -59,7 +59,7 @@ def _selection_scores(candidates, P_cal, y_cal, H_cal, T_cal, random_state):
         try:
             for a, b in splits:
                 oof[b] = _fit(cal, P_cal[a], y_cal[a], H_cal[a]).predict_proba(P_cal[b])
-            scores[name] = cross_entropy(T_cal, oof, eps=_EPS)
+            scores[name] = log_loss(T_cal, oof, eps=_EPS)
         except ValueError:  # a fold the recalibrator cannot fit (e.g. too few rows)
             scores[name] = np.inf
     return scores

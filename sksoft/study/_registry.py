@@ -121,15 +121,15 @@ SOURCE_FACTORIES = {
     "human": lambda seed, cfg: ls.HumanSoftLabels(),
     "majority": lambda seed, cfg: ls.HumanMajority(),
     "mode_aligned": lambda seed, cfg: ls.ModeAlignedHumanLabels(),
-    "smoothing": lambda seed, cfg: ls.LabelSmoothing(0.1),
+    "smoothing": lambda seed, cfg: ls.LabelSmoothing(epsilon=0.1),
     "teacher": lambda seed, cfg: ls.TeacherDistillation(
-        make_teacher(cfg, seed), cv=CROSS_FIT["cv"], random_state=seed),
+        teacher=make_teacher(cfg, seed), cv=CROSS_FIT["cv"], random_state=seed),
     "ensemble": lambda seed, cfg: ls.EnsembleDisagreement(
-        make_teacher(cfg, seed), n_members=CROSS_FIT["n_members"], cv=CROSS_FIT["cv"],
+        estimator=make_teacher(cfg, seed), n_members=CROSS_FIT["n_members"], cv=CROSS_FIT["cv"],
         # networks differ by their seeds; bootstrap resamples would cost a network per draw
         method="bootstrap" if cfg is None or cfg.model != "cnn" else "seeds",
         random_state=seed),
-    "dawid_skene": lambda seed, cfg: ls.CrowdAggregate("dawid_skene"),
+    "dawid_skene": lambda seed, cfg: ls.CrowdAggregate(method="dawid_skene"),
 }
 
 
