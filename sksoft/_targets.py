@@ -75,7 +75,7 @@ def one_hot(codes, n_classes, dtype=np.float64):
     return Y
 
 
-def _reject_non_numeric(arr, name):
+def reject_non_numeric(arr, name):
     """TypeError for dtypes that are not real numbers (checked before any cast)."""
     kind = arr.dtype.kind
     if kind == "c":
@@ -97,7 +97,7 @@ def _as_float_array(a, name):
     """Convert to a float32/float64 ndarray without copying when possible."""
     if hasattr(a, "toarray") and not isinstance(a, np.ndarray):
         raise TypeError(f"{name} must be a dense array; got a sparse {type(a).__name__}.")
-    arr = _reject_non_numeric(np.asarray(a), name)
+    arr = reject_non_numeric(np.asarray(a), name)
     if arr.dtype == np.float32 or arr.dtype == np.float64:
         return arr
     return arr.astype(np.float64)
@@ -420,7 +420,7 @@ def check_targets(y, *, classes=None, n_classes=None, name="y", infer_classes=Fa
                 raise ValueError(
                     f"{name} is 2-D but not numeric (dtype {y_arr.dtype}): a soft-label matrix "
                     "holds probabilities." + _CVP_HINT)
-            _reject_non_numeric(y_arr, name)
+            reject_non_numeric(y_arr, name)
         P = check_probability_matrix(y_arr, name=name, n_classes=n_classes)
         if validate:
             try:

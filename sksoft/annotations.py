@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from ._optional import import_optional
-from ._targets import _reject_non_numeric, check_classes
+from ._targets import reject_non_numeric, check_classes
 from ._validation import Interval, Options, check_sample_weight, check_scalar
 
 __all__ = [
@@ -59,7 +59,7 @@ def _check_counts(counts, name="counts", *, non_negative=True, bounded=True):
     if np.ndim(counts) == 0:
         raise TypeError(f"{name} must be a 2-D array (n_items, n_classes); got "
                         f"{type(counts).__name__}.")
-    C = _reject_non_numeric(np.asarray(counts), name).astype(np.float64, copy=False)
+    C = reject_non_numeric(np.asarray(counts), name).astype(np.float64, copy=False)
     if C.ndim != 2:
         raise ValueError(f"{name} must be 2-D (n_items, n_classes); got shape {C.shape}.")
     if not np.all(np.isfinite(C)):
@@ -89,7 +89,7 @@ def _triplets_from_wide(wide, mask=None, name="annotations"):
     if np.ndim(wide) == 0 or isinstance(wide, dict):
         raise TypeError(f"{name} must be a 2-D array (n_items, n_annotators) of class codes; "
                         f"got {type(wide).__name__}.")
-    W = _reject_non_numeric(np.asarray(wide), name)
+    W = reject_non_numeric(np.asarray(wide), name)
     if W.ndim != 2:
         raise ValueError(f"{name} (wide) must be 2-D (n_items, n_annotators); got {W.shape}.")
     if mask is None:

@@ -140,6 +140,8 @@ def test_memory_error_anywhere_in_the_cli_is_an_error_exit(command, monkeypatch,
         from sksoft.study import _runner
 
         monkeypatch.setattr(_runner, "run", no_memory)
+        # (another test's monkeypatch of sksoft.study.run may have left a real attribute)
+        monkeypatch.setattr("sksoft.study.run", no_memory)
         argv = ["study", "--out", str(tmp_path / "o")]
     err = _cli_error(capsys, argv)
     assert "out of memory" in err and "8.00 TiB" in err

@@ -837,7 +837,11 @@ def test_every_metric_is_scale_free_in_its_weights(name, tmp_path):
 #: bootstrapped functions whose result on identical rows says nothing about empty resamples
 _NO_ESTIMATE = {"metrics.bootstrap_weights": "returns the weights themselves",
                 "metrics.entropy_correlation": "identical rows have no entropy variation (NaN)",
-                "metrics.reliability_curve": "hard labels get Wilson intervals, no bootstrap"}
+                "metrics.reliability_curve": "hard labels get Wilson intervals, no bootstrap",
+                "metrics.isotonic_reliability_curve": "its bands are arrays of a curve, no "
+                                                      "Estimate",
+                "metrics.seed_resample_counts": "draws the seed resamples themselves (it redraws "
+                                                "those whose seeds coincide), scores nothing"}
 
 
 def _bootstrapped_metrics():
@@ -856,6 +860,12 @@ def test_no_bootstrap_scores_an_empty_resample(name, tmp_path):
     rows = {"y_true": np.array([1, 1]) if np.ndim(args.get("y_true", 0)) == 1 else
             np.tile(Y_SOFT[:1], (2, 1)), "y_prob": np.tile(P[:1], (2, 1))}
     sized = [k for k, v in args.items() if np.ndim(v) >= 1 and k not in rows]
+    # the predictions of the annotator and set metrics: their first row, twice
+    rows.update({k: np.repeat(np.asarray(args[k])[:1], 2, axis=0) for k in ("y_pred", "y_set")
+                 if k in args})
+    if "y_pred" in args:  # annotator metrics: y_true is the annotators' labels of an item
+        rows["y_true"] = np.repeat(np.asarray(args["y_true"])[:1], 2, axis=0)
+    sized = [k for k in sized if k not in rows]
     overrides = {**{k: rows[k] for k in rows if k in args}, **{k: None for k in sized},
                  "n_bootstrap": 200, "random_state": 0}
     result = _call(name, overrides, tmp_path)
@@ -864,6 +874,9 @@ def test_no_bootstrap_scores_an_empty_resample(name, tmp_path):
         # (the debiased errors give a resample of one distinct row 0 by their definition:
         # a bin of fewer than two rows carries no estimate of its gap)
         estimates = {k: v for k, v in result.overall.items() if not k.endswith("_debiased")}
+    elif hasattr(result, "worst"):  # size-stratified coverage: per size and the worst
+        estimates = {"worst": result.worst, **{f"size {k}": v for k, v in
+                                                zip(result.sizes, result.coverage)}}
     else:
         estimates = {name: result}
     estimates = {k: v for k, v in estimates.items()

@@ -4,7 +4,7 @@ import numbers
 
 import numpy as np
 
-from .._targets import _reject_non_numeric
+from .._targets import reject_non_numeric
 from .._validation import Interval, check_scalar
 
 
@@ -28,7 +28,7 @@ def image_features(images, *, pool=4, hist_bins=8, orientations=8):
         check_scalar(value, name, Interval(numbers.Integral, 1, None, closed="left"))
     if np.ndim(images) == 0:
         raise TypeError(f"images must be a 4-D array; got {type(images).__name__}.")
-    x = _reject_non_numeric(np.asarray(images), "images")
+    x = reject_non_numeric(np.asarray(images), "images")
     if x.ndim != 4:
         raise ValueError(f"images must be 4-D; got shape {x.shape}.")
     if x.size == 0:

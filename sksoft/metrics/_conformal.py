@@ -59,7 +59,7 @@ def _weighted_mean(values, sample_weight, groups, boot):
     n_bootstrap, confidence, random_state = boot
     n_bootstrap, confidence, _ = check_bootstrap(n_bootstrap, confidence, random_state)
     n = values.shape[0]
-    w = check_sample_weight(sample_weight, n)
+    w = check_sample_weight(sample_weight, n, scale_free=True)
     w = np.ones(n) if w is None else w
     codes, group_labels = check_groups(groups, n)
     W = bootstrap_weights(n, n_bootstrap, random_state).astype(np.float64) \

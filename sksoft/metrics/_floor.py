@@ -82,7 +82,7 @@ def expected_calibration_error_floor(y_prob, *, n_bins=15, strategy="uniform", n
     S = check_scalar(n_simulations, "n_simulations",
                      Interval(numbers.Integral, 1, 100_000, closed="both"))
     check_scalar(random_state, "random_state", "random_state")
-    weight = check_sample_weight(sample_weight, n)
+    weight = check_sample_weight(sample_weight, n, scale_free=True)
     conf = prob.max(axis=1).astype(np.float64)
     w = np.ones(n) if weight is None else weight
     if strategy == "uniform":

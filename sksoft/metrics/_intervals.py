@@ -156,6 +156,7 @@ def bootstrap_interval(point, replicates, confidence, *, method="basic", center=
     replicates are finite. ``se`` is the standard deviation of the finite replicates.
     """
     rep = np.asarray(replicates, dtype=np.float64)
+    n_finite = np.isfinite(rep).sum(axis=axis)  # the replicates kept (empty resamples: NaN)
     if method == "percentile" or point is None:
         out = percentile_interval(point, rep, confidence, axis=axis)
         lo, hi, se = (out.low, out.high, out.se) if isinstance(out, Estimate) else out
@@ -185,7 +186,7 @@ def bootstrap_interval(point, replicates, confidence, *, method="basic", center=
             hi = np.where(np.isfinite(hi), np.clip(hi, bounds[0], bounds[1]), hi)
     if np.ndim(lo) == 0 and point is not None and np.ndim(point) == 0:
         return Estimate(point, low=float(lo), high=float(hi), se=float(se),
-                        confidence=confidence)
+                        confidence=confidence, n_replicates=n_finite)
     return lo, hi, se
 
 

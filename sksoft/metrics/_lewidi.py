@@ -80,7 +80,7 @@ def _weighted_mean(values, sample_weight, boot):
     n_bootstrap, confidence, random_state, clusters = boot
     n_bootstrap, confidence, keys = check_bootstrap(n_bootstrap, confidence, random_state)
     n = values.shape[0]
-    weight = check_sample_weight(sample_weight, n)
+    weight = check_sample_weight(sample_weight, n, scale_free=True)
     if clusters is not None and not n_bootstrap:
         raise ValueError("clusters only changes how the bootstrap resamples: give "
                          "n_bootstrap > 0 too.")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import load_npz
-from .._targets import _reject_non_numeric, check_targets
+from .._targets import reject_non_numeric, check_targets
 from .._validation import check_scalar
 from ..annotations import counts_to_soft, to_counts
 from ..datasets import fetch_cifar10h, image_features, load_cifar10h, make_ambiguous_digits
@@ -70,7 +70,7 @@ def own_data(arrays, name="user data"):
     for key in ("X", "images"):
         if key in keys:
             # strings, dates or objects are refused before any cast (numpy would read '1.5')
-            a = _reject_non_numeric(np.asarray(arrays[key]), key).astype(np.float32)
+            a = reject_non_numeric(np.asarray(arrays[key]), key).astype(np.float32)
             if a.shape[0] != n:
                 raise ValueError(f"{key} has {a.shape[0]} rows but the labels have {n}.")
             out[key] = a
