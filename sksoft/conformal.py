@@ -2,12 +2,12 @@
 
 A conformal classifier turns predicted probabilities into a *set* of classes per item that
 contains the true label with probability at least ``1 - alpha`` (marginally, over
-exchangeable calibration and test items), whatever the model. An item whose set has more
+exchangeable calibration and test items), whatever the model [1]_. An item whose set has more
 than one class is one to route to a person.
 
 Three nonconformity scores (``conformity_score=``): ``"thr"`` (``1 - p_y``, the threshold or
-LAC score of Sadinle et al.), ``"aps"`` (adaptive prediction sets: the probability mass ranked above
-``y`` plus ``p_y``, or ``u * p_y`` with ``randomized=True``) and ``"raps"`` (APS plus a penalty
+LAC score of Sadinle et al. [2]_), ``"aps"`` (adaptive prediction sets [3]_: the probability mass ranked above
+``y`` plus ``p_y``, or ``u * p_y`` with ``randomized=True``) and ``"raps"`` ([4]_: APS plus a penalty
 ``lambda_reg * max(0, rank - k_reg)`` on low-ranked classes).
 
 Three calibration targets:
@@ -15,7 +15,7 @@ Three calibration targets:
 * hard (gold) labels -- split conformal prediction;
 * the plurality label of the human label distributions;
 * the **human label distributions** themselves -- Monte Carlo conformal prediction (Stutz et
-  al. 2023): ``n_samples`` labels are drawn from every calibration item's distribution and
+  al. 2023 [5]_): ``n_samples`` labels are drawn from every calibration item's distribution and
   the conformal p-values averaged over the draws; with ``correction="ecdf"`` (default) a
   held-out part of the calibration items (``ecdf_fraction``) recalibrates the averaged
   p-values through their empirical distribution, which restores coverage ``>= 1 - alpha``

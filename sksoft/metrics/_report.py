@@ -213,6 +213,7 @@ def calibration_report(
     :func:`expected_calibration_error_floor` and do not call a difference of binned ECE
     significant from its interval; for inference on calibration use the debiased L2 error,
     the NLL, the Brier score or their CORP MCB terms.
+
     A replicate that draws no row (or cluster) of positive weight -- an empty resample, about
     ``exp(-n)`` of them with ``n`` rows or clusters -- has no value: it is dropped from the
     interval (conditioning on a non-empty resample, as redrawing would), never scored 0, and
