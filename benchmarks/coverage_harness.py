@@ -85,16 +85,18 @@ def study_bootstrap(arms, gold, human, *, n_bins, n_bootstrap, random_state):
     replicates, with seeds resampled by the study's multinomial counts and items by its
     Poisson weights -- the same numbers as ``paired_differences`` (checked by
     :func:`check_adapter`). This is the only function that knows where the study's statistics
-    live (today ``sksoft.study._differences``): repoint it after the restructure.
+    live (``sksoft.metrics._comparison`` since the study was cut into stages, with the metric
+    list and the per-fit pass bound in ``sksoft.study._differences``).
     """
-    from sksoft.study import _differences as D
+    from sksoft.metrics import _comparison as C  # the study's statistics, below the study
     from sksoft.metrics._bootstrap import bootstrap_weights
+    from sksoft.study import _differences as D  # the study's metric list and per-fit pass
 
     n = human.shape[0]
     WT = np.ascontiguousarray(bootstrap_weights(n, n_bootstrap, random_state).T)
     seeds = sorted({f["keys"]["seed"] for fits in arms.values() for f in fits})
     rng = np.random.default_rng(np.random.SeedSequence(random_state,
-                                                       spawn_key=(D._SEED_STREAM,)))
+                                                       spawn_key=(C._SEED_STREAM,)))
     counts = rng.multinomial(len(seeds), np.full(len(seeds), 1.0 / len(seeds)),
                              size=n_bootstrap)
     out = {}
@@ -104,9 +106,9 @@ def study_bootstrap(arms, gold, human, *, n_bins, n_bootstrap, random_state):
             point, reps = D.fit_replicates(f["proba"], f["test"], gold, human, WT,
                                            n_difficulty_bins=1, n_bins=n_bins)
             cells[(f["keys"]["seed"], f["keys"]["fold"])] = (point, reps)
-        pt, rp = D._seed_values(cells, seeds)
-        out[arm] = (D._over_seeds(pt, np.ones(len(seeds)))[:, 0],
-                    D._over_seeds(rp, counts)[:, :, 0], pt[:, :, 0], rp[:, :, :, 0])
+        pt, rp = C._seed_values(cells, seeds)
+        out[arm] = (C._over_seeds(pt, np.ones(len(seeds)))[:, 0],
+                    C._over_seeds(rp, counts)[:, :, 0], pt[:, :, 0], rp[:, :, :, 0])
     return list(D.STUDY_METRICS), out, counts
 
 

@@ -186,3 +186,17 @@ def test_p_value_is_dual_to_the_interval(method):
     vec = bootstrap_p_value(np.array([0.0, 0.05]), np.stack([rng.normal(0, 0.01, 99),
                                                              rng.normal(0.05, 0.01, 99)], 1))
     assert vec[0] > 0.5 and vec[1] <= 2 / 100
+
+
+def test_the_harness_reaches_the_study_statistics():
+    """benchmarks/coverage_harness.py's one adapter to the study's paired bootstrap still
+    reproduces the study's intervals (it broke silently when the statistics moved into
+    sksoft.metrics)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "coverage_harness.py"
+    spec = importlib.util.spec_from_file_location("coverage_harness", path)
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    harness.check_adapter()
